@@ -1,0 +1,1 @@
+"""Sandboxed lab runner (imports nothing from tutor/)."""

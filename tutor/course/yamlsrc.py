@@ -1,0 +1,97 @@
+"""YAML documents that remember where each key was written.
+
+PyYAML's composed node tree keeps marks; we use it to turn a pydantic error location
+such as ``("misconceptions", 2, "probe")`` into the line a person should open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from tutor.course.errors import Problem
+
+
+@dataclass
+class YamlDoc:
+    data: Any
+    node: yaml.Node | None
+    file: str
+    line_offset: int = 0  # lines before the YAML text starts in its file
+    problems: list[Problem] = field(default_factory=list)
+
+    def line_for(self, loc: tuple[Any, ...]) -> int:
+        """1-based file line of the deepest node along ``loc`` that exists."""
+        node = self.node
+        line = (node.start_mark.line if node is not None else 0)
+        for part in loc:
+            if isinstance(node, yaml.MappingNode):
+                nxt = None
+                for key_node, value_node in node.value:
+                    if key_node.value == str(part):
+                        line = key_node.start_mark.line
+                        nxt = value_node
+                        break
+                if nxt is None:
+                    break
+                node = nxt
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                if part >= len(node.value):
+                    break
+                node = node.value[part]
+                line = node.start_mark.line
+            else:
+                break
+        return line + 1 + self.line_offset
+
+
+def parse_yaml(text: str, file: str, line_offset: int = 0) -> YamlDoc:
+    """Parse YAML; syntax errors become a Problem at the offending line."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = (mark.line + 1 if mark is not None else 1) + line_offset
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return YamlDoc(None, None, file, line_offset, [Problem(file, line, f"invalid YAML: {reason}")])
+    return YamlDoc(data, node, file, line_offset)
+
+
+def validate(doc: YamlDoc, model: type[BaseModel], context: dict | None = None):
+    """Validate ``doc.data`` against ``model``; returns (instance or None, problems)."""
+    if doc.problems:
+        return None, list(doc.problems)
+    if not isinstance(doc.data, dict):
+        return None, [Problem(doc.file, doc.line_for(()), "expected a mapping of keys to values")]
+    try:
+        return model.model_validate(doc.data, context=context), []
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            where = ".".join(str(p) for p in loc) or "(document)"
+            msg = err["msg"]
+            if err["type"] == "missing":
+                msg = f"missing required field '{loc[-1]}'"
+                where = ".".join(str(p) for p in loc[:-1]) or "(top level)"
+            problems.append(Problem(doc.file, doc.line_for(loc), f"{where}: {msg}"))
+        return None, problems
+
+
+def split_front_matter(text: str) -> tuple[str | None, str, int]:
+    """Split ``---`` front matter from a Markdown body.
+
+    Returns (yaml_text or None, body, body_first_line) where body_first_line is the
+    1-based file line on which the body starts.
+    """
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        return None, text, 1
+    for i in range(1, len(lines)):
+        if lines[i].strip() == "---":
+            return "".join(lines[1:i]), "".join(lines[i + 1 :]), i + 2
+    return None, text, 1

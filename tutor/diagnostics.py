@@ -1,0 +1,100 @@
+"""Health checks shared by ``tutor doctor`` and the TUI status bar."""
+
+from __future__ import annotations
+
+import glob
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # ok | warn | fail | n/a
+    detail: str
+
+
+def check_model(cfg) -> Check:
+    if cfg.provider == "offline":
+        return Check("model", "ok", "offline: replies are built from the course text, no LLM")
+    if cfg.provider == "replay":
+        from pathlib import Path
+
+        path = Path(cfg.model_name)
+        return Check("model", "ok" if path.is_file() else "fail", f"replay file {path}" + ("" if path.is_file() else " not found"))
+    if cfg.provider == "anthropic":
+        return Check("model", "ok" if cfg.anthropic_api_key else "fail",
+                     "ANTHROPIC_API_KEY " + ("set" if cfg.anthropic_api_key else "not set"))
+    base = cfg.base_url or ("https://api.openai.com/v1" if cfg.provider == "openai" else None)
+    if not base:
+        return Check("model", "fail", f"{cfg.provider}: set TUTOR_BASE_URL to the server's /v1 address")
+    import httpx
+
+    headers = {}
+    if cfg.openai_api_key:
+        headers["Authorization"] = f"Bearer {cfg.openai_api_key.get_secret_value()}"
+    try:
+        resp = httpx.get(base.rstrip("/") + "/models", headers=headers, timeout=5.0)
+    except httpx.HTTPError as exc:
+        return Check("model", "fail", f"{base} does not answer: {type(exc).__name__}")
+    if resp.status_code != 200:
+        return Check("model", "fail", f"{base}/models answered HTTP {resp.status_code}")
+    try:
+        served = [m.get("id") for m in resp.json().get("data", [])]
+    except ValueError:
+        served = []
+    ok = not served or cfg.model_name in served
+    return Check("model", "ok" if ok else "warn", f"{base} serves {', '.join(map(str, served)) or 'no models listed'}")
+
+
+def check_gpu() -> Check:
+    nodes = sorted(glob.glob("/dev/nvidia[0-9]*"))
+    if not nodes:
+        return Check("gpu", "n/a", "no NVIDIA device nodes: GPU labs run on a lent GPU host")
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        names = [pynvml.nvmlDeviceGetName(pynvml.nvmlDeviceGetHandleByIndex(i)) for i in range(pynvml.nvmlDeviceGetCount())]
+        return Check("gpu", "ok", ", ".join(str(n) for n in names))
+    except Exception as exc:  # NVML missing or driver mismatch: say so, do not crash
+        return Check("gpu", "warn", f"{len(nodes)} device node(s) but NVML failed: {exc}")
+
+
+def check_bwrap() -> Check:
+    exe = shutil.which("bwrap")
+    if not exe:
+        return Check("sandbox", "warn", "bubblewrap not installed: labs run in the weaker process sandbox")
+    try:
+        proc = subprocess.run([exe, "--ro-bind", "/", "/", "--unshare-net", "true"], capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Check("sandbox", "warn", f"bubblewrap present but failed: {exc}")
+    if proc.returncode != 0:
+        reason = proc.stderr.decode(errors="replace").strip().splitlines()[:1]
+        return Check("sandbox", "warn", f"bubblewrap cannot create namespaces here: {' '.join(reason)}")
+    return Check("sandbox", "ok", f"bubblewrap works ({exe})")
+
+
+def check_store(cfg) -> list[Check]:
+    index = cfg.index_dir
+    db = cfg.db_path
+    return [
+        Check("index", "ok" if index.is_dir() else "warn",
+              f"{index}" + ("" if index.is_dir() else " not built yet: it is built on first use or by `tutor index`")),
+        Check("progress db", "ok" if db.is_file() else "warn",
+              f"{db}" + ("" if db.is_file() else " not created yet: it is created on first use")),
+    ]
+
+
+def check_course(cfg) -> Check:
+    from tutor.course.loader import check_course as problems_in
+
+    problems = problems_in(cfg.course_dir)
+    if problems:
+        return Check("course", "fail", f"{len(problems)} problem(s); run `tutor curriculum check`")
+    return Check("course", "ok", str(cfg.course_dir))
+
+
+def run_checks(cfg) -> list[Check]:
+    return [check_course(cfg), check_model(cfg), check_gpu(), check_bwrap(), *check_store(cfg)]

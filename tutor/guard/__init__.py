@@ -1,0 +1,1 @@
+"""Deterministic checks on replies: the contract holds whatever the model says."""

@@ -1,0 +1,89 @@
+"""Count the runnable, non-scaffold code a reply contains.
+
+A line counts when it is code that would do work: scaffolding (a ``def`` whose body only
+raises NotImplementedError, ``...``/``pass`` bodies, comments, TODO lines, imports and
+docstrings) does not. The budget itself is the ``max_code_lines`` knob in AGENTS.md.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+FENCED = re.compile(r"^(```|~~~)[ \t]*([\w+-]*)[^\n]*\n(.*?)^\1[ \t]*$", re.M | re.S)
+PYTHONISH = {"", "python", "py", "python3", "ipython", "pycon"}
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    language: str
+    code: str
+    start: int  # character offset of the fence in the reply
+    end: int
+
+
+def code_blocks(text: str) -> list[CodeBlock]:
+    return [CodeBlock(m.group(2).lower(), m.group(3), m.start(), m.end()) for m in FENCED.finditer(text)]
+
+
+def _is_scaffold_body(body: list[ast.stmt]) -> bool:
+    stmts = [s for s in body if not (isinstance(s, ast.Expr) and isinstance(getattr(s, "value", None), ast.Constant))]
+    if not stmts:
+        return True
+    for s in stmts:
+        if isinstance(s, ast.Pass):
+            continue
+        if isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and s.value.value is Ellipsis:
+            continue
+        if isinstance(s, ast.Raise) and s.exc is not None:
+            exc = s.exc.func if isinstance(s.exc, ast.Call) else s.exc
+            if isinstance(exc, ast.Name) and exc.id == "NotImplementedError":
+                continue
+        return False
+    return True
+
+
+def _uncounted_lines(tree: ast.AST) -> set[int]:
+    """Lines of scaffold stubs, imports and docstrings."""
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and _is_scaffold_body(node.body):
+            skip.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            skip.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            skip.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return skip
+
+
+def runnable_lines(code: str, scaffold_markers: tuple[str, ...] = ("TODO",)) -> int:
+    """Runnable non-scaffold lines in one block; a block that does not parse counts its
+    non-blank, non-comment lines (half-broken code is still code handed over)."""
+    lines = code.splitlines()
+    try:
+        skip = _uncounted_lines(ast.parse(code))
+    except SyntaxError:
+        skip = set()
+    count = 0
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or number in skip:
+            continue
+        if any(marker in stripped for marker in scaffold_markers):
+            continue
+        count += 1
+    return count
+
+
+def runnable_code_lines(reply: str, scaffold_markers: tuple[str, ...] = ("TODO",)) -> int:
+    """Runnable lines over every Python (or unlabelled) code block in a reply."""
+    return sum(
+        runnable_lines(block.code, scaffold_markers)
+        for block in code_blocks(reply)
+        if block.language in PYTHONISH
+    )
+
+
+def exceeds_code_budget(reply: str, max_code_lines: int, scaffold_markers: tuple[str, ...] = ("TODO",)) -> bool:
+    return runnable_code_lines(reply, scaffold_markers) > max_code_lines

@@ -1,0 +1,34 @@
+"""The learner intents the tutor recognises, and the action each one leads to."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Intent = Literal[
+    "concept",
+    "experiment_design",
+    "scaffold",
+    "debug",
+    "solution_request",
+    "report_request",
+    "assess",
+    "progress",
+    "off_topic",
+]
+Action = Literal["explain", "design", "scaffold", "debug", "coach", "assess", "status", "redirect"]
+
+INTENTS: tuple[str, ...] = get_args(Intent)
+ACTIONS: tuple[str, ...] = get_args(Action)
+
+# What each intent is answered with when the contract does not refuse it.
+DEFAULT_ACTION: dict[str, str] = {
+    "concept": "explain",
+    "experiment_design": "design",
+    "scaffold": "scaffold",
+    "debug": "debug",
+    "solution_request": "coach",
+    "report_request": "coach",
+    "assess": "assess",
+    "progress": "status",
+    "off_topic": "redirect",
+}
