@@ -1,0 +1,28 @@
+"""Every test runs offline, with user data in a temp dir and no config file of the user's."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_data(tmp_path_factory, monkeypatch):
+    home = tmp_path_factory.mktemp("tutor-home")
+    monkeypatch.setenv("TUTOR_HOME", str(home))
+    monkeypatch.setenv("TUTOR_CONFIG", str(home / "no-config.toml"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+    for var in ("TUTOR_MODEL", "TUTOR_BASE_URL", "TUTOR_COURSE", "TUTOR_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    yield home
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return REPO

@@ -1,0 +1,84 @@
+"""The chat-model interface every provider implements.
+
+``stream`` yields ``Chunk``s (answer text and reasoning text arrive separately, as
+Nemotron on vLLM sends them); ``complete`` gathers a stream into one ``Completion``.
+Provider failures surface as ``ModelError`` with a one-line, user-facing message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Literal, Protocol, runtime_checkable
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    content: str = ""
+    reasoning: str = ""
+
+
+@dataclass
+class Completion:
+    content: str
+    reasoning: str = ""
+    model: str = ""
+    usage: dict[str, Any] = field(default_factory=dict)
+
+
+class ModelError(Exception):
+    """A model call failed in a way the user should be told about in one line."""
+
+
+@runtime_checkable
+class ChatModel(Protocol):
+    name: str  # e.g. "vllm:nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B"
+
+    def stream(
+        self,
+        messages: list[Message],
+        *,
+        json_schema: dict[str, Any] | None = None,
+        temperature: float | None = None,
+        seed: int | None = None,
+        max_tokens: int | None = None,
+        thinking: bool | None = None,
+    ) -> AsyncIterator[Chunk]: ...
+
+
+async def complete(model: ChatModel, messages: list[Message], **kwargs: Any) -> Completion:
+    """Run a stream to the end and return the whole reply."""
+    content: list[str] = []
+    reasoning: list[str] = []
+    async for chunk in model.stream(messages, **kwargs):
+        content.append(chunk.content)
+        reasoning.append(chunk.reasoning)
+    return Completion("".join(content), "".join(reasoning), model.name)
+
+
+def get_chat_model(settings, *, model: str | None = None) -> ChatModel | None:
+    """The configured chat model, or None for ``offline`` (no LLM)."""
+    spec = model or settings.model
+    if spec == "offline":
+        return None
+    provider, _, name = spec.partition(":")
+    if provider == "replay":
+        from tutor.llm.replay import ReplayModel
+
+        return ReplayModel.from_file(name)
+    if provider in ("vllm", "openai", "openai-compatible"):
+        from tutor.llm.openai_compat import OpenAICompatModel
+
+        return OpenAICompatModel.from_settings(settings, provider, name)
+    if provider == "anthropic":
+        from tutor.llm.anthropic_model import AnthropicModel
+
+        return AnthropicModel.from_settings(settings, name)
+    raise ModelError(f"unknown model provider '{provider}'")
