@@ -20,14 +20,15 @@ Action = Literal["explain", "design", "scaffold", "debug", "coach", "assess", "s
 INTENTS: tuple[str, ...] = get_args(Intent)
 ACTIONS: tuple[str, ...] = get_args(Action)
 
-# What each intent is answered with when the contract does not refuse it.
+# What each intent is answered with when the contract does not refuse it. A report request
+# the contract allows gets the notes template as scaffolding, never prose for the learner.
 DEFAULT_ACTION: dict[str, str] = {
     "concept": "explain",
     "experiment_design": "design",
     "scaffold": "scaffold",
     "debug": "debug",
     "solution_request": "coach",
-    "report_request": "coach",
+    "report_request": "scaffold",
     "assess": "assess",
     "progress": "status",
     "off_topic": "redirect",

@@ -23,29 +23,30 @@ class YamlDoc:
     line_offset: int = 0  # lines before the YAML text starts in its file
     problems: list[Problem] = field(default_factory=list)
 
-    def line_for(self, loc: tuple[Any, ...]) -> int:
-        """1-based file line of the deepest node along ``loc`` that exists."""
+    def locate(self, loc: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
+        """(1-based file line, path actually found) for a pydantic error location.
+
+        Parts absent from the document (a discriminated union's tag, say) are skipped, so
+        ``("checks", 1, "min_runs", "criterion")`` lands on the ``criterion:`` line.
+        """
         node = self.node
-        line = (node.start_mark.line if node is not None else 0)
+        line = node.start_mark.line if node is not None else 0
+        found: list[Any] = []
         for part in loc:
             if isinstance(node, yaml.MappingNode):
-                nxt = None
                 for key_node, value_node in node.value:
                     if key_node.value == str(part):
-                        line = key_node.start_mark.line
-                        nxt = value_node
+                        line, node = key_node.start_mark.line, value_node
+                        found.append(part)
                         break
-                if nxt is None:
-                    break
-                node = nxt
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-                if part >= len(node.value):
-                    break
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
                 node = node.value[part]
                 line = node.start_mark.line
-            else:
-                break
-        return line + 1 + self.line_offset
+                found.append(part)
+        return line + 1 + self.line_offset, tuple(found)
+
+    def line_for(self, loc: tuple[Any, ...]) -> int:
+        return self.locate(loc)[0]
 
 
 def parse_yaml(text: str, file: str, line_offset: int = 0) -> YamlDoc:
@@ -73,12 +74,14 @@ def validate(doc: YamlDoc, model: type[BaseModel], context: dict | None = None):
         problems = []
         for err in exc.errors():
             loc = tuple(err["loc"])
-            where = ".".join(str(p) for p in loc) or "(document)"
-            msg = err["msg"]
+            msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "missing":
+                line, found = doc.locate(loc[:-1])
                 msg = f"missing required field '{loc[-1]}'"
-                where = ".".join(str(p) for p in loc[:-1]) or "(top level)"
-            problems.append(Problem(doc.file, doc.line_for(loc), f"{where}: {msg}"))
+            else:
+                line, found = doc.locate(loc)
+            where = ".".join(str(p) for p in found) or "(top level)"
+            problems.append(Problem(doc.file, line, f"{where}: {msg}"))
         return None, problems
 
 
