@@ -1,0 +1,98 @@
+"""Build the bubblewrap command line. A pure function of a spec, so it is unit-tested directly."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+LAB_MOUNT = "/lab"
+BRIDGE_MOUNT = "/.sandbox"
+
+
+@dataclass
+class BwrapSpec:
+    bwrap: str
+    lab_host_dir: str
+    command: list[str]
+    env: dict[str, str]
+    system_dirs: list[str]                      # host paths shown read-only (or as symlinks)
+    python_dirs: list[str]                      # venv / pyenv prefixes, read-only at the same path
+    etc_files: list[str]                        # /etc entries shown read-only
+    generated_etc_dir: str | None = None        # holds passwd and group written for this run
+    drop_to_uid: int | None = None              # root runner: setpriv to this uid inside
+    setpriv: str = "/usr/bin/setpriv"
+    userns_uid: int | None = None               # unprivileged runner: uid seen inside the userns
+    tmp_mb: int | None = 256
+    size_option: bool = True                    # bwrap >= 0.7 knows --size
+    gpu_devices: list[str] = field(default_factory=list)
+    show_sys: bool = False
+    bridge_dir: str | None = None               # host dir with the model route's Unix socket
+    lab_mount: str = LAB_MOUNT
+
+
+def system_mounts(dirs: list[str]) -> list[str]:
+    """/usr read-only; /bin, /lib... as the same symlinks on merged-/usr systems."""
+    args: list[str] = []
+    for path in dirs:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    return args
+
+
+def _parents_0755(dest: str, made: set[str]) -> list[str]:
+    """bwrap makes missing parents 0700 when run as root; the dropped uid must traverse them."""
+    args: list[str] = []
+    parents = list(PurePosixPath(dest).parents)[::-1][1:]  # skip "/"
+    for parent in parents:
+        text = str(parent)
+        if text not in made:
+            made.add(text)
+            args += ["--perms", "0755", "--dir", text]
+    return args
+
+
+def build_argv(spec: BwrapSpec) -> list[str]:
+    argv = [spec.bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+    if spec.userns_uid is not None:
+        argv += ["--unshare-user", "--uid", str(spec.userns_uid), "--gid", str(spec.userns_uid)]
+    argv += ["--cap-drop", "ALL"]
+    if spec.drop_to_uid is not None:
+        # setpriv needs these two to switch uid; they vanish with the switch (uid 0 -> non-zero).
+        argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+
+    argv += system_mounts(spec.system_dirs)
+    argv += ["--proc", "/proc"]
+    argv += ["--dev", "/dev"]
+    for node in spec.gpu_devices:
+        argv += ["--dev-bind", node, node]  # a plain --bind of a device node is refused by the driver
+    if spec.show_sys:
+        argv += ["--ro-bind", "/sys", "/sys"]
+    if spec.tmp_mb and spec.size_option:
+        argv += ["--size", str(spec.tmp_mb * 1024 * 1024)]
+    argv += ["--tmpfs", "/tmp"]
+
+    made: set[str] = {"/tmp"}
+    for entry in spec.etc_files:
+        argv += _parents_0755(entry, made) + ["--ro-bind", entry, entry]
+    if spec.generated_etc_dir:
+        for name in ("passwd", "group"):
+            argv += _parents_0755(f"/etc/{name}", made)
+            argv += ["--ro-bind", f"{spec.generated_etc_dir}/{name}", f"/etc/{name}"]
+    for path in spec.python_dirs:
+        argv += _parents_0755(path, made) + ["--ro-bind", path, path]
+    if spec.bridge_dir:
+        argv += ["--ro-bind", spec.bridge_dir, BRIDGE_MOUNT]
+    argv += _parents_0755(spec.lab_mount, made) + ["--bind", spec.lab_host_dir, spec.lab_mount]
+    argv += ["--chdir", spec.lab_mount, "--clearenv"]
+    for key, value in sorted(spec.env.items()):
+        argv += ["--setenv", key, value]
+    argv += ["--"]
+    if spec.drop_to_uid is not None:
+        uid = str(spec.drop_to_uid)
+        argv += [spec.setpriv, "--reuid", uid, "--regid", uid, "--clear-groups",
+                 "--inh-caps=-all", "--no-new-privs", "--"]
+    return argv + list(spec.command)

@@ -1,0 +1,57 @@
+"""Capture a stream into a log file with a size cap and a visible truncation marker."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+OnOutput = Callable[[str, str], None]
+
+
+def marker(kept: int) -> bytes:
+    return f"\n[sandbox: output truncated after {kept} bytes; the rest was counted, not kept]\n".encode()
+
+
+class StreamCapture(threading.Thread):
+    """Drains a pipe to the end (so a flood never blocks the lab) and keeps the first `cap` bytes."""
+
+    def __init__(self, name: str, pipe: BinaryIO, log_path: Path, cap: int, on_output: OnOutput | None):
+        super().__init__(name=f"capture-{name}", daemon=True)
+        self.stream_name, self.pipe, self.log_path, self.cap = name, pipe, log_path, cap
+        self.on_output = on_output
+        self.total = 0
+        self.truncated = False
+
+    def run(self) -> None:
+        kept = 0
+        with open(self.log_path, "wb") as log:
+            while True:
+                chunk = self.pipe.read1(65536) if hasattr(self.pipe, "read1") else self.pipe.read(65536)
+                if not chunk:
+                    break
+                self.total += len(chunk)
+                if kept < self.cap:
+                    part = chunk[: self.cap - kept]
+                    log.write(part)
+                    kept += len(part)
+                    if self.on_output:
+                        self._emit(part.decode("utf-8", "replace"))
+                    if kept >= self.cap and len(chunk) > len(part):
+                        self._truncate(log, kept)
+                elif not self.truncated:
+                    self._truncate(log, kept)
+        self.pipe.close()
+
+    def _truncate(self, log, kept: int) -> None:
+        self.truncated = True
+        log.write(marker(kept))
+        log.flush()
+        if self.on_output:
+            self._emit(marker(kept).decode())
+
+    def _emit(self, text: str) -> None:
+        try:
+            self.on_output(self.stream_name, text)
+        except Exception:  # a failing display must not stop the capture
+            self.on_output = None

@@ -1,0 +1,26 @@
+"""The lab's environment: an allow-list, nothing inherited by default (no keys, no cloud creds)."""
+
+from __future__ import annotations
+
+import os
+
+PASSED_THROUGH = ("LANG", "TERM")
+
+
+def lab_env(*, path: str, home: str, seed: int, run_dir: str, parent: dict[str, str] | None = None,
+            cuda_visible_devices: str | None = None, model_url: str | None = None,
+            model_name: str | None = None, marker: str | None = None) -> dict[str, str]:
+    parent = dict(os.environ) if parent is None else parent
+    env = {key: parent[key] for key in PASSED_THROUGH if key in parent}
+    env.update({key: value for key, value in parent.items() if key.startswith("LC_")})
+    env.update({"PATH": path, "HOME": home, "SEED": str(seed), "PYTHONHASHSEED": str(seed),
+                "TUTOR_RUN_DIR": run_dir})
+    if cuda_visible_devices is not None:
+        env["CUDA_VISIBLE_DEVICES"] = cuda_visible_devices
+    if model_url:
+        env["OPENAI_BASE_URL"] = model_url
+        if model_name:
+            env["LAB_MODEL"] = model_name
+    if marker:
+        env["TUTOR_SANDBOX_RUN"] = marker  # lets the weaker backend find escaped processes
+    return env

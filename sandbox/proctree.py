@@ -1,0 +1,108 @@
+"""The run's processes, read from /proc (no psutil): tree, resident memory, sweeping leftovers."""
+
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass(frozen=True)
+class Proc:
+    pid: int
+    ppid: int
+    uid: int
+    rss_bytes: int
+
+
+def snapshot() -> dict[int, Proc]:
+    procs: dict[int, Proc] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        proc = _read(int(entry.name))
+        if proc:
+            procs[proc.pid] = proc
+    return procs
+
+
+def _read(pid: int) -> Proc | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    # The command name may hold spaces and parentheses: fields start after the last ')'.
+    fields = stat[stat.rindex(")") + 2:].split()
+    if fields[0] in ("Z", "X"):
+        return None  # exited, waiting to be reaped: nothing to kill or measure
+    uid = 0
+    for line in status.splitlines():
+        if line.startswith("Uid:"):
+            uid = int(line.split()[1])  # the real uid
+            break
+    return Proc(pid=pid, ppid=int(fields[1]), uid=uid, rss_bytes=int(fields[21]) * PAGE)
+
+
+def descendants(root: int, procs: dict[int, Proc]) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for proc in procs.values():
+        children.setdefault(proc.ppid, []).append(proc.pid)
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        for child in children.get(pid, []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def tree_rss_bytes(root: int, extra: set[int] | None = None) -> tuple[int, set[int]]:
+    """Resident memory of root, its descendants and `extra` pids; and the pids counted."""
+    procs = snapshot()
+    pids = ({root} | descendants(root, procs) | (extra or set())) & procs.keys()
+    return sum(procs[p].rss_bytes for p in pids), pids
+
+
+def pids_with_marker(marker: str) -> set[int]:
+    """Processes whose environment holds `marker` (readable for our own uid or as root)."""
+    needle = marker.encode()
+    found = set()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            if needle in Path(f"/proc/{entry.name}/environ").read_bytes():
+                found.add(int(entry.name))
+        except OSError:
+            continue
+    found.discard(os.getpid())
+    return found
+
+
+def pids_of_uid(uid: int) -> set[int]:
+    return {p.pid for p in snapshot().values() if p.uid == uid}
+
+
+def signal_all(pids: set[int], sig: int) -> int:
+    sent = 0
+    for pid in pids:
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, sig)
+            sent += 1
+        except (ProcessLookupError, PermissionError):
+            pass
+    return sent
+
+
+def signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

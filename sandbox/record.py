@@ -1,0 +1,61 @@
+"""The run record: everything needed to understand and reproduce one lab run (run.json)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+REASONS = ("ok", "timeout", "memory", "killed", "error")
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    command: list[str]
+    lab_dir: str                      # the learner's folder on the host
+    cwd: str                          # working directory as the lab saw it
+    run_dir: str                      # where run.json, the logs and the lab's outputs are
+    seed: int
+    limits: dict[str, Any]
+    backend: str                      # bubblewrap | process
+    mechanisms: dict[str, str]        # limit name -> what enforced it on this host
+    isolation: dict[str, Any]         # what the backend isolates, and warnings when it is weak
+    network: str                      # none | model | model-unavailable | host
+    versions: dict[str, Any]
+    gpu: dict[str, Any] | None
+    started_at: str
+    ended_at: str = ""
+    duration_s: float = 0.0
+    exit_code: int | None = None
+    signal: int | None = None
+    reason: str = "error"             # one of REASONS
+    detail: str = ""                  # one line saying why, when reason is not ok
+    limit_hit: str | None = None      # which limit stopped the run, when one did
+    peak_rss_mb: float | None = None
+    peak_gpu_memory_mb: float | None = None
+    logs: dict[str, str] = field(default_factory=dict)
+    truncated: dict[str, bool] = field(default_factory=dict)
+    output_bytes: dict[str, int] = field(default_factory=dict)
+    metrics: dict[str, Any] | None = None
+    leftover_processes_killed: int = 0
+    env_keys: list[str] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def ok(self) -> bool:
+        return self.reason == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def write(self, path: Path) -> Path:
+        """Write run.json atomically: a reader never sees half a record."""
+        path = Path(path)
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, default=str) + "\n")
+        os.replace(tmp, path)
+        return path

@@ -1,0 +1,340 @@
+"""run(): execute a lab command in the sandbox and leave runs/<run_id>/run.json behind."""
+
+from __future__ import annotations
+
+import os
+import resource
+import secrets
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sandbox import gpu as gpu_support
+from sandbox import host
+from sandbox.bwrap_args import BRIDGE_MOUNT, LAB_MOUNT, BwrapSpec, build_argv
+from sandbox.capture import OnOutput, StreamCapture
+from sandbox.cgroups import RunCgroups
+from sandbox.env import lab_env
+from sandbox.limits import Limits
+from sandbox.model_route import INNER_PORT, SOCKET_NAME, ModelRoute, inner_base_url
+from sandbox.outcome import classify
+from sandbox.record import RunRecord
+from sandbox.supervise import Supervisor
+from sandbox.workspace import Workspace, copy_outputs
+
+BACKENDS = ("auto", "bubblewrap", "process")
+NETWORKS = ("none", "model")
+# A uid for one run alone, far above real accounts: counting and sweeping by uid is then exact.
+RUN_UID_BASE, RUN_UID_SPAN = 1_800_000_000, 100_000_000
+
+WEAK_ISOLATION = ("process backend: NO filesystem, network or user isolation; the lab runs as the "
+                  "invoking user and can read and write whatever that user can. Only rlimits, "
+                  "a scrubbed environment and process-tree cleanup apply.")
+
+
+class SandboxError(Exception):
+    """Bad input to run() (missing lab, empty command, unknown option): nothing was started."""
+
+
+@dataclass
+class _Plan:
+    backend: str
+    prefix: list[str]          # the sandbox around the command (empty for the process backend)
+    command: list[str]
+    cwd: str | None
+    lab_cwd: str
+    env: dict[str, str]
+    run_uid: int | None
+    mechanisms: dict[str, str]
+    isolation: dict
+    network: str
+    network_detail: str = ""
+
+    @property
+    def argv(self) -> list[str]:
+        return self.prefix + self.command
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def choose_backend(requested: str) -> str:
+    if requested not in BACKENDS:
+        raise SandboxError(f"unknown backend {requested!r}; use one of {', '.join(BACKENDS)}")
+    if requested == "auto":
+        return "bubblewrap" if host.bwrap_problem() is None else "process"
+    if requested == "bubblewrap" and host.bwrap_problem():
+        raise SandboxError(f"bubblewrap backend unavailable: {host.bwrap_problem()}")
+    return requested
+
+
+def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = False,
+        network: str = "none", *, in_place: bool = False, seed: int | None = None,
+        runs_dir=None, on_output: OnOutput | None = None, backend: str = "auto",
+        model_url: str | None = None, model_name: str | None = None) -> RunRecord:
+    lab = Path(lab_dir).resolve()
+    if not lab.is_dir():
+        raise SandboxError(f"lab folder {lab} does not exist")
+    if not command:
+        raise SandboxError("no command to run; put it after `--`")
+    if network not in NETWORKS:
+        raise SandboxError(f"unknown network mode {network!r}; use none or model")
+    limits = limits or Limits()
+    backend = choose_backend(backend)
+    seed = 0 if seed is None else int(seed)
+    run_id = new_run_id()
+    run_dir = (Path(runs_dir).resolve() if runs_dir else lab / "runs") / run_id
+    run_dir.mkdir(parents=True)
+    model_url = model_url or os.environ.get("SANDBOX_MODEL_URL") or os.environ.get("OPENAI_BASE_URL")
+    model_name = model_name or os.environ.get("SANDBOX_MODEL_NAME") or os.environ.get("LAB_MODEL")
+
+    record = RunRecord(run_id=run_id, command=list(command), lab_dir=str(lab), cwd="", run_dir=str(run_dir),
+                       seed=seed, limits=limits.to_dict(), backend=backend, mechanisms={}, isolation={},
+                       network=network, versions=host.versions(), gpu=None, started_at=_now())
+    started = time.monotonic()
+    dropped_uid = _run_uid(backend, in_place, lab)
+    workspace = None if in_place else Workspace.create(limits.disk_mb, dropped_uid)
+    cgroups = RunCgroups.create(f"tutor-sandbox-{run_id}", limits.max_procs,
+                                limits.memory_mb * 2**20 if gpu else None)
+    route: ModelRoute | None = None
+    try:
+        lab_host = lab if in_place else workspace.lab
+        if workspace:
+            workspace.copy_lab(lab, dropped_uid)
+        inner_run_dir = lab_host / "runs" / run_id
+        inner_run_dir.mkdir(parents=True, exist_ok=True)
+        if dropped_uid is not None:
+            for path in (inner_run_dir.parent, inner_run_dir):
+                os.lchown(path, dropped_uid, dropped_uid)
+
+        if network == "model" and model_url and backend == "bubblewrap":
+            route = ModelRoute(model_url, (workspace.root if workspace else _bridge_dir(run_dir)) / "bridge")
+            route.start()
+        plan = _plan(backend, lab_host, inner_run_dir, list(command), limits, gpu, network, route,
+                     model_url, model_name, seed, dropped_uid, workspace, run_id)
+        plan.mechanisms.update(_limit_mechanisms(limits, gpu, cgroups, plan, workspace, in_place))
+        record.cwd, record.mechanisms, record.isolation = plan.lab_cwd, plan.mechanisms, plan.isolation
+        record.network, record.env_keys = plan.network, sorted(plan.env)
+        if plan.network_detail:
+            record.isolation["network_detail"] = plan.network_detail
+
+        if gpu:
+            record.gpu = gpu_support.nvml_facts() or {"error": "NVML not available on this host"}
+            problem = _cuda_preflight(plan, limits)
+            if problem:
+                record.reason, record.detail = "error", problem
+                return _finish(record, run_dir, started, inner_run_dir, lab_host)
+
+        _execute(record, plan, limits, gpu, cgroups, run_dir, on_output, workspace, lab if in_place else None)
+        return _finish(record, run_dir, started, inner_run_dir, lab_host)
+    finally:
+        if route:
+            route.stop()
+        cgroups.kill_all(deadline_s=1.0)
+        cgroups.remove()
+        if workspace:
+            workspace.cleanup()
+
+
+def _run_uid(backend: str, in_place: bool, lab: Path) -> int | None:
+    """The uid the lab runs as when the runner is root; None means 'as the invoking user'."""
+    if not host.is_root() or backend != "bubblewrap":
+        return None  # the process backend runs as the invoker: the python install may be root-only
+    if in_place and lab.stat().st_uid != 0:
+        return lab.stat().st_uid  # the learner's own folder: run as its owner
+    return RUN_UID_BASE + secrets.randbelow(RUN_UID_SPAN)
+
+
+def _bridge_dir(run_dir: Path) -> Path:
+    path = run_dir.parent / f".{run_dir.name}-route"
+    (path / "bridge").mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _plan(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, network, route,
+          model_url, model_name, seed, dropped_uid, workspace, run_id) -> _Plan:
+    nodes = gpu_support.device_nodes() if gpu else []
+    cuda_visible = gpu_support.visible_devices(nodes, os.environ.get("CUDA_VISIBLE_DEVICES")) if gpu else None
+    path_dirs = host.python_path_dirs() + ["/usr/local/bin", "/usr/bin", "/bin"]
+    net_state, net_detail, url_for_lab = "none", "", None
+    if network == "model":
+        if not model_url:
+            net_state, net_detail = "model-unavailable", "no model endpoint configured (TUTOR_BASE_URL / SANDBOX_MODEL_URL)"
+        elif backend == "process":
+            net_state, net_detail, url_for_lab = "host", "process backend cannot narrow the network: the lab has the host's", model_url
+        else:
+            net_state, url_for_lab = "model", inner_base_url(model_url)
+
+    if backend == "process":
+        marker = f"tutor-sandbox-{run_id}"
+        env = lab_env(path=":".join(path_dirs), home=str(lab_host), seed=seed, run_dir=str(inner_run_dir),
+                      cuda_visible_devices=cuda_visible, model_url=url_for_lab, model_name=model_name,
+                      marker=marker)
+        command = [_resolve_python(command[0], path_dirs)] + command[1:]
+        isolation = {"level": "weak", "warning": WEAK_ISOLATION, "filesystem": "none (scratch copy only)"
+                     if workspace else "none", "network": "host", "user": "invoking user",
+                     "capabilities": "inherited", "marker": marker}
+        return _Plan("process", [], command, str(lab_host), str(lab_host), env, None, {}, isolation,
+                     "none" if net_state == "none" else net_state, net_detail or
+                     ("process backend: the lab has the host's network" if network == "none" else ""))
+
+    env = lab_env(path=":".join(path_dirs), home="/tmp", seed=seed, run_dir=f"{LAB_MOUNT}/runs/{run_id}",
+                  cuda_visible_devices=cuda_visible, model_url=url_for_lab, model_name=model_name)
+    etc_dir = None
+    if dropped_uid is not None and workspace:
+        etc_dir = str(workspace.write_identity(dropped_uid))
+    command = [_resolve_python(command[0], path_dirs)] + command[1:]
+    if route:
+        command = [host.real_python(), f"{BRIDGE_MOUNT}/inner_bridge.py", f"{BRIDGE_MOUNT}/{SOCKET_NAME}",
+                   str(INNER_PORT), "--"] + command
+    spec = BwrapSpec(bwrap=host.bwrap_path(), lab_host_dir=str(lab_host), command=[], env=env,
+                     system_dirs=list(host.SYSTEM_DIRS),
+                     python_dirs=list(host.python_prefixes()),
+                     etc_files=[f"/etc/{n}" for n in host.ETC_FILES if os.path.lexists(f"/etc/{n}")],
+                     generated_etc_dir=etc_dir, drop_to_uid=dropped_uid, setpriv=host.setpriv_path() or "setpriv",
+                     userns_uid=None if host.is_root() else os.getuid(), tmp_mb=limits.tmp_mb,
+                     size_option=host.bwrap_supports("--size"), gpu_devices=nodes, show_sys=gpu,
+                     bridge_dir=str(route.bridge_dir) if route else None)
+    isolation = {"level": "strong", "filesystem": "read-only system, writable lab copy and private /tmp",
+                 "network": "none" if net_state != "model" else "model endpoint only, via a Unix socket",
+                 "user": f"uid {dropped_uid} (setpriv)" if dropped_uid is not None else "user namespace",
+                 "capabilities": "all dropped", "namespaces": "pid, net, ipc, uts, cgroup, mount",
+                 "hidden": "home directories, /root, /etc/shadow, host processes"}
+    if dropped_uid is None and host.is_root():
+        isolation["user"] = "root inside the sandbox (in place on a root-owned lab)"
+    return _Plan("bubblewrap", build_argv(spec), command, None, LAB_MOUNT, env, dropped_uid, {}, isolation,
+                 net_state, net_detail)
+
+
+def _resolve_python(program: str, path_dirs: list[str]) -> str:
+    """`python` means this interpreter (never a pyenv shim, which costs ~70 ms a start)."""
+    if program in ("python", "python3"):
+        return host.real_python()
+    return program
+
+
+def _limit_mechanisms(limits: Limits, gpu: bool, cgroups: RunCgroups, plan: _Plan, workspace, in_place) -> dict:
+    mech = {"timeout": "runner wall clock, SIGTERM then SIGKILL to the whole tree",
+            "cpu": "RLIMIT_CPU", "file_size": "RLIMIT_FSIZE",
+            "output": "capture cap with truncation marker"}
+    procs = [m for m in [cgroups.mechanism("pids")] if m]
+    if plan.run_uid is not None:
+        procs.append(f"RLIMIT_NPROC on run uid {plan.run_uid}")
+    elif not host.is_root():
+        procs.append("RLIMIT_NPROC (counts all of the user's processes)")
+    mech["processes"] = " + ".join(procs) or "NONE: root without a writable pids cgroup"
+    if gpu:
+        mech["memory"] = cgroups.mechanism("memory") or "RSS watchdog polling /proc"
+    else:
+        mech["memory"] = "RLIMIT_AS"
+    mech["disk"] = workspace.disk_mechanism if workspace else "disk watchdog (du polling) + RLIMIT_FSIZE"
+    if plan.backend == "bubblewrap":
+        mech["tmp"] = "tmpfs size" if host.bwrap_supports("--size") else "NONE: bwrap without --size"
+    return mech
+
+
+def _preexec(limits: Limits, gpu: bool, cgroups: RunCgroups, nproc: int | None):
+    cpu = limits.effective_cpu_s()
+    fsize = limits.file_size_mb * 2**20
+    memory = limits.memory_mb * 2**20
+
+    def apply() -> None:  # runs in the child between fork and exec
+        cgroups.join()
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))  # SIGXCPU first, SIGKILL a second later
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+        if nproc is not None:
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+        if not gpu:  # CUDA reserves far more address space than it uses: GPU runs are bounded elsewhere
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    return apply
+
+
+def _nproc_limit(plan: _Plan, limits: Limits) -> int | None:
+    if plan.run_uid is not None:
+        return limits.max_procs
+    if not host.is_root():
+        from sandbox import proctree
+        return len(proctree.pids_of_uid(os.getuid())) + limits.max_procs
+    return None
+
+
+def _cuda_preflight(plan: _Plan, limits: Limits) -> str | None:
+    argv = plan.prefix + [host.real_python(), "-c", gpu_support.PREFLIGHT]
+    try:
+        done = subprocess.run(argv, env=None if plan.backend == "bubblewrap" else plan.env, cwd=plan.cwd,
+                              capture_output=True, text=True, timeout=min(120, limits.timeout_s))
+    except subprocess.TimeoutExpired:
+        return "CUDA pre-flight timed out inside the sandbox"
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"CUDA is not visible inside the sandbox (pre-flight exit {done.returncode}): {last}"
+    return None
+
+
+def _execute(record, plan: _Plan, limits, gpu, cgroups, run_dir: Path, on_output, workspace, in_place_lab) -> None:
+    logs = {name: run_dir / f"{name}.log" for name in ("stdout", "stderr")}
+    nproc = _nproc_limit(plan, limits)
+    proc = subprocess.Popen(plan.argv, cwd=plan.cwd, env=plan.env if plan.backend == "process" else {},
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, preexec_fn=_preexec(limits, gpu, cgroups, nproc))
+    captures = [StreamCapture(name, getattr(proc, name), path, limits.output_bytes, on_output)
+                for name, path in logs.items()]
+    for capture in captures:
+        capture.start()
+    memory_watchdog = gpu and cgroups.mechanism("memory") is None
+    disk_watch = None
+    if workspace is None or not workspace.mounted:
+        target = in_place_lab or workspace.lab
+        from sandbox.workspace import tree_bytes
+        baseline = tree_bytes(target)
+        disk_watch = lambda: tree_bytes(target) - baseline  # noqa: E731
+    supervisor = Supervisor(proc=proc, timeout_s=limits.timeout_s, grace_s=limits.grace_s, cgroups=cgroups,
+                            run_uid=plan.run_uid, marker=plan.isolation.get("marker"),
+                            spare_root=plan.backend == "bubblewrap",
+                            rss_limit_bytes=limits.memory_mb * 2**20 if memory_watchdog else None,
+                            disk_limit_bytes=limits.disk_mb * 2**20 if disk_watch else None, disk_usage=disk_watch)
+    poller = None
+    if gpu:
+        poller = gpu_support.GpuMemoryPoller(supervisor.run_pids)
+        poller.start()
+    outcome = supervisor.wait()
+    for capture in captures:
+        capture.join(timeout=5)
+    if poller:
+        record.peak_gpu_memory_mb = poller.stop()
+    record.logs = {name: str(path) for name, path in logs.items()}
+    record.truncated = {c.stream_name: c.truncated for c in captures}
+    record.output_bytes = {c.stream_name: c.total for c in captures}
+    record.leftover_processes_killed = outcome.leftovers_killed
+    peaks = [outcome.maxrss_bytes, outcome.polled_peak_rss, cgroups.memory_peak_bytes() or 0]
+    record.peak_rss_mb = round(max(peaks) / 2**20, 1)
+    classify(record, outcome, proc.returncode, plan.backend, cgroups, logs["stderr"], gpu)
+
+
+def _finish(record: RunRecord, run_dir: Path, started: float, inner_run_dir: Path, lab_host: Path) -> RunRecord:
+    if inner_run_dir.resolve() != run_dir.resolve():
+        copy_outputs(inner_run_dir, run_dir)
+    metrics = run_dir / "metrics.json"
+    if metrics.is_file():
+        import json
+        try:
+            record.metrics = json.loads(metrics.read_text())
+        except (ValueError, OSError) as exc:
+            record.metrics = {"_error": f"metrics.json is not valid JSON: {exc}"}
+    record.ended_at = _now()
+    record.duration_s = round(time.monotonic() - started, 4)
+    record.write(run_dir / "run.json")
+    bridge = run_dir.parent / f".{run_dir.name}-route"
+    if bridge.exists():
+        shutil.rmtree(bridge, ignore_errors=True)
+    return record
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+

@@ -1,0 +1,121 @@
+"""Watch a running lab: wall clock, memory watchdog, disk watchdog, peak RSS; stop the whole tree."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sandbox import proctree
+from sandbox.cgroups import RunCgroups
+
+POLL_S = 0.02
+SAMPLE_S = 0.1
+
+
+@dataclass
+class Outcome:
+    status: int | None = None          # raw wait status
+    maxrss_bytes: int = 0              # from wait4: the largest of the tree's reaped processes
+    polled_peak_rss: int = 0
+    timed_out: bool = False
+    memory_killed: bool = False
+    disk_killed: bool = False
+    leftovers_killed: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Supervisor:
+    proc: subprocess.Popen
+    timeout_s: float
+    grace_s: float
+    cgroups: RunCgroups
+    run_uid: int | None = None               # a uid used by this run alone: every process of it is ours
+    marker: str | None = None                # env marker of the process backend's processes
+    spare_root: bool = False                 # bwrap itself gets SIGTERM last (it would kill the lab at once)
+    rss_limit_bytes: int | None = None       # watchdog, when no other mechanism bounds memory
+    disk_limit_bytes: int | None = None
+    disk_usage: Callable[[], int] | None = None
+
+    def run_pids(self) -> set[int]:
+        pids = proctree.descendants(self.proc.pid, proctree.snapshot()) | self.cgroups.pids()
+        if self.run_uid is not None:
+            pids |= proctree.pids_of_uid(self.run_uid)
+        if self.marker:
+            pids |= proctree.pids_with_marker(self.marker)
+        pids.discard(os.getpid())
+        return pids
+
+    def wait(self) -> Outcome:
+        out = Outcome()
+        start = time.monotonic()
+        deadline = start + self.timeout_s
+        next_sample = start
+        kill_at: float | None = None
+        while True:
+            pid, status, rusage = os.wait4(self.proc.pid, os.WNOHANG)
+            if pid:
+                out.status, out.maxrss_bytes = status, rusage.ru_maxrss * 1024
+                self.proc.returncode = os.waitstatus_to_exitcode(status)
+                break
+            now = time.monotonic()
+            if kill_at is None and now >= deadline:
+                out.timed_out = True
+                kill_at = self._terminate(now)
+            if now >= next_sample:
+                next_sample = now + SAMPLE_S
+                if kill_at is None:
+                    kill_at = self._check_limits(out, now)
+            if kill_at is not None and now >= kill_at:
+                self._kill_everything()
+                kill_at = now + 1.0  # keep hitting until the root is reaped
+            time.sleep(POLL_S)
+        out.leftovers_killed = self.sweep()
+        return out
+
+    def _check_limits(self, out: Outcome, now: float) -> float | None:
+        rss, _ = proctree.tree_rss_bytes(self.proc.pid, self.cgroups.pids())
+        out.polled_peak_rss = max(out.polled_peak_rss, rss)
+        if self.rss_limit_bytes and rss > self.rss_limit_bytes:
+            out.memory_killed = True
+            out.notes.append(f"resident memory {rss // 2**20} MiB passed the limit")
+            return now  # no grace: memory is the host's to lose
+        if self.disk_limit_bytes and self.disk_usage and self.disk_usage() > self.disk_limit_bytes:
+            out.disk_killed = True
+            out.notes.append("the lab's files passed the disk limit")
+            return now
+        return None
+
+    def _terminate(self, now: float) -> float:
+        """SIGTERM to the lab's processes; SIGKILL follows after the grace period."""
+        pids = self.run_pids()
+        if self.spare_root:
+            pids.discard(self.proc.pid)
+        proctree.signal_all(pids, signal.SIGTERM)
+        if not self.spare_root:
+            proctree.signal_group(self.proc.pid, signal.SIGTERM)
+        return now + self.grace_s
+
+    def _kill_everything(self) -> None:
+        proctree.signal_group(self.proc.pid, signal.SIGKILL)
+        proctree.signal_all(self.run_pids() | {self.proc.pid}, signal.SIGKILL)
+        self.cgroups.kill_all(deadline_s=0.5)
+
+    def sweep(self, deadline_s: float = 5.0) -> int:
+        """After the main process ended: kill whatever of the run is still alive (daemons)."""
+        killed: set[int] = set()
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end:
+            pids = self.run_pids() - {self.proc.pid}
+            proctree.signal_group(self.proc.pid, signal.SIGKILL)
+            if not pids:
+                break
+            proctree.signal_all(pids, signal.SIGKILL)
+            killed |= pids
+            time.sleep(POLL_S)
+        killed_in_cgroup = self.cgroups.kill_all(deadline_s=max(0.1, end - time.monotonic()))
+        return len(killed) + killed_in_cgroup

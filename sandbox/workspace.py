@@ -1,0 +1,109 @@
+"""The scratch copy of a lab: a size-capped tmpfs where the host allows it, owned by the lab's uid."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+# Never copied into the sandbox: earlier runs, version control, environments, caches.
+SKIP_TOP = {"runs", ".git", ".venv", "venv", ".mypy_cache", ".pytest_cache"}
+SKIP_ANY = {"__pycache__"}
+
+
+@dataclass
+class Workspace:
+    root: Path                 # private to the runner: holds lab/, etc/, bridge/
+    lab: Path                  # what the sandbox binds at /lab
+    disk_mechanism: str        # what caps the lab's total writes
+    mounted: bool = False
+
+    @classmethod
+    def create(cls, disk_mb: int, uid: int | None) -> "Workspace":
+        root = Path(tempfile.mkdtemp(prefix="tutor-sandbox-", dir=os.environ.get("SANDBOX_SCRATCH")))
+        os.chmod(root, 0o711)  # the lab's uid may pass through, not list
+        lab = root / "lab"
+        lab.mkdir()
+        mounted = False
+        if os.geteuid() == 0:
+            owner = f",uid={uid},gid={uid}" if uid is not None else ""
+            done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={disk_mb}m,mode=0755{owner}",
+                                   "tutor-sandbox", str(lab)], capture_output=True)
+            mounted = done.returncode == 0
+        mechanism = "tmpfs size" if mounted else "disk watchdog (du polling) + RLIMIT_FSIZE"
+        for sub in ("etc", "bridge"):
+            (root / sub).mkdir(mode=0o755)
+        return cls(root=root, lab=lab, disk_mechanism=mechanism, mounted=mounted)
+
+    def copy_lab(self, source: Path, uid: int | None) -> None:
+        def ignore(directory: str, names: list[str]) -> set[str]:
+            skip = {n for n in names if n in SKIP_ANY}
+            if Path(directory) == source:
+                skip |= {n for n in names if n in SKIP_TOP}
+            return skip
+
+        # Symlinks stay symlinks: inside the sandbox they resolve against the sandbox's root.
+        shutil.copytree(source, self.lab, symlinks=True, ignore=ignore, dirs_exist_ok=True)
+        if uid is not None:
+            chown_tree(self.lab, uid)
+
+    def write_identity(self, uid: int) -> Path:
+        """passwd/group naming the lab's uid, so getpass and friends work; no host accounts."""
+        etc = self.root / "etc"
+        (etc / "passwd").write_text(f"root:x:0:0::/root:/usr/sbin/nologin\n"
+                                    f"lab:x:{uid}:{uid}:lab:/tmp:/usr/sbin/nologin\n"
+                                    "nobody:x:65534:65534::/nonexistent:/usr/sbin/nologin\n")
+        (etc / "group").write_text(f"root:x:0:\nlab:x:{uid}:\nnogroup:x:65534:\n")
+        for name in ("passwd", "group"):
+            os.chmod(etc / name, 0o644)
+        return etc
+
+    def used_bytes(self) -> int:
+        return tree_bytes(self.lab)
+
+    def cleanup(self) -> None:
+        if self.mounted:
+            subprocess.run(["umount", "-l", str(self.lab)], capture_output=True)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def chown_tree(path: Path, uid: int) -> None:
+    os.lchown(path, uid, uid)
+    for directory, dirs, files in os.walk(path):
+        for name in dirs + files:
+            os.lchown(os.path.join(directory, name), uid, uid)  # lchown: never follow a link out
+
+
+def tree_bytes(path: Path) -> int:
+    total = 0
+    for directory, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(directory, name)).st_blocks * 512
+            except OSError:
+                pass
+    return total
+
+
+def copy_outputs(source: Path, dest: Path) -> list[str]:
+    """Copy the lab's run outputs back: regular files and directories only, never a symlink."""
+    copied = []
+    if not source.is_dir():
+        return copied
+    for directory, dirs, files in os.walk(source):
+        rel = Path(directory).relative_to(source)
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(directory, d))]
+        (dest / rel).mkdir(parents=True, exist_ok=True)
+        for name in files:
+            src = Path(directory) / name
+            if src.is_symlink() or not src.is_file():
+                continue
+            target = dest / rel / name
+            if target.exists():
+                continue  # the runner's own logs and record win
+            shutil.copyfile(src, target)
+            copied.append(str(rel / name))
+    return copied
