@@ -1,0 +1,262 @@
+"""Hostile labs, each contained: the record says why it ended, the host is untouched, nothing survives.
+
+Run with both backends where the process backend can contain the attack; where it cannot, the
+test asserts the record admits it (see test_process_backend.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from sandbox import Limits, run
+from tests.sandbox.conftest import assert_no_process_left, requires_bwrap
+
+BOTH = pytest.mark.parametrize("backend", [pytest.param("bubblewrap", marks=requires_bwrap), "process"])
+SMALL = dict(timeout_s=5, memory_mb=512, max_procs=32, disk_mb=16, tmp_mb=8, file_size_mb=64, grace_s=0.3)
+
+
+def limits(**overrides) -> Limits:
+    return Limits(**{**SMALL, **overrides})
+
+
+@BOTH
+def test_fork_bomb_is_capped_and_leaves_nothing(make_lab, marker, backend):
+    lab = make_lab("""
+        import os, time
+        while True:
+            try:
+                os.fork()
+            except OSError:
+                time.sleep(0.05)
+    """)
+    record = run(lab, ["python", "main.py", marker], limits(timeout_s=2, max_procs=24), backend=backend)
+    assert record.reason == "timeout"
+    assert record.limit_hit == "processes"
+    assert "pids" in record.mechanisms["processes"] or "NPROC" in record.mechanisms["processes"]
+    assert_no_process_left(marker)
+
+
+@BOTH
+def test_memory_bomb_ends_with_reason_memory(make_lab, backend):
+    lab = make_lab("""
+        hoard = []
+        while True:
+            hoard.append(bytearray(32 * 1024 * 1024))
+    """)
+    record = run(lab, ["python", "main.py"], limits(memory_mb=256), backend=backend)
+    assert record.reason == "memory", record.detail
+    assert record.mechanisms["memory"] == "RLIMIT_AS"
+    assert record.peak_rss_mb < 256
+
+
+@BOTH
+def test_infinite_loop_times_out(make_lab, marker, backend):
+    lab = make_lab("while True:\n    pass\n")
+    record = run(lab, ["python", "main.py", marker], limits(timeout_s=0.5), backend=backend)
+    assert record.reason == "timeout"
+    assert record.duration_s < 0.5 + SMALL["grace_s"] + 3
+    assert_no_process_left(marker)
+
+
+@requires_bwrap
+def test_disk_fill_stops_at_the_scratch_limit(make_lab):
+    lab = make_lab("""
+        chunk = b"x" * (1024 * 1024)
+        with open("fill.bin", "wb") as out:
+            for _ in range(200):
+                out.write(chunk)
+                out.flush()
+    """)
+    record = run(lab, ["python", "main.py"], limits(disk_mb=8))
+    assert record.reason in ("error", "killed")
+    assert record.limit_hit == "disk"
+    assert not (lab / "fill.bin").exists()
+
+
+def test_disk_fill_in_place_is_stopped_by_the_watchdog(make_lab):
+    lab = make_lab("""
+        import time
+        chunk = b"x" * (1024 * 1024)
+        with open("fill.bin", "wb") as out:
+            for _ in range(64):
+                out.write(chunk)
+                out.flush()
+                time.sleep(0.01)
+        time.sleep(30)
+    """)
+    record = run(lab, ["python", "main.py"], limits(disk_mb=8, timeout_s=10), backend="process", in_place=True)
+    assert record.mechanisms["disk"].startswith("disk watchdog")
+    assert record.reason == "killed" and record.limit_hit == "disk", record.detail
+    assert record.duration_s < 9
+    assert (lab / "fill.bin").stat().st_size < 64 * 1024 * 1024
+
+
+@BOTH
+def test_stdout_flood_is_capped_with_a_visible_marker(make_lab, backend):
+    lab = make_lab("""
+        import sys
+        line = "flood " * 1000 + "\\n"
+        while True:
+            sys.stdout.write(line)
+    """)
+    record = run(lab, ["python", "main.py"], limits(timeout_s=0.5, output_bytes=100_000), backend=backend)
+    assert record.reason == "timeout"
+    assert record.truncated["stdout"] is True
+    log = Path(record.logs["stdout"]).read_bytes()
+    assert b"output truncated after 100000 bytes" in log
+    assert len(log) < 100_000 + 200
+    assert record.output_bytes["stdout"] > 100_000
+
+
+@requires_bwrap
+def test_secrets_and_private_files_are_invisible(make_lab, monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_API_KEY", "sk-should-never-leak")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws-should-never-leak")
+    private = tmp_path / "home" / ".ssh"
+    private.mkdir(parents=True)
+    (private / "id_ed25519").write_text("PRIVATE KEY")
+    probes = [str(private / "id_ed25519"), "/root/.ssh", "/etc/shadow", os.path.expanduser("~/.ssh"), "/root"]
+    lab = make_lab("""
+        import json, os, sys
+        seen = {}
+        for path in sys.argv[1:]:
+            try:
+                seen[path] = sorted(os.listdir(path)) if os.path.isdir(path) else open(path).read()
+            except OSError as exc:
+                seen[path] = type(exc).__name__
+        print(json.dumps({"env": dict(os.environ), "seen": seen}))
+    """)
+    record = run(lab, ["python", "main.py", *probes], limits())
+    assert record.reason == "ok", record.detail
+    report = json.loads(Path(record.logs["stdout"]).read_text())
+    assert "SECRET_API_KEY" not in report["env"] and "AWS_SECRET_ACCESS_KEY" not in report["env"]
+    assert report["env"]["HOME"] == "/tmp"
+    assert set(report["env"]) <= {"PATH", "LANG", "TERM", "PYTHONHASHSEED", "SEED", "TUTOR_RUN_DIR", "HOME", "PWD"} | {
+        k for k in report["env"] if k.startswith("LC_")}
+    for path in probes:
+        value = report["seen"][path]
+        # /root exists inside only as the path to the Python install; nothing private shows.
+        assert value in ("FileNotFoundError", "PermissionError") or value == [".pyenv"] or value == [], (path, value)
+    assert "should-never-leak" not in Path(record.logs["stdout"]).read_text()
+
+
+@BOTH
+def test_parent_env_secrets_do_not_reach_the_lab(make_lab, monkeypatch, backend):
+    monkeypatch.setenv("SECRET_API_KEY", "sk-should-never-leak")
+    lab = make_lab("import os, json; print(json.dumps(dict(os.environ)))\n")
+    record = run(lab, ["python", "main.py"], limits(), backend=backend)
+    env = json.loads(Path(record.logs["stdout"]).read_text())
+    assert "SECRET_API_KEY" not in env
+    assert env["SEED"] == "0" and env["PYTHONHASHSEED"] == "0"
+
+
+@requires_bwrap
+def test_network_connections_fail(make_lab):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    lab = make_lab("""
+        import socket, sys
+        for host, port in [("127.0.0.1", int(sys.argv[1])), ("1.1.1.1", 53), ("example.com", 80)]:
+            try:
+                socket.create_connection((host, port), timeout=1).close()
+                print("CONNECTED", host, port)
+            except OSError as exc:
+                print("blocked", host, port, type(exc).__name__)
+    """)
+    record = run(lab, ["python", "main.py", str(port)], limits())
+    out = Path(record.logs["stdout"]).read_text()
+    assert record.reason == "ok" and out.count("blocked") == 3, out
+    assert record.network == "none"
+    with pytest.raises(BlockingIOError):
+        listener.accept()  # nobody reached the host's listener
+    listener.close()
+
+
+@requires_bwrap
+def test_writes_outside_the_lab_fail_and_the_original_lab_is_untouched(make_lab, tmp_path):
+    outside = tmp_path / "outside.txt"
+    lab = make_lab("""
+        import sys
+        for path in sys.argv[1:]:
+            try:
+                open(path, "w").write("pwned")
+                print("WROTE", path)
+            except OSError as exc:
+                print("refused", path, type(exc).__name__)
+        open("inside.txt", "w").write("fine")
+    """)
+    targets = [str(outside), "/usr/pwned", "/etc/pwned", str(Path(sys.executable).parent / "pwned"),
+               "/work/pwned", "/pwned"]
+    record = run(lab, ["python", "main.py", *targets], limits())
+    out = Path(record.logs["stdout"]).read_text()
+    assert record.reason == "ok" and "WROTE" not in out, out
+    for target in targets:
+        assert not Path(target).exists()
+    assert not (lab / "inside.txt").exists()  # the lab wrote into its scratch copy only
+
+
+@requires_bwrap
+def test_symlink_to_root_reaches_only_the_sandbox(make_lab, tmp_path):
+    secret = tmp_path / "host-secret.txt"
+    secret.write_text("host only")
+    lab = make_lab("""
+        import os, sys
+        for path in ["escape/etc/shadow", "escape" + sys.argv[1]]:
+            try:
+                print("READ", path, open(path).read())
+            except OSError as exc:
+                print("refused", path, type(exc).__name__)
+        try:
+            open("escape/tmp/dropped.txt", "w").write("stays inside")
+        except OSError as exc:
+            print("refused write", type(exc).__name__)
+        run_dir = os.environ["TUTOR_RUN_DIR"]
+        os.symlink("/etc/shadow", os.path.join(run_dir, "leak"))
+    """)
+    os.symlink("/", lab / "escape")
+    record = run(lab, ["python", "main.py", str(secret)], limits())
+    out = Path(record.logs["stdout"]).read_text()
+    assert record.reason == "ok", record.detail
+    assert "READ" not in out, out
+    assert not Path("/tmp/dropped.txt").exists()
+    assert not (Path(record.run_dir) / "leak").exists()  # symlinks never come back out
+
+
+@BOTH
+def test_double_forked_daemon_does_not_outlive_the_run(make_lab, marker, backend):
+    lab = make_lab("""
+        import os, sys, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(60)", sys.argv[1]])
+            os._exit(0)
+        time.sleep(0.2)
+        print("parent done")
+    """)
+    record = run(lab, ["python", "main.py", marker], limits(), backend=backend)
+    assert record.reason == "ok", record.detail
+    assert_no_process_left(marker)
+
+
+@BOTH
+def test_sigterm_trap_is_killed_after_the_grace_period(make_lab, marker, backend):
+    lab = make_lab("""
+        import signal, time
+        signal.signal(signal.SIGTERM, lambda *_: print("ignoring SIGTERM", flush=True))
+        while True:
+            time.sleep(0.05)
+    """)
+    record = run(lab, ["python", "main.py", marker], limits(timeout_s=0.5, grace_s=0.3), backend=backend)
+    assert record.reason == "timeout"
+    assert "ignoring SIGTERM" in Path(record.logs["stdout"]).read_text()
+    assert_no_process_left(marker)
