@@ -1,0 +1,114 @@
+"""The pure parts of the sandbox: bwrap argv, GPU device discovery, environment, outcome, capture."""
+
+from __future__ import annotations
+
+import ast
+import io
+import os
+from pathlib import Path
+
+from sandbox import gpu
+from sandbox.bwrap_args import BwrapSpec, build_argv
+from sandbox.capture import StreamCapture
+from sandbox.env import lab_env
+from sandbox.outcome import exit_and_signal
+
+
+def _spec(**overrides) -> BwrapSpec:
+    base = dict(bwrap="/usr/bin/bwrap", lab_host_dir="/scratch/lab", command=["python", "main.py"],
+                env={"PATH": "/usr/bin"}, system_dirs=[], python_dirs=["/opt/py/venv"], etc_files=[])
+    return BwrapSpec(**{**base, **overrides})
+
+
+def _pairs(argv: list[str], flag: str) -> list[tuple[str, str]]:
+    return [(argv[i + 1], argv[i + 2]) for i, a in enumerate(argv) if a == flag]
+
+
+def test_fake_gpu_nodes_are_found_in_order(tmp_path):
+    for name in ("nvidia1", "nvidia0", "nvidia10", "nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "null"):
+        (tmp_path / name).touch()
+    nodes = gpu.device_nodes(str(tmp_path))
+    assert [Path(n).name for n in nodes] == ["nvidia0", "nvidia1", "nvidia10", "nvidiactl", "nvidia-uvm",
+                                            "nvidia-uvm-tools"]
+
+
+def test_gpu_nodes_are_dev_bound_after_dev_and_sys_is_read_only():
+    nodes = ["/dev/nvidia0", "/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools"]
+    argv = build_argv(_spec(gpu_devices=nodes, show_sys=True))
+    assert _pairs(argv, "--dev-bind") == [(n, n) for n in nodes]
+    assert argv.index("--dev") < argv.index("--dev-bind")
+    assert ("/sys", "/sys") in _pairs(argv, "--ro-bind")
+    assert not any(a == "--bind" and argv[i + 1].startswith("/dev/nvidia") for i, a in enumerate(argv))
+
+
+def test_cpu_runs_bind_no_devices_and_hide_sys():
+    argv = build_argv(_spec())
+    assert "--dev-bind" not in argv
+    assert ("/sys", "/sys") not in _pairs(argv, "--ro-bind")
+
+
+def test_visible_devices_prefer_the_runner_setting():
+    nodes = ["/dev/nvidia0", "/dev/nvidia1", "/dev/nvidiactl"]
+    assert gpu.visible_devices(nodes, None) == "0,1"
+    assert gpu.visible_devices(nodes, "1") == "1"
+
+
+def test_argv_drops_root_with_setpriv_and_no_network():
+    argv = build_argv(_spec(drop_to_uid=1234567))
+    tail = argv[argv.index("--") + 1:]
+    assert tail[:3] == ["/usr/bin/setpriv", "--reuid", "1234567"]
+    assert tail[-2:] == ["python", "main.py"]
+    for flag in ("--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session", "--clearenv"):
+        assert flag in argv
+    assert argv[argv.index("--cap-drop") + 1] == "ALL"
+    assert ("/scratch/lab", "/lab") in _pairs(argv, "--bind")
+    assert ("/opt/py/venv", "/opt/py/venv") in _pairs(argv, "--ro-bind")
+    # parents of the Python install are made traversable for the dropped uid
+    assert ("0755", "--dir") in [(argv[i + 1], argv[i + 2]) for i, a in enumerate(argv) if a == "--perms"]
+
+
+def test_environment_is_an_allow_list():
+    parent = {"PATH": "/x", "LANG": "C.UTF-8", "LC_ALL": "C", "OPENAI_API_KEY": "k", "AWS_ACCESS_KEY_ID": "a",
+              "SECRET_API_KEY": "s", "HOME": "/root", "CUDA_VISIBLE_DEVICES": "3"}
+    env = lab_env(path="/venv/bin:/usr/bin", home="/tmp", seed=7, run_dir="/lab/runs/r", parent=parent)
+    assert env == {"PATH": "/venv/bin:/usr/bin", "LANG": "C.UTF-8", "LC_ALL": "C", "HOME": "/tmp", "SEED": "7",
+                   "PYTHONHASHSEED": "7", "TUTOR_RUN_DIR": "/lab/runs/r"}
+    gpu_env = lab_env(path="/p", home="/tmp", seed=0, run_dir="/r", parent=parent, cuda_visible_devices="0",
+                      model_url="http://127.0.0.1:8000/v1", model_name="m")
+    assert gpu_env["CUDA_VISIBLE_DEVICES"] == "0" and gpu_env["OPENAI_BASE_URL"].endswith("/v1")
+    assert gpu_env["LAB_MODEL"] == "m"
+
+
+def test_exit_status_and_signals():
+    assert exit_and_signal(0, "bubblewrap") == (0, None)
+    assert exit_and_signal(-9, "process") == (None, 9)
+    assert exit_and_signal(137, "bubblewrap") == (137, 9)
+    assert exit_and_signal(137, "process") == (137, None)
+
+
+def test_capture_keeps_the_cap_and_marks_truncation(tmp_path):
+    seen = []
+    data = io.BufferedReader(io.BytesIO(b"z" * 5000))
+    capture = StreamCapture("stdout", data, tmp_path / "out.log", 1000, lambda s, t: seen.append((s, t)))
+    capture.run()
+    log = (tmp_path / "out.log").read_bytes()
+    assert log.startswith(b"z" * 1000) and b"truncated after 1000 bytes" in log
+    assert capture.total == 5000 and capture.truncated
+    assert "".join(t for _, t in seen).count("z") == 1000
+
+
+def test_capture_without_overflow_is_not_marked(tmp_path):
+    capture = StreamCapture("stderr", io.BufferedReader(io.BytesIO(b"hello\n")), tmp_path / "e.log", 1000, None)
+    capture.run()
+    assert (tmp_path / "e.log").read_bytes() == b"hello\n" and not capture.truncated
+
+
+def test_sandbox_imports_nothing_from_tutor():
+    root = Path(__file__).resolve().parents[2] / "sandbox"
+    for source in root.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import):
+                assert not any(a.name.split(".")[0] == "tutor" for a in node.names), source.name
+            if isinstance(node, ast.ImportFrom):
+                assert (node.module or "").split(".")[0] != "tutor", source.name
+    assert os.path.exists(root / "inner_bridge.py")
