@@ -63,8 +63,9 @@ def new_run_id() -> str:
 
 
 def choose_backend(requested: str) -> str:
-    if requested not in BACKENDS:
+    if requested not in BACKENDS + ("bwrap",):
         raise SandboxError(f"unknown backend {requested!r}; use one of {', '.join(BACKENDS)}")
+    requested = "bubblewrap" if requested == "bwrap" else requested
     if requested == "auto":
         return "bubblewrap" if host.bwrap_problem() is None else "process"
     if requested == "bubblewrap" and host.bwrap_problem():

@@ -24,6 +24,7 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "tutor.cli.doctor",
     "tutor.cli.curriculum",
+    "tutor.cli.run",
 ]
 
 

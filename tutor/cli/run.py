@@ -1,0 +1,100 @@
+"""``tutor run LAB_DIR -- CMD...``: run lab code in the sandbox and write runs/<id>/run.json."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from tutor.cli.common import EXIT_OK, EXIT_PROBLEMS, fail, print_json, settings
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run_lab)
+
+
+def run_lab(
+    lab_dir: Path = typer.Argument(..., help="The lab folder (copied into a scratch sandbox unless --in-place)."),
+    command: Optional[List[str]] = typer.Argument(None, help="The command, after `--`, e.g. -- python starter.py --smoke."),
+    gpu: bool = typer.Option(False, "--gpu", help="Pass the NVIDIA GPUs through and check CUDA is visible inside."),
+    timeout: float = typer.Option(600.0, "--timeout", min=0.1, help="Wall-clock seconds before the whole run is killed."),
+    memory: int = typer.Option(4096, "--memory", min=16, help="Memory limit in MiB."),
+    network: str = typer.Option("none", "--network", help="none, or model: reach only the configured model endpoint."),
+    in_place: bool = typer.Option(False, "--in-place", help="Run in the lab folder itself instead of a scratch copy."),
+    seed: int = typer.Option(0, "--seed", help="Passed to the lab as SEED and PYTHONHASHSEED."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="auto, bubblewrap or process (default: config)."),
+    learner: str = typer.Option("default", "--learner", help="Learner id for the progress record."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run record as JSON (logs stay in files)."),
+) -> None:
+    """Run lab code in the sandbox: no network, read-only system, limits; every run leaves a record."""
+    import sandbox
+
+    command = list(command or [])
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        fail("no command given; put it after `--`, e.g. tutor run LAB -- python starter.py --smoke")
+    if network not in ("none", "model"):
+        fail(f"unknown --network {network!r}; use none or model")
+    cfg = settings()
+    chosen = backend or cfg.sandbox_backend
+    model_url = cfg.base_url if network == "model" else None
+    limits = sandbox.Limits(timeout_s=timeout, memory_mb=memory)
+
+    def stream(name: str, text: str) -> None:
+        (sys.stdout if name == "stdout" else sys.stderr).write(text)
+
+    try:
+        record = sandbox.run(lab_dir, list(command), limits, gpu=gpu, network=network, in_place=in_place,
+                             seed=seed, on_output=None if as_json else stream, backend=chosen,
+                             model_url=model_url, model_name=cfg.model_name or None)
+    except sandbox.SandboxError as exc:
+        fail(f"{exc}; check the lab path and the command")
+    if record.backend == "process":
+        typer.echo("tutor: WARNING: process backend: no filesystem, network or user isolation "
+                   "(install bubblewrap for the real sandbox)", err=True)
+    stored = _store(cfg, learner, Path(record.lab_dir), record.to_dict())
+    if as_json:
+        print_json({**record.to_dict(), "stored": stored})
+    else:
+        typer.echo(_summary(record), err=True)
+    raise typer.Exit(EXIT_OK if record.ok else EXIT_PROBLEMS)
+
+
+def _summary(record) -> str:
+    how = f"exit {record.exit_code}" if record.signal is None else f"signal {record.signal}"
+    why = f" ({record.detail})" if record.detail else ""
+    return (f"run {record.run_id}: {record.reason} in {record.duration_s:.2f} s, {how}{why}; "
+            f"record: {Path(record.run_dir) / 'run.json'}")
+
+
+def _lesson_of(lab_dir: Path) -> int | None:
+    toml = lab_dir / "lab.toml"
+    if not toml.is_file():
+        return None
+    import tomllib
+
+    try:
+        value = tomllib.loads(toml.read_text()).get("lesson")
+    except (tomllib.TOMLDecodeError, OSError):
+        return None
+    return value if isinstance(value, int) else None
+
+
+def _store(cfg, learner: str, lab_dir: Path, record: dict) -> bool:
+    """Write the run to the progress store when that API exists; a missing store is not an error."""
+    try:
+        from tutor.store import open_store
+    except ImportError:
+        return False
+    try:
+        store = open_store(cfg)
+        if not hasattr(store, "record_run"):
+            return False
+        store.record_run(learner, _lesson_of(lab_dir), record)
+        return True
+    except Exception as exc:  # the run happened and its record is on disk; say why the DB missed it
+        typer.echo(f"tutor: the run was not stored in the progress DB ({exc}); run.json is on disk", err=True)
+        return False
