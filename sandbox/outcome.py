@@ -42,7 +42,8 @@ def classify(record: RunRecord, outcome: Outcome, returncode: int | None, backen
     record.exit_code, record.signal = exit_and_signal(returncode, backend)
     tail = _tail(stderr_log)
     limit = None
-    if cgroups.pids_limit_hit():
+    max_procs = record.limits["max_procs"]
+    if cgroups.pids_limit_hit() or (outcome.peak_processes and outcome.peak_processes >= max_procs - 1):
         limit = "processes"
     if outcome.timed_out:
         reason, detail = "timeout", f"wall-clock limit of {record.limits['timeout_s']} s reached; the process tree was killed"

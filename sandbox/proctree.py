@@ -29,22 +29,42 @@ def snapshot() -> dict[int, Proc]:
     return procs
 
 
-def _read(pid: int) -> Proc | None:
+def _read_bytes(path: str) -> bytes | None:
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        status = Path(f"/proc/{pid}/status").read_text()
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return None
+    try:
+        return os.read(fd, 4096)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _read(pid: int) -> Proc | None:
+    # Raw os calls: a /proc scan runs several times per lab run and pathlib costs milliseconds.
+    stat = _read_bytes(f"/proc/{pid}/stat")
+    if not stat:
+        return None
     # The command name may hold spaces and parentheses: fields start after the last ')'.
-    fields = stat[stat.rindex(")") + 2:].split()
-    if fields[0] in ("Z", "X"):
+    fields = stat[stat.rindex(b")") + 2:].split()
+    if fields[0] in (b"Z", b"X"):
         return None  # exited, waiting to be reaped: nothing to kill or measure
-    uid = 0
-    for line in status.splitlines():
-        if line.startswith("Uid:"):
-            uid = int(line.split()[1])  # the real uid
-            break
+    try:
+        uid = os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
     return Proc(pid=pid, ppid=int(fields[1]), uid=uid, rss_bytes=int(fields[21]) * PAGE)
+
+
+def rss_bytes(pids: set[int]) -> int:
+    total = 0
+    for pid in pids:
+        statm = _read_bytes(f"/proc/{pid}/statm")
+        if statm:
+            total += int(statm.split()[1]) * PAGE
+    return total
 
 
 def descendants(root: int, procs: dict[int, Proc]) -> set[int]:

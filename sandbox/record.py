@@ -37,6 +37,7 @@ class RunRecord:
     limit_hit: str | None = None      # which limit stopped the run, when one did
     peak_rss_mb: float | None = None
     peak_gpu_memory_mb: float | None = None
+    peak_processes: int | None = None     # sampled every 0.1 s (or the pids cgroup's own peak)
     logs: dict[str, str] = field(default_factory=dict)
     truncated: dict[str, bool] = field(default_factory=dict)
     output_bytes: dict[str, int] = field(default_factory=dict)

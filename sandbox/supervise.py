@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import time
@@ -21,6 +22,7 @@ class Outcome:
     status: int | None = None          # raw wait status
     maxrss_bytes: int = 0              # from wait4: the largest of the tree's reaped processes
     polled_peak_rss: int = 0
+    peak_processes: int = 0
     timed_out: bool = False
     memory_killed: bool = False
     disk_killed: bool = False
@@ -42,11 +44,16 @@ class Supervisor:
     disk_usage: Callable[[], int] | None = None
 
     def run_pids(self) -> set[int]:
-        pids = proctree.descendants(self.proc.pid, proctree.snapshot()) | self.cgroups.pids()
-        if self.run_uid is not None:
-            pids |= proctree.pids_of_uid(self.run_uid)
-        if self.marker:
-            pids |= proctree.pids_with_marker(self.marker)
+        """Every live process of the run. The pids cgroup holds them all when there is one
+        (joined before exec, no way out); otherwise scan /proc by parentage, uid and marker."""
+        pids = self.cgroups.pids()
+        if "pids" not in self.cgroups.paths:
+            procs = proctree.snapshot()
+            pids |= proctree.descendants(self.proc.pid, procs)
+            if self.run_uid is not None:
+                pids |= {p.pid for p in procs.values() if p.uid == self.run_uid}
+            if self.marker:
+                pids |= proctree.pids_with_marker(self.marker)
         pids.discard(os.getpid())
         return pids
 
@@ -54,31 +61,45 @@ class Supervisor:
         out = Outcome()
         start = time.monotonic()
         deadline = start + self.timeout_s
-        next_sample = start
+        next_sample = start + SAMPLE_S
         kill_at: float | None = None
-        while True:
-            pid, status, rusage = os.wait4(self.proc.pid, os.WNOHANG)
-            if pid:
-                out.status, out.maxrss_bytes = status, rusage.ru_maxrss * 1024
-                self.proc.returncode = os.waitstatus_to_exitcode(status)
-                break
-            now = time.monotonic()
-            if kill_at is None and now >= deadline:
-                out.timed_out = True
-                kill_at = self._terminate(now)
-            if now >= next_sample:
-                next_sample = now + SAMPLE_S
-                if kill_at is None:
-                    kill_at = self._check_limits(out, now)
-            if kill_at is not None and now >= kill_at:
-                self._kill_everything()
-                kill_at = now + 1.0  # keep hitting until the root is reaped
-            time.sleep(POLL_S)
+        exited = _ExitWatch(self.proc.pid)
+        try:
+            while True:
+                pid, status, rusage = os.wait4(self.proc.pid, os.WNOHANG)
+                if pid:
+                    out.status, out.maxrss_bytes = status, rusage.ru_maxrss * 1024
+                    self.proc.returncode = os.waitstatus_to_exitcode(status)
+                    break
+                now = time.monotonic()
+                kill_at = self._step(out, now, deadline, next_sample, kill_at)
+                if now >= next_sample:
+                    next_sample = now + SAMPLE_S
+                pending_deadline = None if out.timed_out else deadline
+                wake = min(t for t in (pending_deadline, next_sample, kill_at) if t is not None)
+                exited.wait(max(0.0, wake - time.monotonic()))
+        finally:
+            exited.close()
         out.leftovers_killed = self.sweep()
         return out
 
+    def _step(self, out: Outcome, now: float, deadline: float, next_sample: float,
+              kill_at: float | None) -> float | None:
+        """One look at the run: wall clock, sampled limits, escalation to SIGKILL."""
+        if kill_at is None and now >= deadline:
+            out.timed_out = True
+            kill_at = self._terminate(now)
+        if now >= next_sample and kill_at is None:
+            kill_at = self._check_limits(out, now)
+        if kill_at is not None and now >= kill_at:
+            self._kill_everything()
+            kill_at = now + 0.2  # keep hitting until the root is reaped
+        return kill_at
+
     def _check_limits(self, out: Outcome, now: float) -> float | None:
-        rss, _ = proctree.tree_rss_bytes(self.proc.pid, self.cgroups.pids())
+        pids = self.run_pids()
+        out.peak_processes = max(out.peak_processes, len(pids - {self.proc.pid}))
+        rss = proctree.rss_bytes(pids | {self.proc.pid})
         out.polled_peak_rss = max(out.polled_peak_rss, rss)
         if self.rss_limit_bytes and rss > self.rss_limit_bytes:
             out.memory_killed = True
@@ -109,13 +130,38 @@ class Supervisor:
         """After the main process ended: kill whatever of the run is still alive (daemons)."""
         killed: set[int] = set()
         end = time.monotonic() + deadline_s
+        proctree.signal_group(self.proc.pid, signal.SIGKILL)
         while time.monotonic() < end:
             pids = self.run_pids() - {self.proc.pid}
-            proctree.signal_group(self.proc.pid, signal.SIGKILL)
             if not pids:
                 break
             proctree.signal_all(pids, signal.SIGKILL)
             killed |= pids
-            time.sleep(POLL_S)
+            time.sleep(0.002)
         killed_in_cgroup = self.cgroups.kill_all(deadline_s=max(0.1, end - time.monotonic()))
         return len(killed) + killed_in_cgroup
+
+
+class _ExitWatch:
+    """Sleep until the child exits or a timeout passes: a pidfd wakes us at once (Linux 5.3+);
+    without one, short sleeps."""
+
+    def __init__(self, pid: int):
+        self.fd = None
+        self.poller = None
+        try:
+            self.fd = os.pidfd_open(pid)
+            self.poller = select.poll()
+            self.poller.register(self.fd, select.POLLIN)
+        except (AttributeError, OSError):
+            self.fd = None
+
+    def wait(self, seconds: float) -> None:
+        if self.poller is not None:
+            self.poller.poll(int(seconds * 1000) + 1)
+        else:
+            time.sleep(min(seconds, POLL_S))
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -30,9 +31,7 @@ class Workspace:
         mounted = False
         if os.geteuid() == 0:
             owner = f",uid={uid},gid={uid}" if uid is not None else ""
-            done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={disk_mb}m,mode=0755{owner}",
-                                   "tutor-sandbox", str(lab)], capture_output=True)
-            mounted = done.returncode == 0
+            mounted = _mount_tmpfs(lab, f"size={disk_mb}m,mode=0755{owner}")
         mechanism = "tmpfs size" if mounted else "disk watchdog (du polling) + RLIMIT_FSIZE"
         for sub in ("etc", "bridge"):
             (root / sub).mkdir(mode=0o755)
@@ -66,8 +65,39 @@ class Workspace:
 
     def cleanup(self) -> None:
         if self.mounted:
-            subprocess.run(["umount", "-l", str(self.lab)], capture_output=True)
+            _unmount(self.lab)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@functools.cache
+def _libc():
+    import ctypes
+
+    try:
+        return ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:  # not glibc: ask the loader (ctypes.util forks helpers, so only as a fallback)
+        import ctypes.util
+
+        return ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+
+def _mount_tmpfs(target: Path, options: str) -> bool:
+    """mount(2) directly: forking mount(8) costs milliseconds on every run."""
+    try:
+        return _libc().mount(b"tutor-sandbox", str(target).encode(), b"tmpfs", 0, options.encode()) == 0
+    except (OSError, AttributeError):
+        return subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tutor-sandbox", str(target)],
+                              capture_output=True).returncode == 0
+
+
+def _unmount(target: Path) -> None:
+    MNT_DETACH = 2
+    try:
+        if _libc().umount2(str(target).encode(), MNT_DETACH) == 0:
+            return
+    except (OSError, AttributeError):
+        pass
+    subprocess.run(["umount", "-l", str(target)], capture_output=True)
 
 
 def chown_tree(path: Path, uid: int) -> None:

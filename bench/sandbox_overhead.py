@@ -1,0 +1,103 @@
+"""Overhead of the sandbox against a bare process, in one run.
+
+    .venv/bin/python bench/sandbox_overhead.py [--repeats 15] [--backend auto] [--json]
+
+For `python -c pass` and a one-second CPU job it times (median of --repeats, after a warm-up):
+bare subprocess, the bubblewrap command alone (namespaces + setpriv, no bookkeeping), and the
+full sandbox.run() (scratch copy, tmpfs, cgroups, limits, capture, supervision, run.json).
+Goal: full run() under +15 ms over bare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sandbox import Limits, host, run  # noqa: E402
+
+CPU_JOB = "import time\nend = time.process_time() + 1.0\nwhile time.process_time() < end:\n    pass\n"
+
+
+def timed(fn, repeats: int) -> float:
+    fn()  # warm-up: page cache, cached host probes
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--cpu-repeats", type=int, default=3)
+    parser.add_argument("--backend", default="auto")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    python = host.real_python()
+    results = {"python": python, "backend": None, "host_bwrap_problem": host.bwrap_problem(), "cases": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        lab = Path(tmp) / "lab"
+        lab.mkdir()
+        (lab / "job.py").write_text(CPU_JOB)
+        runs_dir = Path(tmp) / "runs"
+        probe = run(lab, ["python", "-c", "pass"], Limits(timeout_s=60), backend=args.backend, runs_dir=runs_dir)
+        results["backend"] = probe.backend
+        results["mechanisms"] = probe.mechanisms
+        bwrap_prefix = _bwrap_prefix(probe)
+        for name, command, repeats in [("python -c pass", ["-c", "pass"], args.repeats),
+                                       ("1 s CPU job", [str(lab / "job.py")], args.cpu_repeats)]:
+            bare = timed(lambda: subprocess.run([python, *command], check=True), repeats)
+            sandboxed_cmd = ["python", *command] if name.startswith("python") else ["python", "job.py"]
+            full = timed(lambda: _check(run(lab, sandboxed_cmd, Limits(timeout_s=60), backend=args.backend,
+                                            runs_dir=runs_dir)), repeats)
+            case = {"bare_s": round(bare, 4), "sandbox_run_s": round(full, 4),
+                    "overhead_ms": round((full - bare) * 1000, 1), "ratio": round(full / bare, 3)}
+            if bwrap_prefix and name.startswith("python"):
+                only = timed(lambda: subprocess.run(bwrap_prefix + [python, "-c", "pass"], check=True), repeats)
+                case["bwrap_only_s"] = round(only, 4)
+                case["bwrap_only_overhead_ms"] = round((only - bare) * 1000, 1)
+            results["cases"][name] = case
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(f"backend: {results['backend']}  python: {python}")
+    for name, case in results["cases"].items():
+        extra = f", bwrap alone +{case['bwrap_only_overhead_ms']} ms" if "bwrap_only_overhead_ms" in case else ""
+        print(f"{name:16s} bare {case['bare_s'] * 1000:8.1f} ms  sandbox {case['sandbox_run_s'] * 1000:8.1f} ms  "
+              f"overhead +{case['overhead_ms']} ms  ratio {case['ratio']}{extra}")
+
+
+def _check(record):
+    if record.reason != "ok":
+        raise SystemExit(f"sandboxed run failed: {record.reason} {record.detail}")
+
+
+def _bwrap_prefix(record) -> list[str] | None:
+    """The namespaces alone: bwrap with a read-only system and the dropped uid, nothing else."""
+    if record.backend != "bubblewrap":
+        return None
+    from sandbox.bwrap_args import BwrapSpec, build_argv
+
+    with tempfile.TemporaryDirectory() as lab:
+        pass
+    spec = BwrapSpec(bwrap=host.bwrap_path(), lab_host_dir=tempfile.gettempdir(), command=[], env={"PATH": "/usr/bin"},
+                     system_dirs=list(host.SYSTEM_DIRS), python_dirs=list(host.python_prefixes()), etc_files=[],
+                     drop_to_uid=1_999_999_999 if host.is_root() else None,
+                     setpriv=host.setpriv_path() or "setpriv",
+                     userns_uid=None if host.is_root() else 65534)
+    return build_argv(spec)
+
+
+if __name__ == "__main__":
+    main()
