@@ -17,6 +17,11 @@ def lab_env(*, path: str, home: str, seed: int, run_dir: str, parent: dict[str, 
                 "TUTOR_RUN_DIR": run_dir})
     if cuda_visible_devices is not None:
         env["CUDA_VISIBLE_DEVICES"] = cuda_visible_devices
+        # GPU hosts often find libcuda through LD_LIBRARY_PATH (e.g. /usr/local/nvidia/lib64);
+        # only directories under /usr, which the sandbox shows, are kept.
+        kept = [d for d in parent.get("LD_LIBRARY_PATH", "").split(":") if d.startswith("/usr/")]
+        if kept:
+            env["LD_LIBRARY_PATH"] = ":".join(kept)
     if model_url:
         env["OPENAI_BASE_URL"] = model_url
         if model_name:

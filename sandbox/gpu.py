@@ -79,14 +79,19 @@ def nvml_facts() -> dict | None:
 
 
 class GpuMemoryPoller(threading.Thread):
-    """Polls NVML for the GPU memory of the run's processes; keeps the peak sum in MiB."""
+    """Polls NVML while a run lasts. Keeps the peak GPU memory of the run's own processes; when
+    NVML cannot name them (a container whose pids NVML reports from another namespace), the
+    peak rise of the devices' used memory over the level before the run stands in."""
 
     def __init__(self, pids_of_run, interval_s: float = 0.1):
         super().__init__(name="gpu-memory-poller", daemon=True)
         self.pids_of_run = pids_of_run  # callable returning the run's current host pids
         self.interval_s = interval_s
-        self.peak_mb: float | None = None
+        self.process_peak: int | None = None
+        self.baseline_used: int | None = None
+        self.device_peak_used: int = 0
         self.stop_event = threading.Event()
+        self.started_ok = threading.Event()
 
     def run(self) -> None:
         try:
@@ -94,19 +99,33 @@ class GpuMemoryPoller(threading.Thread):
 
             pynvml.nvmlInit()
         except Exception:
+            self.started_ok.set()
             return
         try:
             handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(pynvml.nvmlDeviceGetCount())]
-            self.peak_mb = 0.0
+            self.baseline_used = self._device_used(pynvml, handles)
+            self.process_peak = 0
+            self.started_ok.set()
             while not self.stop_event.is_set():
                 self._sample(pynvml, handles)
                 self.stop_event.wait(self.interval_s)
             self._sample(pynvml, handles)
         finally:
+            self.started_ok.set()
             try:
                 pynvml.nvmlShutdown()
             except Exception:
                 pass
+
+    @staticmethod
+    def _device_used(pynvml, handles) -> int:
+        used = 0
+        for handle in handles:
+            try:
+                used += pynvml.nvmlDeviceGetMemoryInfo(handle).used
+            except Exception:
+                pass
+        return used
 
     def _sample(self, pynvml, handles) -> None:
         pids = self.pids_of_run()
@@ -117,9 +136,17 @@ class GpuMemoryPoller(threading.Thread):
             except Exception:
                 continue
             used += sum(p.usedGpuMemory or 0 for p in procs if p.pid in pids)
-        self.peak_mb = max(self.peak_mb or 0.0, used / 2**20)
+        self.process_peak = max(self.process_peak or 0, used)
+        self.device_peak_used = max(self.device_peak_used, self._device_used(pynvml, handles))
 
-    def stop(self) -> float | None:
+    def stop(self) -> tuple[float | None, str]:
+        """(peak MiB, how it was measured)."""
         self.stop_event.set()
-        self.join(timeout=2)
-        return None if self.peak_mb is None else round(self.peak_mb, 1)
+        if self.is_alive():
+            self.join(timeout=2)
+        if self.process_peak:
+            return round(self.process_peak / 2**20, 1), "NVML per-process memory of the run's pids"
+        if self.baseline_used is not None:
+            rise = max(0, self.device_peak_used - self.baseline_used)
+            return round(rise / 2**20, 1), "NVML device used-memory rise during the run (pids not visible)"
+        return None, "NVML unavailable"

@@ -292,7 +292,7 @@ def _execute(record, plan: _Plan, limits, gpu, cgroups, run_dir: Path, on_output
     for capture in captures:
         capture.join(timeout=5)
     if poller:
-        record.peak_gpu_memory_mb = poller.stop()
+        record.peak_gpu_memory_mb, record.mechanisms["gpu_memory_measure"] = poller.stop()
     record.logs = {name: str(path) for name, path in logs.items()}
     record.truncated = {c.stream_name: c.truncated for c in captures}
     record.output_bytes = {c.stream_name: c.total for c in captures}

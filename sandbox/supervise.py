@@ -14,7 +14,8 @@ from sandbox import proctree
 from sandbox.cgroups import RunCgroups
 
 POLL_S = 0.02
-SAMPLE_S = 0.1
+WATCHDOG_SAMPLE_S = 0.1   # a memory or disk watchdog is on: look often
+SAMPLE_S = 0.5            # otherwise only peaks are sampled: keep the runner's CPU share small
 
 
 @dataclass
@@ -61,7 +62,8 @@ class Supervisor:
         out = Outcome()
         start = time.monotonic()
         deadline = start + self.timeout_s
-        next_sample = start + SAMPLE_S
+        interval = WATCHDOG_SAMPLE_S if (self.rss_limit_bytes or self.disk_limit_bytes) else SAMPLE_S
+        next_sample = start + min(interval, WATCHDOG_SAMPLE_S)
         kill_at: float | None = None
         exited = _ExitWatch(self.proc.pid)
         try:
@@ -74,7 +76,7 @@ class Supervisor:
                 now = time.monotonic()
                 kill_at = self._step(out, now, deadline, next_sample, kill_at)
                 if now >= next_sample:
-                    next_sample = now + SAMPLE_S
+                    next_sample = now + interval
                 pending_deadline = None if out.timed_out else deadline
                 wake = min(t for t in (pending_deadline, next_sample, kill_at) if t is not None)
                 exited.wait(max(0.0, wake - time.monotonic()))

@@ -77,6 +77,19 @@ def test_environment_is_an_allow_list():
                       model_url="http://127.0.0.1:8000/v1", model_name="m")
     assert gpu_env["CUDA_VISIBLE_DEVICES"] == "0" and gpu_env["OPENAI_BASE_URL"].endswith("/v1")
     assert gpu_env["LAB_MODEL"] == "m"
+    cuda_env = lab_env(path="/p", home="/tmp", seed=0, run_dir="/r", cuda_visible_devices="0",
+                       parent={"LD_LIBRARY_PATH": "/usr/local/nvidia/lib64:/root/secret/lib"})
+    assert cuda_env["LD_LIBRARY_PATH"] == "/usr/local/nvidia/lib64"
+    assert "LD_LIBRARY_PATH" not in env
+
+
+def test_gpu_memory_falls_back_to_the_device_rise_when_pids_are_not_visible():
+    poller = gpu.GpuMemoryPoller(lambda: set())
+    poller.baseline_used, poller.device_peak_used, poller.process_peak = 1000 * 2**20, 1512 * 2**20, 0
+    poller.stop_event.set()
+    assert poller.stop() == (512.0, "NVML device used-memory rise during the run (pids not visible)")
+    poller.process_peak = 300 * 2**20
+    assert poller.stop()[0] == 300.0
 
 
 def test_exit_status_and_signals():

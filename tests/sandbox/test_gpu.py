@@ -7,9 +7,11 @@ import pytest
 from sandbox import Limits, run
 from tests.sandbox.conftest import HAS_GPU, requires_bwrap
 
-pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not HAS_GPU, reason="no NVIDIA GPU (/dev/nvidia0) on this host")]
+needs_gpu = [pytest.mark.gpu, pytest.mark.skipif(not HAS_GPU, reason="no NVIDIA GPU (/dev/nvidia0) on this host")]
 
 
+@needs_gpu[0]
+@needs_gpu[1]
 @requires_bwrap
 def test_gpu_run_sees_cuda_and_records_the_gpu(make_lab):
     lab = make_lab("""
@@ -24,6 +26,8 @@ def test_gpu_run_sees_cuda_and_records_the_gpu(make_lab):
     assert "CUDA_VISIBLE_DEVICES" in record.env_keys
 
 
+@needs_gpu[0]
+@needs_gpu[1]
 @requires_bwrap
 def test_gpu_matmul_peak_memory_is_recorded(make_lab):
     torch = pytest.importorskip("torch")
@@ -40,4 +44,15 @@ def test_gpu_matmul_peak_memory_is_recorded(make_lab):
     record = run(lab, ["python", "main.py"], Limits(timeout_s=300, memory_mb=16384), gpu=True)
     assert record.reason == "ok", record.detail
     assert record.peak_gpu_memory_mb and record.peak_gpu_memory_mb > 64
+    assert record.mechanisms["memory"] != "RLIMIT_AS"
+
+
+@pytest.mark.skipif(HAS_GPU, reason="checks the behaviour on a host without a GPU")
+@pytest.mark.parametrize("backend", [pytest.param("bubblewrap", marks=requires_bwrap), "process"])
+def test_gpu_run_without_cuda_fails_clearly_before_the_lab_starts(make_lab, backend):
+    lab = make_lab("open('started', 'w').write('yes')\n")
+    record = run(lab, ["python", "main.py"], Limits(timeout_s=60), gpu=True, backend=backend)
+    assert record.reason == "error"
+    assert record.detail.startswith("CUDA is not visible inside the sandbox")
+    assert record.exit_code is None and not record.logs  # the lab never ran
     assert record.mechanisms["memory"] != "RLIMIT_AS"
