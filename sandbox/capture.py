@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import threading
 from pathlib import Path
 from typing import BinaryIO, Callable
@@ -22,6 +23,8 @@ class StreamCapture(threading.Thread):
         self.on_output = on_output
         self.total = 0
         self.truncated = False
+        # Chunks may split a UTF-8 character: decode incrementally for the live display.
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
 
     def run(self) -> None:
         kept = 0
@@ -36,7 +39,7 @@ class StreamCapture(threading.Thread):
                     log.write(part)
                     kept += len(part)
                     if self.on_output:
-                        self._emit(part.decode("utf-8", "replace"))
+                        self._emit(self.decoder.decode(part))
                     if kept >= self.cap and len(chunk) > len(part):
                         self._truncate(log, kept)
                 elif not self.truncated:

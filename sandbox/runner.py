@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -22,12 +23,13 @@ from sandbox.model_route import INNER_PORT, SOCKET_NAME, ModelRoute, inner_base_
 from sandbox.outcome import classify
 from sandbox.record import RunRecord
 from sandbox.supervise import Supervisor
-from sandbox.workspace import Workspace, copy_outputs
+from sandbox.workspace import Workspace, chown_tree, copy_outputs
 
 BACKENDS = ("auto", "bubblewrap", "process")
 NETWORKS = ("none", "model")
 # A uid for one run alone, far above real accounts: counting and sweeping by uid is then exact.
 RUN_UID_BASE, RUN_UID_SPAN = 1_800_000_000, 100_000_000
+METRICS_MAX_BYTES = 4 * 2**20
 
 WEAK_ISOLATION = ("process backend: NO filesystem, network or user isolation; the lab runs as the "
                   "invoking user and can read and write whatever that user can. Only rlimits, "
@@ -88,7 +90,11 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
     seed = 0 if seed is None else int(seed)
     run_id = new_run_id()
     run_dir = (Path(runs_dir).resolve() if runs_dir else lab / "runs") / run_id
-    run_dir.mkdir(parents=True)
+    try:
+        run_dir.mkdir(parents=True)
+    except OSError as exc:
+        raise SandboxError(f"cannot write the run record under {run_dir.parent} ({exc.strerror}); "
+                           "pass a writable runs_dir") from exc
     model_url = model_url or os.environ.get("SANDBOX_MODEL_URL") or os.environ.get("OPENAI_BASE_URL")
     model_name = model_name or os.environ.get("SANDBOX_MODEL_NAME") or os.environ.get("LAB_MODEL")
 
@@ -96,22 +102,31 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
                        seed=seed, limits=limits.to_dict(), backend=backend, mechanisms={}, isolation={},
                        network=network, versions=host.versions(), gpu=None, started_at=_now())
     started = time.monotonic()
-    dropped_uid = _run_uid(backend, in_place, lab)
-    workspace = None if in_place else Workspace.create(limits.disk_mb, dropped_uid)
+    dropped_uid = _run_uid(backend)
+    workspace: Workspace | None = None
     # A uid of its own already caps and finds every process of a bubblewrap run (RLIMIT_NPROC
     # counts per uid); joining a cgroup would cost an RCU grace period (~15 ms) on every run.
     own_uid = backend == "bubblewrap" and dropped_uid is not None
     cgroups = RunCgroups.create(f"tutor-sandbox-{run_id}", None if own_uid else limits.max_procs,
                                 limits.memory_mb * 2**20 if gpu else None)
     route: ModelRoute | None = None
+    inner_run_dir = run_dir
     try:
+        if not in_place:
+            workspace = Workspace.create(limits.disk_mb, dropped_uid)
+            try:
+                workspace.copy_lab(lab, dropped_uid)
+            except (OSError, shutil.Error) as exc:
+                record.reason = "error"
+                record.detail = (f"the lab folder could not be copied into the {limits.disk_mb} MiB scratch "
+                                 f"space ({_first_line(exc)}); raise the disk limit or run in place")
+                return _finish(record, run_dir, started, run_dir)
         lab_host = lab if in_place else workspace.lab
-        if workspace:
-            workspace.copy_lab(lab, dropped_uid)
         inner_run_dir = lab_host / "runs" / run_id
         inner_run_dir.mkdir(parents=True, exist_ok=True)
         if dropped_uid is not None:
-            for path in (inner_run_dir.parent, inner_run_dir):
+            # In place, only the run's own directory becomes the lab's; the learner's runs/ stays theirs.
+            for path in ([inner_run_dir] if in_place else [inner_run_dir.parent, inner_run_dir]):
                 os.lchown(path, dropped_uid, dropped_uid)
 
         if network == "model" and model_url and backend == "bubblewrap":
@@ -130,10 +145,16 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
             problem = _cuda_preflight(plan, limits)
             if problem:
                 record.reason, record.detail = "error", problem
-                return _finish(record, run_dir, started, inner_run_dir, lab_host)
+                return _finish(record, run_dir, started, inner_run_dir)
 
         _execute(record, plan, limits, gpu, cgroups, run_dir, on_output, workspace, lab if in_place else None)
-        return _finish(record, run_dir, started, inner_run_dir, lab_host)
+        if in_place and dropped_uid is not None:
+            owner = lab.stat()
+            chown_tree(inner_run_dir, owner.st_uid, owner.st_gid)  # hand the outputs back to the learner
+        return _finish(record, run_dir, started, inner_run_dir)
+    except Exception as exc:  # the sandbox itself failed: still leave a record saying so
+        record.reason, record.detail = "error", f"sandbox failure: {type(exc).__name__}: {_first_line(exc)}"
+        return _finish(record, run_dir, started, inner_run_dir)
     finally:
         if route:
             route.stop()
@@ -143,12 +164,15 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
             workspace.cleanup()
 
 
-def _run_uid(backend: str, in_place: bool, lab: Path) -> int | None:
-    """The uid the lab runs as when the runner is root; None means 'as the invoking user'."""
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+def _run_uid(backend: str) -> int | None:
+    """A uid for this run alone when the runner is root and bubblewrap can drop to it; None means
+    'as the invoking user' (the process backend: the Python install may be readable by root only)."""
     if not host.is_root() or backend != "bubblewrap":
-        return None  # the process backend runs as the invoker: the python install may be root-only
-    if in_place and lab.stat().st_uid != 0:
-        return lab.stat().st_uid  # the learner's own folder: run as its owner
+        return None
     return RUN_UID_BASE + secrets.randbelow(RUN_UID_SPAN)
 
 
@@ -303,16 +327,10 @@ def _execute(record, plan: _Plan, limits, gpu, cgroups, run_dir: Path, on_output
     classify(record, outcome, proc.returncode, plan.backend, cgroups, logs["stderr"], gpu)
 
 
-def _finish(record: RunRecord, run_dir: Path, started: float, inner_run_dir: Path, lab_host: Path) -> RunRecord:
+def _finish(record: RunRecord, run_dir: Path, started: float, inner_run_dir: Path) -> RunRecord:
     if inner_run_dir.resolve() != run_dir.resolve():
         copy_outputs(inner_run_dir, run_dir)
-    metrics = run_dir / "metrics.json"
-    if metrics.is_file():
-        import json
-        try:
-            record.metrics = json.loads(metrics.read_text())
-        except (ValueError, OSError) as exc:
-            record.metrics = {"_error": f"metrics.json is not valid JSON: {exc}"}
+    record.metrics = _read_metrics(run_dir / "metrics.json")
     record.ended_at = _now()
     record.duration_s = round(time.monotonic() - started, 4)
     record.write(run_dir / "run.json")
@@ -320,6 +338,17 @@ def _finish(record: RunRecord, run_dir: Path, started: float, inner_run_dir: Pat
     if bridge.exists():
         shutil.rmtree(bridge, ignore_errors=True)
     return record
+
+
+def _read_metrics(path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    if path.stat().st_size > METRICS_MAX_BYTES:
+        return {"_error": f"metrics.json is larger than {METRICS_MAX_BYTES} bytes; not read"}
+    try:
+        return json.loads(path.read_text())
+    except (ValueError, OSError) as exc:
+        return {"_error": f"metrics.json is not valid JSON: {exc}"}
 
 
 def _now() -> str:

@@ -100,11 +100,12 @@ def _unmount(target: Path) -> None:
     subprocess.run(["umount", "-l", str(target)], capture_output=True)
 
 
-def chown_tree(path: Path, uid: int) -> None:
-    os.lchown(path, uid, uid)
+def chown_tree(path: Path, uid: int, gid: int | None = None) -> None:
+    gid = uid if gid is None else gid
+    os.lchown(path, uid, gid)
     for directory, dirs, files in os.walk(path):
         for name in dirs + files:
-            os.lchown(os.path.join(directory, name), uid, uid)  # lchown: never follow a link out
+            os.lchown(os.path.join(directory, name), uid, gid)  # lchown: never follow a link out
 
 
 def tree_bytes(path: Path) -> int:

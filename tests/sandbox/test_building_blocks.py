@@ -125,3 +125,20 @@ def test_sandbox_imports_nothing_from_tutor():
             if isinstance(node, ast.ImportFrom):
                 assert (node.module or "").split(".")[0] != "tutor", source.name
     assert os.path.exists(root / "inner_bridge.py")
+
+
+def test_live_output_never_splits_a_utf8_character(tmp_path):
+    class Chunks(io.RawIOBase):
+        def __init__(self):
+            self.parts = [b"caf\xc3", b"\xa9 ok\n"]
+
+        def readable(self):
+            return True
+
+        def read1(self, n=-1):
+            return self.parts.pop(0) if self.parts else b""
+
+    seen = []
+    capture = StreamCapture("stdout", Chunks(), tmp_path / "o.log", 1000, lambda s, t: seen.append(t))
+    capture.run()
+    assert "".join(seen) == "café ok\n"

@@ -260,3 +260,36 @@ def test_sigterm_trap_is_killed_after_the_grace_period(make_lab, marker, backend
     assert record.reason == "timeout"
     assert "ignoring SIGTERM" in Path(record.logs["stdout"]).read_text()
     assert_no_process_left(marker)
+
+
+@requires_bwrap
+def test_in_place_run_writes_only_its_run_dir_and_hands_it_back(make_lab):
+    lab = make_lab("""
+        import os, sys
+        for path in ["main.py", "new.txt"]:
+            try:
+                open(path, "a").write("# tampered")
+                print("WROTE", path)
+            except OSError as exc:
+                print("refused", path, type(exc).__name__)
+        open(os.path.join(os.environ["TUTOR_RUN_DIR"], "metrics.json"), "w").write('{"ok": 1}')
+    """)
+    before = (lab / "main.py").read_text()
+    record = run(lab, ["python", "main.py"], limits(), in_place=True)
+    assert record.reason == "ok", record.detail
+    assert "WROTE" not in Path(record.logs["stdout"]).read_text()
+    assert (lab / "main.py").read_text() == before and not (lab / "new.txt").exists()
+    assert record.metrics == {"ok": 1}
+    owner = lab.stat().st_uid
+    assert all(p.stat().st_uid == owner for p in Path(record.run_dir).rglob("*"))
+    assert (lab / "runs").stat().st_uid == owner
+
+
+@requires_bwrap
+@pytest.mark.skipif(os.geteuid() != 0, reason="the size-capped scratch tmpfs needs a root runner")
+def test_a_lab_too_big_for_the_scratch_space_leaves_an_error_record(make_lab):
+    lab = make_lab("print('never')\n")
+    (lab / "big.bin").write_bytes(b"x" * (3 * 1024 * 1024))
+    record = run(lab, ["python", "main.py"], limits(disk_mb=1))
+    assert record.reason == "error" and "could not be copied" in record.detail
+    assert (Path(record.run_dir) / "run.json").exists()
