@@ -71,9 +71,13 @@ def build_argv(spec: BwrapSpec) -> list[str]:
         argv += ["--dev-bind", node, node]  # a plain --bind of a device node is refused by the driver
     if spec.show_sys:
         argv += ["--ro-bind", "/sys", "/sys"]
-    if spec.tmp_mb and spec.size_option:
-        argv += ["--size", str(spec.tmp_mb * 1024 * 1024)]
-    argv += ["--tmpfs", "/tmp"]
+    # /tmp and /dev/shm (multiprocessing needs it) are private, world-writable with the sticky
+    # bit like the host's, and size-capped: a tmpfs is memory, outside RLIMIT_AS.
+    for mount in ("/tmp", "/dev/shm"):
+        argv += ["--perms", "1777"]
+        if spec.tmp_mb and spec.size_option:
+            argv += ["--size", str(spec.tmp_mb * 1024 * 1024)]
+        argv += ["--tmpfs", mount]
 
     made: set[str] = {"/tmp"}
     for entry in spec.etc_files:

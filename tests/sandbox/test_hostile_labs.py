@@ -293,3 +293,27 @@ def test_a_lab_too_big_for_the_scratch_space_leaves_an_error_record(make_lab):
     record = run(lab, ["python", "main.py"], limits(disk_mb=1))
     assert record.reason == "error" and "could not be copied" in record.detail
     assert (Path(record.run_dir) / "run.json").exists()
+
+
+@requires_bwrap
+def test_tmp_and_shm_are_writable_private_and_capped(make_lab):
+    lab = make_lab("""
+        import multiprocessing, os
+        multiprocessing.Lock()  # needs a writable /dev/shm
+        for target in ["/tmp", "/dev/shm"]:
+            written = 0
+            try:
+                with open(os.path.join(target, "fill"), "wb") as out:
+                    while written < 64 * 1024 * 1024:
+                        out.write(b"x" * 1024 * 1024)
+                        out.flush()
+                        written += 1024 * 1024
+                print("UNCAPPED", target)
+            except OSError as exc:
+                print("capped", target, written // (1024 * 1024), exc.strerror)
+    """)
+    record = run(lab, ["python", "main.py"], limits(tmp_mb=8, file_size_mb=128))
+    out = Path(record.logs["stdout"]).read_text()
+    assert record.reason == "ok", (record.detail, Path(record.logs["stderr"]).read_text())
+    assert "UNCAPPED" not in out and out.count("capped") == 2, out
+    assert not Path("/tmp/fill").exists()
