@@ -17,6 +17,22 @@ requires_bwrap = pytest.mark.skipif(BWRAP_PROBLEM is not None, reason=f"bubblewr
 HAS_GPU = os.path.exists("/dev/nvidia0")
 
 
+def _process_backend_can_cap_processes() -> bool:
+    """As root, RLIMIT_NPROC does nothing: the process backend then needs a writable pids cgroup."""
+    if os.geteuid() != 0:
+        return True
+    from sandbox.cgroups import RunCgroups
+
+    probe = RunCgroups.create(f"tutor-sandbox-probe-{os.getpid()}", 8, None)
+    try:
+        return "pids" in probe.paths
+    finally:
+        probe.remove()
+
+
+PROCESS_BACKEND_CAPS_PROCESSES = _process_backend_can_cap_processes()
+
+
 @pytest.fixture
 def make_lab(tmp_path):
     """make_lab(code, **files) -> a lab folder whose main.py is `code`."""

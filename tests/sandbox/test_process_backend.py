@@ -29,3 +29,18 @@ def test_model_network_is_not_narrowed_and_says_so(make_lab):
                  network="model", model_url="http://127.0.0.1:9/v1")
     assert record.network == "host"
     assert "cannot narrow" in record.isolation["network_detail"]
+
+
+def test_without_a_pids_cgroup_a_root_runner_records_that_processes_are_uncapped(make_lab, monkeypatch):
+    import os
+
+    import pytest
+
+    from sandbox import runner
+    from sandbox.cgroups import RunCgroups
+
+    if os.geteuid() != 0:
+        pytest.skip("as a normal user RLIMIT_NPROC applies; this is about root runners")
+    monkeypatch.setattr(runner.RunCgroups, "create", classmethod(lambda cls, *a, **k: RunCgroups()))
+    record = run(make_lab("pass\n"), ["python", "main.py"], Limits(timeout_s=20), backend="process")
+    assert record.mechanisms["processes"].startswith("NONE")
