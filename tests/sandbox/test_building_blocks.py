@@ -142,3 +142,14 @@ def test_live_output_never_splits_a_utf8_character(tmp_path):
     capture = StreamCapture("stdout", Chunks(), tmp_path / "o.log", 1000, lambda s, t: seen.append(t))
     capture.run()
     assert "".join(seen) == "café ok\n"
+
+
+def test_standalone_entry_point_prints_the_record(make_lab, tmp_path, capsys):
+    from sandbox.__main__ import main
+
+    lab = make_lab("print('standalone')\n")
+    code = main([str(lab), "--timeout", "20", "--runs-dir", str(tmp_path / "runs"), "--", "python", "main.py"])
+    record = __import__("json").loads(capsys.readouterr().out)
+    assert code == 0 and record["reason"] == "ok"
+    assert Path(record["run_dir"]).parent == tmp_path / "runs"
+    assert main([str(lab)]) == 2
