@@ -23,7 +23,7 @@ from sandbox.model_route import INNER_PORT, SOCKET_NAME, ModelRoute, inner_base_
 from sandbox.outcome import classify
 from sandbox.record import RunRecord
 from sandbox.supervise import Supervisor
-from sandbox.workspace import Workspace, chown_tree, copy_outputs
+from sandbox.workspace import Workspace, chown_tree, copy_outputs, tree_bytes
 
 BACKENDS = ("auto", "bubblewrap", "process")
 NETWORKS = ("none", "model")
@@ -112,8 +112,8 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
     route: ModelRoute | None = None
     inner_run_dir = run_dir
     try:
+        workspace = Workspace.create(limits.disk_mb, dropped_uid, with_lab=not in_place)
         if not in_place:
-            workspace = Workspace.create(limits.disk_mb, dropped_uid)
             try:
                 workspace.copy_lab(lab, dropped_uid)
             except (OSError, shutil.Error) as exc:
@@ -130,7 +130,7 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
                 os.lchown(path, dropped_uid, dropped_uid)
 
         if network == "model" and model_url and backend == "bubblewrap":
-            route = ModelRoute(model_url, (workspace.root if workspace else _bridge_dir(run_dir)) / "bridge")
+            route = ModelRoute(model_url, workspace.root / "bridge")
             route.start()
         plan = _plan(backend, lab_host, inner_run_dir, list(command), limits, gpu, network, route,
                      model_url, model_name, seed, dropped_uid, workspace, run_id)
@@ -176,12 +176,6 @@ def _run_uid(backend: str) -> int | None:
     return RUN_UID_BASE + secrets.randbelow(RUN_UID_SPAN)
 
 
-def _bridge_dir(run_dir: Path) -> Path:
-    path = run_dir.parent / f".{run_dir.name}-route"
-    (path / "bridge").mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def _plan(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, network, route,
           model_url, model_name, seed, dropped_uid, workspace, run_id) -> _Plan:
     nodes = gpu_support.device_nodes() if gpu else []
@@ -202,18 +196,15 @@ def _plan(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, ne
                       cuda_visible_devices=cuda_visible, model_url=url_for_lab, model_name=model_name,
                       marker=marker)
         command = [_resolve_python(command[0], path_dirs)] + command[1:]
-        isolation = {"level": "weak", "warning": WEAK_ISOLATION, "filesystem": "none (scratch copy only)"
-                     if workspace else "none", "network": "host", "user": "invoking user",
+        isolation = {"level": "weak", "warning": WEAK_ISOLATION, "filesystem": "none (runs in a scratch copy)"
+                     if lab_host == workspace.lab else "none (runs in the lab folder)", "network": "host", "user": "invoking user",
                      "capabilities": "inherited", "marker": marker}
         return _Plan("process", [], command, str(lab_host), str(lab_host), env, None, {}, isolation,
-                     "none" if net_state == "none" else net_state, net_detail or
-                     ("process backend: the lab has the host's network" if network == "none" else ""))
+                     "host", net_detail or "process backend: the lab has the host's network")
 
     env = lab_env(path=":".join(path_dirs), home="/tmp", seed=seed, run_dir=f"{LAB_MOUNT}/runs/{run_id}",
                   cuda_visible_devices=cuda_visible, model_url=url_for_lab, model_name=model_name)
-    etc_dir = None
-    if dropped_uid is not None and workspace:
-        etc_dir = str(workspace.write_identity(dropped_uid))
+    etc_dir = str(workspace.write_identity(dropped_uid)) if dropped_uid is not None else None
     command = [_resolve_python(command[0], path_dirs)] + command[1:]
     if route:
         command = [host.real_python(), f"{BRIDGE_MOUNT}/inner_bridge.py", f"{BRIDGE_MOUNT}/{SOCKET_NAME}",
@@ -226,13 +217,12 @@ def _plan(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, ne
                      userns_uid=None if host.is_root() else os.getuid(), tmp_mb=limits.tmp_mb,
                      size_option=host.bwrap_supports("--size"), gpu_devices=nodes, show_sys=gpu,
                      bridge_dir=str(route.bridge_dir) if route else None)
-    isolation = {"level": "strong", "filesystem": "read-only system, writable lab copy and private /tmp",
+    writable = "lab copy" if lab_host == workspace.lab else "run directory of the lab, in place"
+    isolation = {"level": "strong", "filesystem": f"read-only system; writable {writable} and private /tmp",
                  "network": "none" if net_state != "model" else "model endpoint only, via a Unix socket",
                  "user": f"uid {dropped_uid} (setpriv)" if dropped_uid is not None else "user namespace",
                  "capabilities": "all dropped", "namespaces": "pid, net, ipc, uts, cgroup, mount",
                  "hidden": "home directories, /root, /etc/shadow, host processes"}
-    if dropped_uid is None and host.is_root():
-        isolation["user"] = "root inside the sandbox (in place on a root-owned lab)"
     return _Plan("bubblewrap", build_argv(spec), command, None, LAB_MOUNT, env, dropped_uid, {}, isolation,
                  net_state, net_detail)
 
@@ -258,7 +248,7 @@ def _limit_mechanisms(limits: Limits, gpu: bool, cgroups: RunCgroups, plan: _Pla
         mech["memory"] = cgroups.mechanism("memory") or "RSS watchdog polling /proc"
     else:
         mech["memory"] = "RLIMIT_AS"
-    mech["disk"] = workspace.disk_mechanism if workspace else "disk watchdog (du polling) + RLIMIT_FSIZE"
+    mech["disk"] = workspace.disk_mechanism
     if plan.backend == "bubblewrap":
         mech["tmp"] = "tmpfs size" if host.bwrap_supports("--size") else "NONE: bwrap without --size"
     return mech
@@ -298,9 +288,8 @@ def _execute(record, plan: _Plan, limits, gpu, cgroups, run_dir: Path, on_output
         capture.start()
     memory_watchdog = gpu and cgroups.mechanism("memory") is None
     disk_watch = None
-    if workspace is None or not workspace.mounted:
+    if not workspace.mounted:
         target = in_place_lab or workspace.lab
-        from sandbox.workspace import tree_bytes
         baseline = tree_bytes(target)
         disk_watch = lambda: tree_bytes(target) - baseline  # noqa: E731
     supervisor = Supervisor(proc=proc, timeout_s=limits.timeout_s, grace_s=limits.grace_s, cgroups=cgroups,
@@ -334,9 +323,6 @@ def _finish(record: RunRecord, run_dir: Path, started: float, inner_run_dir: Pat
     record.ended_at = _now()
     record.duration_s = round(time.monotonic() - started, 4)
     record.write(run_dir / "run.json")
-    bridge = run_dir.parent / f".{run_dir.name}-route"
-    if bridge.exists():
-        shutil.rmtree(bridge, ignore_errors=True)
     return record
 
 

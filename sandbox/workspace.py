@@ -23,18 +23,20 @@ class Workspace:
     mounted: bool = False
 
     @classmethod
-    def create(cls, disk_mb: int, uid: int | None) -> "Workspace":
+    def create(cls, disk_mb: int, uid: int | None, with_lab: bool = True) -> "Workspace":
+        """The runner's private directory; with_lab=False (in place) holds only etc/ and bridge/."""
         root = Path(tempfile.mkdtemp(prefix="tutor-sandbox-", dir=os.environ.get("SANDBOX_SCRATCH")))
         os.chmod(root, 0o711)  # the lab's uid may pass through, not list
-        lab = root / "lab"
-        lab.mkdir()
-        mounted = False
-        if os.geteuid() == 0:
-            owner = f",uid={uid},gid={uid}" if uid is not None else ""
-            mounted = _mount_tmpfs(lab, f"size={disk_mb}m,mode=0755{owner}")
-        mechanism = "tmpfs size" if mounted else "disk watchdog (du polling) + RLIMIT_FSIZE"
         for sub in ("etc", "bridge"):
             (root / sub).mkdir(mode=0o755)
+        lab = root / "lab"
+        mounted = False
+        if with_lab:
+            lab.mkdir()
+            if os.geteuid() == 0:
+                owner = f",uid={uid},gid={uid}" if uid is not None else ""
+                mounted = _mount_tmpfs(lab, f"size={disk_mb}m,mode=0755{owner}")
+        mechanism = "tmpfs size" if mounted else "disk watchdog (du polling) + RLIMIT_FSIZE"
         return cls(root=root, lab=lab, disk_mechanism=mechanism, mounted=mounted)
 
     def copy_lab(self, source: Path, uid: int | None) -> None:

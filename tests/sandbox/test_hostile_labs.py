@@ -277,12 +277,15 @@ def test_in_place_run_writes_only_its_run_dir_and_hands_it_back(make_lab):
                 print("WROTE", path)
             except OSError as exc:
                 print("refused", path, type(exc).__name__)
+        import getpass
+        print("user", getpass.getuser())  # torch and friends ask; the sandbox's passwd answers
         open(os.path.join(os.environ["TUTOR_RUN_DIR"], "metrics.json"), "w").write('{"ok": 1}')
     """)
     before = (lab / "main.py").read_text()
     record = run(lab, ["python", "main.py"], limits(), in_place=True)
     assert record.reason == "ok", record.detail
-    assert "WROTE" not in Path(record.logs["stdout"]).read_text()
+    out = Path(record.logs["stdout"]).read_text()
+    assert "WROTE" not in out and "user " in out, out
     assert (lab / "main.py").read_text() == before and not (lab / "new.txt").exists()
     assert record.metrics == {"ok": 1}
     owner = lab.stat().st_uid
