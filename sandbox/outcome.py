@@ -45,7 +45,9 @@ def classify(record: RunRecord, outcome: Outcome, returncode: int | None, backen
     max_procs = record.limits["max_procs"]
     if cgroups.pids_limit_hit() or (outcome.peak_processes and outcome.peak_processes >= max_procs - 1):
         limit = "processes"
-    if outcome.timed_out:
+    if outcome.interrupted:
+        reason, detail = "killed", "stopped by the user (interrupt); the process tree was killed"
+    elif outcome.timed_out:
         reason, detail = "timeout", f"wall-clock limit of {record.limits['timeout_s']} s reached; the process tree was killed"
         limit = limit or "timeout"
     elif outcome.memory_killed or cgroups.oom_killed():

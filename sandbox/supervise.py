@@ -28,6 +28,7 @@ class Outcome:
     memory_killed: bool = False
     disk_killed: bool = False
     leftovers_killed: int = 0
+    interrupted: bool = False
     notes: list[str] = field(default_factory=list)
 
 
@@ -64,26 +65,38 @@ class Supervisor:
         deadline = start + self.timeout_s
         interval = WATCHDOG_SAMPLE_S if (self.rss_limit_bytes or self.disk_limit_bytes) else SAMPLE_S
         next_sample = start + min(interval, WATCHDOG_SAMPLE_S)
-        kill_at: float | None = None
         exited = _ExitWatch(self.proc.pid)
         try:
-            while True:
-                pid, status, rusage = os.wait4(self.proc.pid, os.WNOHANG)
-                if pid:
-                    out.status, out.maxrss_bytes = status, rusage.ru_maxrss * 1024
-                    self.proc.returncode = os.waitstatus_to_exitcode(status)
-                    break
-                now = time.monotonic()
-                kill_at = self._step(out, now, deadline, next_sample, kill_at)
-                if now >= next_sample:
-                    next_sample = now + interval
-                pending_deadline = None if out.timed_out else deadline
-                wake = min(t for t in (pending_deadline, next_sample, kill_at) if t is not None)
-                exited.wait(max(0.0, wake - time.monotonic()))
+            self._loop(out, deadline, next_sample, interval, exited)
+        except KeyboardInterrupt:
+            # Ctrl-C in the runner: stop the whole run now, still leave a record.
+            out.interrupted = True
+            self._kill_everything()
+            if self.proc.returncode is None:
+                _, status, rusage = os.wait4(self.proc.pid, 0)
+                out.status, out.maxrss_bytes = status, rusage.ru_maxrss * 1024
+                self.proc.returncode = os.waitstatus_to_exitcode(status)
         finally:
             exited.close()
         out.leftovers_killed = self.sweep()
         return out
+
+    def _loop(self, out: Outcome, deadline: float, next_sample: float, interval: float, exited) -> None:
+        kill_at: float | None = None
+        while True:
+            pid, status, rusage = os.wait4(self.proc.pid, os.WNOHANG)
+            if pid:
+                out.status, out.maxrss_bytes = status, rusage.ru_maxrss * 1024
+                self.proc.returncode = os.waitstatus_to_exitcode(status)
+                break
+            now = time.monotonic()
+            kill_at = self._step(out, now, deadline, next_sample, kill_at)
+            if now >= next_sample:
+                next_sample = now + interval
+            pending_deadline = None if out.timed_out else deadline
+            wake = min(t for t in (pending_deadline, next_sample, kill_at) if t is not None)
+            exited.wait(max(0.0, wake - time.monotonic()))
+
 
     def _step(self, out: Outcome, now: float, deadline: float, next_sample: float,
               kill_at: float | None) -> float | None:

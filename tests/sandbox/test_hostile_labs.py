@@ -325,3 +325,18 @@ def test_tmp_and_shm_are_writable_private_and_capped(make_lab):
     assert record.reason == "ok", (record.detail, Path(record.logs["stderr"]).read_text())
     assert "UNCAPPED" not in out and out.count("capped") == 2, out
     assert not Path("/tmp/fill").exists()
+
+
+@BOTH
+def test_interrupting_the_runner_kills_the_run_and_still_records_it(make_lab, marker, backend, monkeypatch):
+    from sandbox import supervise
+
+    def interrupted(self, seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(supervise._ExitWatch, "wait", interrupted)
+    lab = make_lab("import time\ntime.sleep(30)\n")
+    record = run(lab, ["python", "main.py", marker], limits(timeout_s=30), backend=backend)
+    assert record.reason == "killed" and "interrupt" in record.detail
+    assert (Path(record.run_dir) / "run.json").exists()
+    assert_no_process_left(marker)
