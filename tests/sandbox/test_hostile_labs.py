@@ -340,3 +340,17 @@ def test_interrupting_the_runner_kills_the_run_and_still_records_it(make_lab, ma
     assert record.reason == "killed" and "interrupt" in record.detail
     assert (Path(record.run_dir) / "run.json").exists()
     assert_no_process_left(marker)
+
+
+@BOTH
+def test_runs_leave_no_scratch_mount_or_cgroup_behind(make_lab, marker, backend, monkeypatch, tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("SANDBOX_SCRATCH", str(scratch))
+    lab = make_lab("import os\nos.fork()\nwhile True:\n    pass\n")
+    record = run(lab, ["python", "main.py", marker], limits(timeout_s=0.5), backend=backend)
+    assert record.reason == "timeout"
+    assert list(scratch.iterdir()) == []
+    assert str(scratch) not in Path("/proc/self/mounts").read_text()
+    assert not list(Path("/sys/fs/cgroup").glob(f"**/tutor-sandbox-{record.run_id}"))
+    assert_no_process_left(marker)
