@@ -18,8 +18,8 @@ class BwrapSpec:
     env: dict[str, str]
     system_dirs: list[str]                      # host paths shown read-only (or as symlinks)
     python_dirs: list[str]                      # venv / pyenv prefixes, read-only at the same path
-    etc_files: list[str]                        # /etc entries shown read-only
-    generated_etc_dir: str | None = None        # holds passwd and group written for this run
+    etc_files: list[str]                        # host /etc entries bound read-only over the generated /etc
+    generated_etc_dir: str | None = None        # the sandbox's /etc, written for this run
     drop_to_uid: int | None = None              # root runner: setpriv to this uid inside
     setpriv: str = "/usr/bin/setpriv"
     userns_uid: int | None = None               # unprivileged runner: uid seen inside the userns
@@ -79,13 +79,11 @@ def build_argv(spec: BwrapSpec) -> list[str]:
             argv += ["--size", str(spec.tmp_mb * 1024 * 1024)]
         argv += ["--tmpfs", mount]
 
-    made: set[str] = {"/tmp"}
+    made: set[str] = {"/tmp", "/etc"}
+    if spec.generated_etc_dir:
+        argv += ["--ro-bind", spec.generated_etc_dir, "/etc"]
     for entry in spec.etc_files:
         argv += _parents_0755(entry, made) + ["--ro-bind", entry, entry]
-    if spec.generated_etc_dir:
-        for name in ("passwd", "group"):
-            argv += _parents_0755(f"/etc/{name}", made)
-            argv += ["--ro-bind", f"{spec.generated_etc_dir}/{name}", f"/etc/{name}"]
     for path in spec.python_dirs:
         argv += _parents_0755(path, made) + ["--ro-bind", path, path]
     if spec.bridge_dir:

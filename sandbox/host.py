@@ -11,9 +11,11 @@ import sys
 from pathlib import Path
 
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-# The few /etc files programs need to start; passwd and group are written per run instead.
-ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "nsswitch.conf", "localtime",
-             "alternatives", "hosts", "ssl", "ca-certificates", "mime.types")
+# The sandbox's /etc is one directory written per run (passwd and group naming the lab's uid)
+# holding copies of these small host files; /etc/alternatives is bound on top (its links
+# point into /usr). One mount instead of a dozen: each bind costs bwrap start-up time.
+ETC_COPIED = ("ld.so.cache", "nsswitch.conf", "localtime", "host.conf")
+ETC_BOUND = ("alternatives",)
 
 
 def is_root() -> bool:

@@ -204,7 +204,8 @@ def _plan(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, ne
 
     env = lab_env(path=":".join(path_dirs), home="/tmp", seed=seed, run_dir=f"{LAB_MOUNT}/runs/{run_id}",
                   cuda_visible_devices=cuda_visible, model_url=url_for_lab, model_name=model_name)
-    etc_dir = str(workspace.write_identity(dropped_uid)) if dropped_uid is not None else None
+    inside_uid = dropped_uid if dropped_uid is not None else os.getuid()
+    etc_dir = str(workspace.write_etc(inside_uid, host.ETC_COPIED, host.ETC_BOUND))
     command = [_resolve_python(command[0], path_dirs)] + command[1:]
     if route:
         command = [host.real_python(), f"{BRIDGE_MOUNT}/inner_bridge.py", f"{BRIDGE_MOUNT}/{SOCKET_NAME}",
@@ -212,7 +213,7 @@ def _plan(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, ne
     spec = BwrapSpec(bwrap=host.bwrap_path(), lab_host_dir=str(lab_host), command=[], env=env,
                      system_dirs=list(host.SYSTEM_DIRS),
                      python_dirs=list(host.python_prefixes()),
-                     etc_files=[f"/etc/{n}" for n in host.ETC_FILES if os.path.lexists(f"/etc/{n}")],
+                     etc_files=[f"/etc/{n}" for n in host.ETC_BOUND if os.path.isdir(f"/etc/{n}")],
                      generated_etc_dir=etc_dir, drop_to_uid=dropped_uid, setpriv=host.setpriv_path() or "setpriv",
                      userns_uid=None if host.is_root() else os.getuid(), tmp_mb=limits.tmp_mb,
                      size_option=host.bwrap_supports("--size"), gpu_devices=nodes, show_sys=gpu,

@@ -51,15 +51,22 @@ class Workspace:
         if uid is not None:
             chown_tree(self.lab, uid)
 
-    def write_identity(self, uid: int) -> Path:
-        """passwd/group naming the lab's uid, so getpass and friends work; no host accounts."""
+    def write_etc(self, uid: int, copied: tuple[str, ...], mount_points: tuple[str, ...] = ()) -> Path:
+        """The sandbox's /etc: passwd/group naming the lab's uid (getpass and friends work, no
+        host accounts are shown) and copies of the few host files programs need to start."""
         etc = self.root / "etc"
         (etc / "passwd").write_text(f"root:x:0:0::/root:/usr/sbin/nologin\n"
                                     f"lab:x:{uid}:{uid}:lab:/tmp:/usr/sbin/nologin\n"
                                     "nobody:x:65534:65534::/nonexistent:/usr/sbin/nologin\n")
         (etc / "group").write_text(f"root:x:0:\nlab:x:{uid}:\nnogroup:x:65534:\n")
-        for name in ("passwd", "group"):
-            os.chmod(etc / name, 0o644)
+        for name in copied:
+            source = Path("/etc") / name
+            if source.is_file():
+                shutil.copyfile(source, etc / name)  # follows links: /etc/localtime is one
+        for entry in etc.iterdir():
+            os.chmod(entry, 0o644)
+        for name in mount_points:  # host directories bound on top need a place in the read-only /etc
+            (etc / name).mkdir(mode=0o755, exist_ok=True)
         return etc
 
     def used_bytes(self) -> int:
