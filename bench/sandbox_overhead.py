@@ -27,13 +27,20 @@ CPU_JOB = "import time\nend = time.process_time() + 1.0\nwhile time.process_time
 
 
 def timed(fn, repeats: int) -> float:
-    fn()  # warm-up: page cache, cached host probes
-    samples = []
+    return interleaved([fn], repeats)[0]
+
+
+def interleaved(fns, repeats: int) -> list[float]:
+    """Median wall time of each fn, alternating them so load from other work hits all alike."""
+    for fn in fns:
+        fn()  # warm-up: page cache, cached host probes
+    samples: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        for fn, bucket in zip(fns, samples):
+            start = time.perf_counter()
+            fn()
+            bucket.append(time.perf_counter() - start)
+    return [statistics.median(bucket) for bucket in samples]
 
 
 def main() -> None:
@@ -57,10 +64,11 @@ def main() -> None:
         bwrap_prefix = _bwrap_prefix(probe)
         for name, command, repeats in [("python -c pass", ["-c", "pass"], args.repeats),
                                        ("1 s CPU job", [str(lab / "job.py")], args.cpu_repeats)]:
-            bare = timed(lambda: subprocess.run([python, *command], check=True), repeats)
             sandboxed_cmd = ["python", *command] if name.startswith("python") else ["python", "job.py"]
-            full = timed(lambda: _check(run(lab, sandboxed_cmd, Limits(timeout_s=60), backend=args.backend,
-                                            runs_dir=runs_dir)), repeats)
+            bare, full = interleaved([
+                lambda: subprocess.run([python, *command], check=True),
+                lambda: _check(run(lab, sandboxed_cmd, Limits(timeout_s=60), backend=args.backend, runs_dir=runs_dir)),
+            ], repeats)
             case = {"bare_s": round(bare, 4), "sandbox_run_s": round(full, 4),
                     "overhead_ms": round((full - bare) * 1000, 1), "ratio": round(full / bare, 3)}
             if bwrap_prefix and name.startswith("python"):
@@ -89,8 +97,6 @@ def _bwrap_prefix(record) -> list[str] | None:
         return None
     from sandbox.bwrap_args import BwrapSpec, build_argv
 
-    with tempfile.TemporaryDirectory() as lab:
-        pass
     spec = BwrapSpec(bwrap=host.bwrap_path(), lab_host_dir=tempfile.gettempdir(), command=[], env={"PATH": "/usr/bin"},
                      system_dirs=list(host.SYSTEM_DIRS), python_dirs=list(host.python_prefixes()), etc_files=[],
                      drop_to_uid=1_999_999_999 if host.is_root() else None,

@@ -105,7 +105,19 @@ def pids_with_marker(marker: str) -> set[int]:
 
 
 def pids_of_uid(uid: int) -> set[int]:
-    return {p.pid for p in snapshot().values() if p.uid == uid}
+    """Live processes owned by uid: a stat per /proc entry, /proc/<pid>/stat only for matches."""
+    found = set()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat(follow_symlinks=False).st_uid != uid:
+                continue
+        except OSError:
+            continue
+        if _read(int(entry.name)):
+            found.add(int(entry.name))
+    return found
 
 
 def signal_all(pids: set[int], sig: int) -> int:

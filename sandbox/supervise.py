@@ -49,11 +49,12 @@ class Supervisor:
         """Every live process of the run. The pids cgroup holds them all when there is one
         (joined before exec, no way out); otherwise scan /proc by parentage, uid and marker."""
         pids = self.cgroups.pids()
-        if "pids" not in self.cgroups.paths:
-            procs = proctree.snapshot()
-            pids |= proctree.descendants(self.proc.pid, procs)
-            if self.run_uid is not None:
-                pids |= {p.pid for p in procs.values() if p.uid == self.run_uid}
+        if "pids" in self.cgroups.paths:
+            pass
+        elif self.run_uid is not None:
+            pids |= proctree.pids_of_uid(self.run_uid)  # the uid is this run's alone
+        else:
+            pids |= proctree.descendants(self.proc.pid, proctree.snapshot())
             if self.marker:
                 pids |= proctree.pids_with_marker(self.marker)
         pids.discard(os.getpid())
