@@ -1,0 +1,87 @@
+"""Batch outputs for other systems: JUnit XML for CI, Gradescope's results.json."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+
+def junit_xml(reports: list[dict[str, Any]]) -> str:
+    """One <testsuite> per submission; one <testcase> per check and per criterion."""
+    root = ET.Element("testsuites", name="tutor grade")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for report in reports:
+        name = report["submission"]["name"]
+        suite = ET.SubElement(root, "testsuite", name=name)
+        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        classname = f"{name}.lesson_{report['lesson']:02d}" if report.get("lesson") else name
+        if not report["gradable"]:
+            case = ET.SubElement(suite, "testcase", classname=classname, name="gradable", time="0")
+            ET.SubElement(case, "error", message=report["reason"], type="not_gradable").text = report["reason"]
+            counts["tests"] += 1
+            counts["errors"] += 1
+        for check in report["checks"]:
+            case = ET.SubElement(suite, "testcase", classname=f"{classname}.checks", name=check["id"],
+                                 time=f"{check.get('duration_s', 0):.4f}")
+            counts["tests"] += 1
+            if check["status"] == "failed":
+                ET.SubElement(case, "failure", message=check["message"], type=check["kind"]).text = check["message"]
+                counts["failures"] += 1
+            elif check["status"] == "error":
+                ET.SubElement(case, "error", message=check["message"], type=check["kind"]).text = check["message"]
+                counts["errors"] += 1
+            elif check["status"] == "skipped":
+                ET.SubElement(case, "skipped", message=check["message"])
+                counts["skipped"] += 1
+        for criterion in report["criteria"]:
+            case = ET.SubElement(suite, "testcase", classname=f"{classname}.criteria", name=criterion["id"], time="0")
+            counts["tests"] += 1
+            score = criterion.get("score")
+            text = (f"level {criterion['level']} score {score:.2f} ({criterion['source']})" if score is not None
+                    else f"not scored: {criterion.get('not_judged_reason') or 'no checks and no judge'}")
+            if score is None:
+                ET.SubElement(case, "skipped", message=text)
+                counts["skipped"] += 1
+            elif score < report.get("pass_score", 0.6):
+                ET.SubElement(case, "failure", message=text, type="below_pass_score").text = text
+                counts["failures"] += 1
+            ET.SubElement(case, "system-out").text = criterion.get("rationale") or text
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            totals[key] += value
+    for key, value in totals.items():
+        root.set(key, str(value))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def gradescope(report: dict[str, Any], points: float = 100.0) -> dict[str, Any]:
+    """Gradescope autograder results.json: criteria as scored tests, checks as 0-point tests."""
+    if not report["gradable"]:
+        return {"score": 0.0, "output": f"Not gradable: {report['reason']}", "visibility": "visible",
+                "stdout_visibility": "hidden", "tests": []}
+    tests = []
+    basis = set(report.get("total_basis") or [])
+    weight_sum = sum(c["weight"] for c in report["criteria"] if c["id"] in basis) or 1.0
+    for c in report["criteria"]:
+        max_score = round(points * c["weight"] / weight_sum, 4) if c["id"] in basis else 0.0
+        score = round(max_score * (c["score"] or 0.0), 4)
+        output = c.get("rationale") or (f"{c['source']} score" if c["score"] is not None
+                                        else f"not scored: {c.get('not_judged_reason')}")
+        tests.append({"name": f"criterion: {c['id']}", "score": score, "max_score": max_score,
+                      "output": output, "visibility": "visible"})
+    for check in report["checks"]:
+        tests.append({"name": f"check: {check['id']}", "score": 0.0, "max_score": 0.0, "output": check["message"],
+                      "visibility": "visible", "status": "passed" if check["status"] in ("passed", "skipped") else "failed"})
+    total = report.get("total") or 0.0
+    return {"score": round(points * total, 4), "output": f"Lesson {report['lesson']}: total {total * 100:.0f}%",
+            "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
+
+
+def write_gradescope(folder: Path, report: dict[str, Any]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "results.json"
+    path.write_text(json.dumps(gradescope(report), indent=2), encoding="utf-8")
+    return path
