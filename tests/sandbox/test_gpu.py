@@ -56,3 +56,45 @@ def test_gpu_run_without_cuda_fails_clearly_before_the_lab_starts(make_lab, back
     assert record.detail.startswith("CUDA is not visible inside the sandbox")
     assert record.exit_code is None and not record.logs  # the lab never ran
     assert record.mechanisms["memory"] != "RLIMIT_AS"
+
+
+MEMORY_HOG = """
+import time
+hoard = []
+for _ in range(40):
+    hoard.append(bytearray(16 * 1024 * 1024))  # touched pages: resident, not just reserved
+    time.sleep(0.02)
+time.sleep(5)
+"""
+
+
+def _pretend_cuda_is_visible(monkeypatch):
+    from sandbox import runner
+
+    monkeypatch.setattr(runner, "_cuda_preflight", lambda plan, limits: None)
+    monkeypatch.setattr(runner.gpu_support, "device_nodes", lambda: [])
+
+
+@pytest.mark.parametrize("backend", [pytest.param("bubblewrap", marks=requires_bwrap), "process"])
+def test_gpu_runs_bound_memory_without_rlimit_as(make_lab, monkeypatch, backend):
+    """CUDA reserves huge address space, so GPU runs use a cgroup limit or the RSS watchdog."""
+    _pretend_cuda_is_visible(monkeypatch)
+    record = run(make_lab(MEMORY_HOG), ["python", "main.py"], Limits(timeout_s=20, memory_mb=200), gpu=True,
+                 backend=backend)
+    assert record.mechanisms["memory"] != "RLIMIT_AS"
+    assert record.reason == "memory", (record.detail, record.mechanisms)
+    assert record.duration_s < 10
+
+
+def test_gpu_runs_fall_back_to_the_rss_watchdog_without_a_memory_cgroup(make_lab, monkeypatch):
+    from sandbox import runner
+    from sandbox.cgroups import RunCgroups
+
+    _pretend_cuda_is_visible(monkeypatch)
+    real_create = RunCgroups.create.__func__
+    monkeypatch.setattr(runner.RunCgroups, "create",
+                        classmethod(lambda cls, name, procs, memory: real_create(cls, name, procs, None)))
+    record = run(make_lab(MEMORY_HOG), ["python", "main.py"], Limits(timeout_s=20, memory_mb=200), gpu=True,
+                 backend="process")
+    assert record.mechanisms["memory"] == "RSS watchdog polling /proc"
+    assert record.reason == "memory" and "resident memory" in record.detail
