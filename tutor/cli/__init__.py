@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "tutor.cli.curriculum",
     "tutor.cli.run",
     "tutor.cli.serve_model",
+    "tutor.cli.grade",
 ]
 
 

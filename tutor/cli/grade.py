@@ -1,0 +1,150 @@
+"""``tutor grade PATH...``: grade lab folders against the lesson rubrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from tutor.cli.common import EXIT_OK, EXIT_PROBLEMS, fail, print_json, settings
+
+
+def register(app: typer.Typer) -> None:
+    app.command("grade")(grade)
+
+
+def grade(
+    paths: Optional[List[Path]] = typer.Argument(None, help="Lab folders, or directories holding one folder per learner."),
+    lesson: Optional[int] = typer.Option(None, "--lesson", help="Lesson number (default: lab.toml, then lesson_NN in the folder name)."),
+    no_judge: bool = typer.Option(False, "--no-judge", help="Deterministic checks only; do not call the model."),
+    workers: int = typer.Option(4, "--workers", min=1, max=64, help="Folders graded at once."),
+    as_json: bool = typer.Option(False, "--json", help="Print all reports as one JSON object on stdout."),
+    junit: Optional[Path] = typer.Option(None, "--junit", help="Write JUnit XML for the batch to FILE."),
+    output_format: Optional[str] = typer.Option(None, "--format", help="gradescope: also write results.json next to each report."),
+    fail_under: Optional[float] = typer.Option(None, "--fail-under", min=0, help="Exit 1 when a total is below SCORE (0-1, or 0-100 as a percentage)."),
+    force: bool = typer.Option(False, "--force", help="Regrade submissions whose content has not changed."),
+    smoke: bool = typer.Option(False, "--smoke", help="Also run smoke_run and reproduce checks (code runs in the sandbox)."),
+    calibrate: Optional[Path] = typer.Option(None, "--calibrate", help="Measure agreement with the instructor scores in DIR."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write reports under DIR/<submission>/ instead of <submission>/grading/."),
+    samples: Optional[int] = typer.Option(None, "--samples", min=1, max=15, help="Judge samples per criterion (default: judge_samples setting, 3)."),
+) -> None:
+    """Grade lab folders: deterministic checks, then an LLM judge per criterion when a model is configured."""
+    from tutor.grading import rubrics
+
+    cfg = settings()
+    if output_format not in (None, "gradescope"):
+        fail(f"unknown --format {output_format!r}; the one format is gradescope")
+    if lesson is not None:
+        try:
+            rubrics.lesson_rubric(cfg.course_dir, lesson)
+        except rubrics.RubricError as exc:
+            fail(f"{exc}; pass one of those to --lesson")
+    if calibrate is not None:
+        _calibrate(cfg, calibrate, no_judge, workers, as_json)
+        return
+    if not paths:
+        fail("no PATH given; pass a lab folder or a folder of submissions (or --calibrate DIR)")
+    code = _grade_batch(cfg, paths, lesson=lesson, no_judge=no_judge, workers=workers, as_json=as_json, junit=junit,
+                        gradescope=output_format == "gradescope", fail_under=fail_under, force=force, smoke=smoke,
+                        out=out, samples=samples)
+    raise typer.Exit(code)
+
+
+def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, gradescope, fail_under, force, smoke,
+                 out, samples) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tutor.grading import BadInput, formats, grade_many
+    from tutor.grading.batch import discover, progress_store_writer
+    from tutor.grading.grader import resolve_judge
+    from tutor.grading.report import output_dir
+
+    try:
+        count = len(discover(list(paths)))
+    except BadInput as exc:
+        fail(f"{exc}; pass an existing lab folder or a folder of submissions")
+    model, why_not = resolve_judge(cfg, None, not no_judge)
+    err = Console(stderr=True)
+    if model is None and not as_json:
+        err.print(f"[yellow]judge not run[/]: {why_not}; criteria without checks are not scored", soft_wrap=True)
+    with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                  TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("", total=count)
+
+        def done(report: dict, skipped: bool) -> None:
+            bar.update(task, advance=1, description=report["submission"]["name"] + (" (unchanged)" if skipped else ""))
+
+        result = grade_many(list(paths), lesson=lesson, settings=cfg, judge=model, use_judge=model is not None,
+                            smoke=smoke, out=out, force=force, workers=workers, samples=samples, on_done=done,
+                            store=progress_store_writer(cfg))
+    reports = result.reports
+    if gradescope:
+        for report in reports:
+            try:
+                formats.write_gradescope(output_dir(Path(report["submission"]["path"]), out), report)
+            except OSError as exc:
+                err.print(f"tutor: cannot write results.json for {report['submission']['name']}: {exc}")
+    if junit:
+        try:
+            junit.write_text(formats.junit_xml(reports), encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot write {junit}: {exc.strerror}; pick a writable path for --junit", EXIT_PROBLEMS)
+    threshold = None if fail_under is None else (fail_under / 100 if fail_under > 1 else fail_under)
+    below = [r for r in reports if r["gradable"] and threshold is not None and (r["total"] or 0.0) < threshold]
+    broken = [r for r in reports if not r["gradable"]]
+    if as_json:
+        print_json({"graded": len(reports) - result.skipped, "skipped_unchanged": result.skipped,
+                    "not_gradable": len(broken), "fail_under": threshold, "below_fail_under": len(below),
+                    "submissions": reports})
+    else:
+        _print_table(reports, out)
+    for report in broken:
+        err.print(f"tutor: {report['submission']['name']}: not gradable: {report['reason']}", markup=False, highlight=False, soft_wrap=True)
+    return EXIT_PROBLEMS if broken or below else EXIT_OK
+
+
+def _print_table(reports, out) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from tutor.grading.report import output_dir
+
+    table = Table("submission", "lesson", "total", "result", "flags", "report")
+    for r in reports:
+        total = "—" if r.get("total") is None else f"{r['total'] * 100:.0f}%"
+        result = "not gradable" if not r["gradable"] else ("pass" if r.get("passed") else "below pass mark")
+        flags = ", ".join(sorted({f["code"] for f in r["flags"]})) or ""
+        where = output_dir(Path(r["submission"]["path"]), out) / "report.md"
+        table.add_row(r["submission"]["name"], str(r.get("lesson") or "?"), total, result, flags, str(where))
+    Console().print(table)
+
+
+def _calibrate(cfg, folder: Path, no_judge: bool, workers: int, as_json: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from tutor.grading.calibration import CalibrationError, calibrate
+
+    if not folder.is_dir():
+        fail(f"no calibration folder {folder}; pass the folder holding scores.yaml")
+    try:
+        result = calibrate(folder, settings=cfg, use_judge=not no_judge, workers=workers)
+    except CalibrationError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(result)
+    else:
+        console = Console()
+        if not result["judge_ran"]:
+            console.print(f"[yellow]judge not run[/] ({result['judge_not_run_reason']}): "
+                          "agreement below is for the deterministic levels only")
+        table = Table("criterion", "n", "quadratic kappa", "spearman", f"kappa >= {result['threshold']}")
+        for criterion, stats in result["criteria"].items():
+            fmt = lambda v: "—" if v is None else f"{v:.2f}"
+            table.add_row(criterion, str(stats["n"]), fmt(stats["kappa"]), fmt(stats["spearman"]),
+                          "yes" if stats["meets_threshold"] else "no")
+        console.print(table)
+        console.print(f"{result['grader']}: {result['summary']}")
+    raise typer.Exit(EXIT_PROBLEMS if result["judge_ran"] and result["below_threshold"] else EXIT_OK)
