@@ -68,7 +68,10 @@ class Submission:
     # -- notes -----------------------------------------------------------------------------
     @cached_property
     def notes(self) -> safe_io.TextRead | None:
-        return self.text("notes.md")
+        try:
+            return self.text("notes.md")
+        except safe_io.UnsafePath as exc:
+            return safe_io.TextRead("", False, f"cannot be read: {exc}")
 
     def text(self, relative: str, cap: int = safe_io.TEXT_CAP) -> safe_io.TextRead | None:
         """The file's text, or None when it is absent; unsafe paths raise UnsafePath."""
