@@ -5,7 +5,10 @@ taken (default 3) because served models are not bit-deterministic under batching
 is not varied per sample so that a disagreement means the server really wavered. A sample is
 dropped when its JSON does not validate, or when any evidence quote is not found verbatim
 (whitespace-normalised) in the anonymised submission, or when it claims a level above 0
-with no quote, or quotes only lines flagged as prompt injection.
+with no quote, or quotes only lines flagged as prompt injection. A kept sample claiming
+level 3 or 4 needs at least one *specific* quote (a number, a run id, or a logged config or
+metric key); otherwise it is capped at level 2, so filler prose, however much of it, cannot
+carry a high level.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from tutor.grading.judge_prompt import Materials, build_messages, new_boundary, quote_verifies, squash
+from tutor.grading.judge_prompt import Materials, build_messages, is_specific, new_boundary, quote_verifies, squash
 from tutor.llm.base import ModelError, complete
 
 JUDGE_SEED = 20240607
 JUDGE_TEMPERATURE = 0.0
 DISAGREEMENT_SPREAD = 2
+UNSPECIFIC_CAP = 2
 
 
 class Verdict(BaseModel):
@@ -81,8 +85,12 @@ async def judge_criterion(model, criterion, look_for: str, checks: list[dict], m
         except ValueError as exc:
             return {"index": index, "level": None, "verified": False, "dropped": f"invalid output: {exc}"}
         quotes, dropped = check_sample(verdict, corpus, injected)
-        return {"index": index, "level": verdict.level, "rationale": verdict.rationale, "evidence": quotes,
-                "claimed_evidence": verdict.evidence, "verified": not dropped, "dropped": dropped}
+        level, capped = verdict.level, ""
+        if level > UNSPECIFIC_CAP and not any(is_specific(q, materials.terms) for q in quotes):
+            level, capped = UNSPECIFIC_CAP, f"level {verdict.level} rests on no specific quote; capped at {UNSPECIFIC_CAP}"
+        return {"index": index, "level": level, "claimed_level": verdict.level, "capped": capped,
+                "rationale": verdict.rationale, "evidence": quotes, "claimed_evidence": verdict.evidence,
+                "verified": not dropped, "dropped": dropped}
 
     results = list(await asyncio.gather(*(one(i) for i in range(samples))))
     kept = [s for s in results if s["verified"]]

@@ -40,6 +40,7 @@ class Materials:
     notes: str
     runs_summary: str
     code: str
+    terms: frozenset[str] = frozenset()   # run ids and config/metric keys: what makes a quote specific
 
     @property
     def corpus(self) -> str:
@@ -56,13 +57,18 @@ def anonymise(text: str, names: list[str]) -> str:
 def build_materials(submission, names: list[str]) -> Materials:
     notes = submission.notes.text if submission.notes and not submission.notes.error else ""
     runs = []
+    terms = set()
     for run in submission.runs:
+        terms.add(run.id.lower())
+        for mapping in (run.config, run.metrics):
+            if isinstance(mapping, dict):
+                terms.update(k.lower() for k in mapping if isinstance(k, str) and len(k) >= 3)
         runs.append(f"runs/{run.id}: config={json.dumps(run.config, sort_keys=True, default=str)} "
                     f"metrics={json.dumps(run.metrics, sort_keys=True, default=str)}"
                     + (f" problems={run.problems}" if run.problems else ""))
     return Materials(anonymise(notes[:NOTES_CAP], names),
                      anonymise("\n".join(runs)[:RUNS_SUMMARY_CAP], names),
-                     anonymise(submission.code[:CODE_CAP], names))
+                     anonymise(submission.code[:CODE_CAP], names), frozenset(terms))
 
 
 def new_boundary(materials: Materials) -> str:
@@ -98,3 +104,9 @@ def quote_verifies(quote: str, corpus_squashed: str, min_chars: int = 8) -> bool
     """Verbatim after whitespace normalisation, and long enough to mean something."""
     q = squash(quote.strip().strip('"').strip("'"))
     return len(q) >= min_chars and q in corpus_squashed
+
+
+def is_specific(quote: str, terms: frozenset[str]) -> bool:
+    """A quote that names a number, a run or a logged key: evidence rather than prose."""
+    lowered = quote.lower()
+    return bool(re.search(r"\d", quote)) or any(term in lowered for term in terms)

@@ -12,12 +12,18 @@ from __future__ import annotations
 
 import re
 
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*[-*|#\d])")
+# A sentence ends at . ! ? (even when closed by Markdown emphasis) and at every line end.
+SENTENCE_END = re.compile(r"(?<=[.!?])[\s_*`]+|\n")
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.%/'-]*")
 
 
+MARKUP = re.compile(r"[_*`>#|~\[\]()]")
+
+
 def normalise(sentence: str) -> str:
-    return " ".join(w.lower() for w in WORD.findall(sentence))
+    """Lower-case words with Markdown markup and trailing punctuation removed."""
+    words = (w.rstrip(".'/-").lower() for w in WORD.findall(MARKUP.sub(" ", sentence)))
+    return " ".join(w for w in words if w)
 
 
 def sentences(text: str) -> list[str]:
