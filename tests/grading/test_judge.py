@@ -113,7 +113,7 @@ def test_invalid_json_samples_are_dropped_not_guessed(strong_lab, settings):
 
 
 def test_judged_level_is_capped_by_failed_checks(weak_lab, settings):
-    model = ReplayModel.from_texts(judge_reply(4, ["It worked and the tokens went down."]))
+    model = ReplayModel.from_texts(judge_reply(4, ['"num_merges": 100']))
     report = grade_folder(weak_lab, settings=settings, judge=model, samples=1)
     measurement = judged(report, "measurement_quality")
     det = measurement["deterministic_score"]
