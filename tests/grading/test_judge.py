@@ -145,3 +145,12 @@ def test_a_crash_mid_judge_leaves_a_partial_report(strong_lab, settings):
     saved = json.loads((strong_lab / "grading" / "report.json").read_text())
     assert saved["status"] == "partial" and len(saved["checks"]) == 9
     assert saved["criteria"][0]["judged"] is True and saved["criteria"][1]["judged"] is False
+
+
+def test_a_learner_named_in_lab_toml_is_hidden_too(strong_lab, settings):
+    (strong_lab / "lab.toml").write_text('lesson = 1\nlearner = "Grace Hopper"\n')
+    notes = strong_lab / "notes.md"
+    notes.write_text(notes.read_text() + "\nWritten by Grace Hopper.\n")
+    model = ReplayModel.from_texts(judge_reply(1, [HONEST_QUOTE]))
+    grade_folder(strong_lab, settings=settings, judge=model, samples=1, write=False)
+    assert "Grace Hopper" not in " ".join(m.content for m in model.calls[0])

@@ -162,18 +162,23 @@ def _run_judge(report, model, sub, rubric, default, injected, samples, settings,
     if judge["calibration"] and judge["calibration"].get("below_threshold"):
         report["flags"].append({"code": "judge_below_agreement_threshold", "message":
                                 "judge below agreement threshold: " + judge["calibration"]["summary"], "where": "judge"})
-    materials = build_materials(sub, [sub.name])
-    for criterion in report["criteria"]:
-        definition = default.criterion(criterion["id"])
-        outcome = asyncio.run(judge_criterion(model, definition, rubric.look_for.get(criterion["id"], ""),
-                                              report["checks"], materials, injected, samples))
-        report["flags"].extend(outcome["flags"])
-        criterion.update(samples=outcome["samples"], disagreement=outcome["disagreement"])
-        if outcome["level"] is None:
-            criterion["not_judged_reason"] = outcome["reason"]
-        else:
-            criterion.update(judged=True, level=outcome["level"], rationale=outcome["rationale"],
-                             evidence=outcome["evidence"], source="judge",
-                             score=scoring.combine(outcome["level"], criterion["deterministic_score"]))
-        _refresh_total(report)
-        checkpoint()
+    materials = build_materials(sub, sub.identity_names())
+
+    async def every_criterion() -> None:
+        # One event loop for the folder: model clients that keep a connection pool stay on it.
+        for criterion in report["criteria"]:
+            definition = default.criterion(criterion["id"])
+            outcome = await judge_criterion(model, definition, rubric.look_for.get(criterion["id"], ""),
+                                            report["checks"], materials, injected, samples)
+            report["flags"].extend(outcome["flags"])
+            criterion.update(samples=outcome["samples"], disagreement=outcome["disagreement"])
+            if outcome["level"] is None:
+                criterion["not_judged_reason"] = outcome["reason"]
+            else:
+                criterion.update(judged=True, level=outcome["level"], rationale=outcome["rationale"],
+                                 evidence=outcome["evidence"], source="judge",
+                                 score=scoring.combine(outcome["level"], criterion["deterministic_score"]))
+            _refresh_total(report)
+            checkpoint()
+
+    asyncio.run(every_criterion())

@@ -65,6 +65,18 @@ class Submission:
             return int(match.group(1)), "folder name"
         return None, ""
 
+    def identity_names(self) -> list[str]:
+        """Names to hide from the judge: the folder name and any learner/author in lab.toml."""
+        names = [self.name]
+        if "lab.toml" in self.files:
+            try:
+                data, _ = safe_io.read_bytes(self.root / "lab.toml", 64 * 1024)
+                meta = tomllib.loads(data.decode("utf-8"))
+                names += [str(meta[k]) for k in ("learner", "learner_id", "author", "name", "student") if k in meta]
+            except (OSError, safe_io.UnsafePath, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                pass
+        return names
+
     # -- notes -----------------------------------------------------------------------------
     @cached_property
     def notes(self) -> safe_io.TextRead | None:
