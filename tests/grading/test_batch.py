@@ -92,10 +92,18 @@ def test_discover_takes_a_lab_folder_itself_or_a_directory_of_them(cohort):
 
 def test_results_go_to_the_progress_store_when_it_exists(cohort, settings):
     store = pytest.importorskip("tutor.store")
-    grade_many([cohort / "learner_00"], settings=settings, use_judge=False,
-               store=__import__("tutor.grading.batch", fromlist=["x"]).progress_store_writer(settings))
+    from tutor.grading.batch import progress_store_hooks
     from tutor.grading.submission import open_submission, safe_io
 
+    record, lookup = progress_store_hooks(settings)
+    grade_many([cohort / "learner_00"], settings=settings, use_judge=False, store=record, lookup=lookup)
     sub = open_submission(cohort / "learner_00")
-    found = store.open_store(settings).find_submission(safe_io.content_hash(sub.root, sub.files), 1)
-    assert found
+    assert store.open_store(settings).find_submission(safe_io.content_hash(sub.root, sub.files), 1)
+
+
+def test_a_report_found_in_the_store_skips_regrading(cohort, settings, tmp_path):
+    first = grade_many([cohort / "learner_00"], settings=settings, use_judge=False, out=tmp_path / "a")
+    saved = {"report": first.reports[0]}
+    again = grade_many([cohort / "learner_00"], settings=settings, use_judge=False, out=tmp_path / "b",
+                       lookup=lambda content_hash, lesson: saved)
+    assert again.skipped == 1 and not (tmp_path / "b").exists()

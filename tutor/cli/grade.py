@@ -57,7 +57,7 @@ def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, grade
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from tutor.grading import BadInput, formats, grade_many
-    from tutor.grading.batch import discover, progress_store_writer
+    from tutor.grading.batch import discover, progress_store_hooks
     from tutor.grading.grader import resolve_judge
     from tutor.grading.report import output_dir
 
@@ -76,9 +76,10 @@ def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, grade
         def done(report: dict, skipped: bool) -> None:
             bar.update(task, advance=1, description=report["submission"]["name"] + (" (unchanged)" if skipped else ""))
 
+        record, lookup = progress_store_hooks(cfg)
         result = grade_many(list(paths), lesson=lesson, settings=cfg, judge=model, use_judge=model is not None,
                             smoke=smoke, out=out, force=force, workers=workers, samples=samples, on_done=done,
-                            store=progress_store_writer(cfg))
+                            store=record, lookup=lookup)
     reports = result.reports
     if gradescope:
         for report in reports:

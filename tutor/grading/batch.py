@@ -8,6 +8,7 @@ folder yields a not-gradable report and the batch goes on.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import threading
@@ -67,7 +68,21 @@ def _reusable(existing: dict | None, content_hash: str, lesson: int | None, judg
             and (existing.get("judge") or {}).get("model") == judge_name)
 
 
-def grade_one(path: Path, *, lesson, settings, model, smoke, out, force, samples, store=None) -> tuple[dict, bool]:
+def _stored_report(found: Any) -> dict | None:
+    """The report inside whatever find_submission returns (a row object, a dict, or the report)."""
+    if found is None:
+        return None
+    report = getattr(found, "report", None) if not isinstance(found, dict) else found.get("report", found)
+    if isinstance(report, str):
+        try:
+            report = json.loads(report)
+        except ValueError:
+            return None
+    return report if isinstance(report, dict) else None
+
+
+def grade_one(path: Path, *, lesson, settings, model, smoke, out, force, samples, store=None,
+              lookup=None) -> tuple[dict, bool]:
     """(report, was_skipped)."""
     try:
         sub = open_submission(path)
@@ -78,6 +93,10 @@ def grade_one(path: Path, *, lesson, settings, model, smoke, out, force, samples
         existing = report_io.read_existing(report_io.output_dir(path, out))
         if _reusable(existing, content_hash, lesson, _judge_mode(model)):
             return existing, True
+        if lookup is not None:
+            stored = _stored_report(lookup(content_hash, lesson))
+            if _reusable(stored, content_hash, lesson, _judge_mode(model)):
+                return stored, True
     try:
         report = grade_folder(path, lesson=lesson, settings=settings, judge=model, smoke=smoke,
                               use_judge=model is not None, out=out, samples=samples, submission=sub,
@@ -92,7 +111,7 @@ def grade_one(path: Path, *, lesson, settings, model, smoke, out, force, samples
 
 def grade_many(paths: list[Path], *, lesson=None, settings=None, judge=None, use_judge=True, smoke=False,
                out: Path | None = None, force=False, workers=1, samples=None,
-               on_done: Callable[[dict, bool], None] | None = None, store=None) -> BatchResult:
+               on_done: Callable[[dict, bool], None] | None = None, store=None, lookup=None) -> BatchResult:
     if settings is None:
         from tutor.config import load_settings
         settings = load_settings()
@@ -102,7 +121,7 @@ def grade_many(paths: list[Path], *, lesson=None, settings=None, judge=None, use
     by_path: dict[Path, dict] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="grade") as pool:
         futures = {pool.submit(grade_one, folder, lesson=lesson, settings=settings, model=model, smoke=smoke,
-                               out=out, force=force, samples=samples, store=store): folder for folder in folders}
+                               out=out, force=force, samples=samples, store=store, lookup=lookup): folder for folder in folders}
         for future in as_completed(futures):
             report, skipped = future.result()
             by_path[futures[future]] = report
@@ -113,18 +132,32 @@ def grade_many(paths: list[Path], *, lesson=None, settings=None, judge=None, use
     return result
 
 
-def progress_store_writer(settings):
-    """A callback that records each report in the progress store, or None if there is none yet."""
+def _open_store(settings):
     try:
         from tutor.store import open_store
-    except ImportError:
+    except ImportError:  # the progress store is built by another part; grading works without it
         return None
     try:
-        store = open_store(settings)
+        return open_store(settings)
     except Exception:
         return None
 
+
+def progress_store_hooks(settings):
+    """(record, lookup) callbacks for the progress store; (None, None) when there is none."""
+    store = _open_store(settings)
+    if store is None:
+        return None, None
     lock = threading.Lock()  # one SQLite connection, many grading threads
+
+    def lookup(content_hash: str, lesson: int | None):
+        if lesson is None or not hasattr(store, "find_submission"):
+            return None
+        try:
+            with lock:
+                return store.find_submission(content_hash, lesson)
+        except Exception:
+            return None
 
     def record(report: dict) -> None:
         if not report.get("gradable") or report.get("lesson") is None:
@@ -136,4 +169,4 @@ def progress_store_writer(settings):
         except Exception as exc:  # the store is a convenience; grading results are already on disk
             report["flags"].append({"code": "store_not_written", "message": str(exc)[:200], "where": "progress store"})
 
-    return record
+    return record, lookup
