@@ -67,7 +67,10 @@ def markdown(report: dict[str, Any]) -> str:
     lines += [f"Lesson {report['lesson']} · total **{_fmt(report.get('total'))}** "
               f"(pass mark {_fmt(report.get('pass_score'))}: {'passed' if passed else 'not passed'})", ""]
     judge = report["judge"]
-    lines += [f"Judge: {judge['model'] or 'none'}" + ("" if judge["ran"] else f" (not run: {judge['reason']})"), ""]
+    lines += [f"Judge: {judge['model'] or 'none'}" + ("" if judge["ran"] else f" (not run: {judge['reason']})")]
+    if judge.get("calibration"):
+        lines.append(f"Calibration: {judge['calibration']['summary']}")
+    lines.append("")
     lines += ["## Criteria", "", "| criterion | weight | checks | level | score | source |", "| --- | --- | --- | --- | --- | --- |"]
     for c in report["criteria"]:
         lines.append(f"| {c['id']} | {c['weight']:g} | {_fmt(c['deterministic_score'])} | "
