@@ -88,6 +88,13 @@ def test_discover_takes_a_lab_folder_itself_or_a_directory_of_them(cohort):
     assert len(discover([cohort])) == 50
     with pytest.raises(BadInput):
         discover([cohort / "missing"])
+    (cohort / "learner_00" / "notes.md").unlink()
+    (cohort / "learner_00" / "starter.py").unlink()
+    shutil.rmtree(cohort / "learner_00" / "runs")
+    (cohort / "learner_00" / "lab.toml").unlink()
+    (cohort / "learner_00" / "photo.txt").write_text("not a lab")
+    with pytest.raises(BadInput, match="neither a lab folder"):
+        discover([cohort / "learner_00"])
 
 
 def test_results_go_to_the_progress_store_when_it_exists(cohort, settings):

@@ -39,12 +39,14 @@ def discover(paths: list[Path]) -> list[Path]:
         if looks_like_submission(path) or not any(True for _ in os.scandir(path)):
             found.append(path)
             continue
-        for entry in sorted(os.scandir(path), key=lambda e: e.name):
-            if entry.name.startswith(".") or entry.name == "grading":
-                continue
-            # Folders and links are both listed: a link becomes a not-gradable report, not a silent skip.
-            if entry.is_dir(follow_symlinks=False) or entry.is_symlink():
-                found.append(Path(entry.path))
+        children = [Path(entry.path) for entry in sorted(os.scandir(path), key=lambda e: e.name)
+                    if not entry.name.startswith(".") and entry.name != "grading"
+                    # Folders and links both count: a link becomes a not-gradable report, not a silent skip.
+                    and (entry.is_dir(follow_symlinks=False) or entry.is_symlink())]
+        if not children:
+            raise BadInput(f"{path} is neither a lab folder (notes.md, starter.py, runs/ or lab.toml) "
+                           "nor a folder of submissions")
+        found += children
     return list(dict.fromkeys(found))
 
 
