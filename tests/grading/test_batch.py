@@ -66,6 +66,24 @@ def test_a_restarted_batch_only_grades_what_is_left(cohort, settings):
     assert regraded.isdisjoint({p.name for p in first_half}) and len(regraded) == 30
 
 
+def test_an_interrupt_stops_the_queue_and_a_rerun_finishes_the_rest(cohort, settings):
+    count = []
+
+    def interrupt_after_five(report, skipped):
+        if report["submission"]["name"].startswith("learner_"):
+            count.append(report)
+        if len(count) == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        grade_many([cohort], settings=settings, use_judge=False, workers=1, on_done=interrupt_after_five)
+    finished = sum((p / "grading" / "report.json").is_file() for p in cohort.iterdir() if p.name.startswith("learner_"))
+    assert 5 <= finished < 45
+    rest = grade_many([cohort], settings=settings, use_judge=False, workers=2)
+    assert rest.skipped == finished
+    assert sum(r["gradable"] for r in rest.reports) == 45
+
+
 def test_a_grader_crash_in_one_folder_does_not_stop_the_batch(cohort, settings, monkeypatch):
     from tutor.grading import batch
 

@@ -10,6 +10,9 @@ import typer
 from tutor.cli.common import EXIT_OK, EXIT_PROBLEMS, fail, print_json, settings
 
 
+EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT
+
+
 def register(app: typer.Typer) -> None:
     app.command("grade")(grade)
 
@@ -77,9 +80,13 @@ def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, grade
             bar.update(task, advance=1, description=report["submission"]["name"] + (" (unchanged)" if skipped else ""))
 
         record, lookup = progress_store_hooks(cfg)
-        result = grade_many(list(paths), lesson=lesson, settings=cfg, judge=model, use_judge=model is not None,
-                            smoke=smoke, out=out, force=force, workers=workers, samples=samples, on_done=done,
-                            store=record, lookup=lookup)
+        try:
+            result = grade_many(list(paths), lesson=lesson, settings=cfg, judge=model, use_judge=model is not None,
+                                smoke=smoke, out=out, force=force, workers=workers, samples=samples, on_done=done,
+                                store=record, lookup=lookup)
+        except KeyboardInterrupt:
+            fail("interrupted; run the same command again to grade the rest (finished folders are skipped)",
+                 EXIT_INTERRUPTED)
     reports = result.reports
     if gradescope:
         for report in reports:

@@ -121,7 +121,8 @@ def grade_many(paths: list[Path], *, lesson=None, settings=None, judge=None, use
     folders = discover(paths)
     result = BatchResult()
     by_path: dict[Path, dict] = {}
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="grade") as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="grade")
+    try:
         futures = {pool.submit(grade_one, folder, lesson=lesson, settings=settings, model=model, smoke=smoke,
                                out=out, force=force, samples=samples, store=store, lookup=lookup): folder for folder in folders}
         for future in as_completed(futures):
@@ -130,6 +131,11 @@ def grade_many(paths: list[Path], *, lesson=None, settings=None, judge=None, use
             result.skipped += skipped
             if on_done:
                 on_done(report, skipped)
+    except BaseException:
+        # Interrupted: drop the queue. Finished folders have complete reports, so a rerun skips them.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     result.reports = [by_path[f] for f in folders]
     return result
 
