@@ -80,7 +80,8 @@ def test_an_interrupt_stops_the_queue_and_a_rerun_finishes_the_rest(cohort, sett
     finished = sum((p / "grading" / "report.json").is_file() for p in cohort.iterdir() if p.name.startswith("learner_"))
     assert 5 <= finished < 45
     rest = grade_many([cohort], settings=settings, use_judge=False, workers=2)
-    assert rest.skipped == finished
+    assert finished <= rest.skipped <= finished + 1  # the one folder in flight may finish after the interrupt
+    assert rest.skipped < 45
     assert sum(r["gradable"] for r in rest.reports) == 45
 
 
