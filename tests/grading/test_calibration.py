@@ -79,3 +79,9 @@ def test_scores_naming_a_missing_folder_are_rejected(tmp_path):
     (tmp_path / "scores.yaml").write_text("submissions:\n  ghost:\n    reflection: 2\n")
     with pytest.raises(CalibrationError, match="ghost"):
         load_scores(tmp_path)
+
+
+def test_a_judge_whose_samples_are_all_dropped_is_not_trusted(settings):
+    unverifiable = ReplayModel.from_texts(judge_reply(3, ["a quote found in no submission at all"]), name="replay:x")
+    result = calibrate(CALIBRATION, settings=settings, use_judge=True, judge=unverifiable, workers=2)
+    assert set(result["below_threshold"]) == set(result["criteria"]) and "too few" in result["summary"]

@@ -86,12 +86,15 @@ def calibrate(folder: Path, *, settings, use_judge: bool, workers: int = 1, judg
         stats["meets_threshold"] = stats["kappa"] is not None and stats["kappa"] >= KAPPA_THRESHOLD
         per_criterion[criterion] = stats
     below = [c for c, s in per_criterion.items() if s["n"] >= 2 and not s["meets_threshold"]]
+    # A judge whose samples were dropped (or never given) for a criterion cannot be trusted on it.
+    no_data = [c for c, s in per_criterion.items() if s["n"] < 2 or s["kappa"] is None and c not in below]
+    parts = ([f"quadratic kappa below {KAPPA_THRESHOLD} for {', '.join(below)}"] if below else []) + \
+            ([f"too few graded submissions to measure {', '.join(no_data)}"] if no_data else [])
     result = {
         "grader": source, "judge_ran": model is not None, "judge_not_run_reason": why_not if model is None else "",
         "threshold": KAPPA_THRESHOLD, "submissions": len(scores), "criteria": per_criterion,
-        "below_threshold": below,
-        "summary": (f"quadratic kappa below {KAPPA_THRESHOLD} for {', '.join(below)}" if below
-                    else f"kappa >= {KAPPA_THRESHOLD} on every criterion with data"),
+        "below_threshold": below + (no_data if model is not None else []), "no_data": no_data,
+        "summary": "; ".join(parts) or f"kappa >= {KAPPA_THRESHOLD} on every criterion",
     }
     if model is not None:
         store_result(settings, model.name, result)
