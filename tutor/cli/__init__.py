@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "tutor.cli.run",
     "tutor.cli.serve_model",
     "tutor.cli.grade",
+    "tutor.cli.chat",
 ]
 
 

@@ -1,0 +1,23 @@
+"""`tutor chat`: the learner app in the terminal."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("chat")
+    def chat(
+        learner: str = typer.Option("default", "--learner", help="Learner id."),
+        lesson: Optional[int] = typer.Option(None, "--lesson", help="Lesson number to open."),
+    ) -> None:
+        """Open the learner app: chat, lessons, help (F1)."""
+        from tutor.cli.common import settings
+        from tutor.tui.app import TutorApp
+
+        # The root `tutor` invokes this function directly, so typer's defaults arrive unparsed.
+        learner = learner if isinstance(learner, str) else "default"
+        lesson = lesson if isinstance(lesson, int) else None
+        TutorApp(settings(), learner_id=learner, lesson=lesson).run()

@@ -1,0 +1,1 @@
+"""The Textual terminal app. Module-level imports stay light so the first paint is fast."""

@@ -1,0 +1,174 @@
+"""The learner app: lesson sidebar, chat with streamed Markdown, citations, status bar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Collapsible, Footer, Input, Markdown, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker
+
+from tutor.tui.backend import Backend, Done, Reasoning, Token
+
+
+class HelpScreen(ModalScreen):
+    BINDINGS = [Binding("escape,q,f1,question_mark", "app.pop_screen", "Close")]
+
+    def compose(self) -> ComposeResult:
+        rows = ["# Keys", ""]
+        for binding in TutorApp.BINDINGS:
+            rows.append(f"- `{binding.key}`: {binding.description}")
+        rows.append("- `enter`: send the question")
+        yield Markdown("\n".join(rows), id="help")
+
+
+class Reply(Vertical):
+    """One answer: reasoning (collapsed), Markdown body, citations."""
+
+    def compose(self) -> ComposeResult:
+        with Collapsible(title="reasoning", collapsed=True, id="reasoning"):
+            yield Static("", id="reasoning-text")
+        yield Markdown("", classes="answer")
+
+
+class TutorApp(App):
+    CSS_PATH = "tutor.tcss"
+    TITLE = "tutor"
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("escape", "cancel", "Cancel reply"),
+        Binding("ctrl+l", "focus_lessons", "Lessons"),
+        Binding("ctrl+q", "quit", "Quit"),
+    ]
+
+    def __init__(self, settings: Any, learner_id: str = "default", lesson: int | None = None, backend: Backend | None = None):
+        super().__init__()
+        self.backend = backend or Backend(settings, learner_id, lesson)
+        self.pending_prompt = ""
+        self.reply_worker: Worker | None = None
+        self.ready = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield OptionList(id="lessons")
+            with Vertical(id="main"):
+                yield VerticalScroll(id="chat")
+                yield Input(placeholder="Ask about the lesson (enter to send)", id="prompt")
+            yield Markdown("", id="section-panel")
+        yield Static(self.backend.model_label() + " | index: loading", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#prompt", Input).focus()
+        self.load_backend()
+
+    @work(thread=True, exclusive=True, group="load")
+    def load_backend(self) -> None:
+        try:
+            self.backend.load()
+        except Exception as exc:
+            self.backend.notice = f"startup problem: {exc}"
+        self.call_from_thread(self.backend_ready)
+
+    def backend_ready(self) -> None:
+        self.ready = True
+        lessons = self.query_one("#lessons", OptionList)
+        for number, title in self.backend.lessons():
+            lessons.add_option(Option(f"{number:02d} {title}", id=str(number)))
+        index = "ready" if self.backend.course else "not available"
+        self.query_one("#status", Static).update(f"{self.backend.model_label()} | index: {index}")
+        self.add_note(self.backend.opening_message())
+
+    def add_note(self, text: str) -> None:
+        chat = self.query_one("#chat", VerticalScroll)
+        chat.mount(Markdown(text, classes="note"))
+        chat.scroll_end(animate=False)
+
+    @on(Input.Submitted, "#prompt")
+    def send(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text or not self.ready:
+            return
+        self.pending_prompt = text
+        event.input.value = ""
+        chat = self.query_one("#chat", VerticalScroll)
+        chat.mount(Static(f"> {text}", classes="question"))
+        reply = Reply(classes="reply")
+        chat.mount(reply)
+        self.reply_worker = self.answer(text, reply)
+
+    @work(exclusive=True, group="reply")
+    async def answer(self, text: str, reply: Reply) -> None:
+        body = reply.query_one(".answer", Markdown)
+        reasoning: list[str] = []
+        stream = Markdown.get_stream(body)
+        try:
+            async for event in self.backend.turn(text):
+                if isinstance(event, Token):
+                    await stream.write(event.text)
+                elif isinstance(event, Reasoning):
+                    reasoning.append(event.text)
+                    reply.query_one("#reasoning-text", Static).update("".join(reasoning))
+                elif isinstance(event, Done):
+                    await stream.stop()
+                    self.show_citations(reply, event.citations)
+        except Exception as exc:  # a model or network failure is a message, never a crash
+            await stream.stop()
+            self.add_note(f"**The reply failed:** {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+            self.query_one("#prompt", Input).value = text
+        finally:
+            await stream.stop()
+        self.query_one("#chat", VerticalScroll).scroll_end(animate=False)
+
+    def show_citations(self, reply: Reply, citations: list[dict]) -> None:
+        if not citations:
+            return
+        options = OptionList(classes="citations")
+        reply.mount(options)
+        self.citations = {}
+        for i, citation in enumerate(citations):
+            key = f"cite-{len(self.citations)}-{i}"
+            self.citations[key] = citation
+            start, end = citation["lines"]
+            options.add_option(Option(f"[{citation['lesson']}] {citation['section']} ({citation['file']}:{start}-{end})", id=key))
+
+    citations: dict[str, dict] = {}
+
+    @on(OptionList.OptionSelected, ".citations")
+    def open_citation(self, event: OptionList.OptionSelected) -> None:
+        citation = self.citations.get(event.option.id or "")
+        if citation:
+            panel = self.query_one("#section-panel", Markdown)
+            panel.update(f"**{citation['file']}**\n\n" + self.backend.section_text(citation))
+            panel.add_class("open")
+
+    @on(OptionList.OptionSelected, "#lessons")
+    def pick_lesson(self, event: OptionList.OptionSelected) -> None:
+        number = int(event.option.id)
+        try:
+            self.backend.switch_lesson(number)
+        except Exception as exc:
+            self.add_note(f"Could not switch lesson: {exc}")
+            return
+        self.query_one("#chat", VerticalScroll).remove_children()
+        self.add_note(f"Now on lesson {number}.")
+        self.query_one("#prompt", Input).focus()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_focus_lessons(self) -> None:
+        self.query_one("#lessons", OptionList).focus()
+
+    def action_cancel(self) -> None:
+        if self.reply_worker is not None and self.reply_worker.is_running:
+            self.reply_worker.cancel()
+            self.query_one("#prompt", Input).value = self.pending_prompt
+            self.add_note("_Reply cancelled._")
