@@ -91,39 +91,37 @@ class TutorApp(App):
         chat.scroll_end(animate=False)
 
     @on(Input.Submitted, "#prompt")
-    def send(self, event: Input.Submitted) -> None:
+    async def send(self, event: Input.Submitted) -> None:
         text = event.value.strip()
         if not text or not self.ready:
             return
         self.pending_prompt = text
         event.input.value = ""
         chat = self.query_one("#chat", VerticalScroll)
-        chat.mount(Static(f"> {text}", classes="question"))
+        await chat.mount(Static(f"> {text}", classes="question"))
         reply = Reply(classes="reply")
-        chat.mount(reply)
+        # awaited: a Markdown resets its text when it mounts, which would drop early tokens
+        await chat.mount(reply)
         self.reply_worker = self.answer(text, reply)
 
     @work(exclusive=True, group="reply")
     async def answer(self, text: str, reply: Reply) -> None:
         body = reply.query_one(".answer", Markdown)
         reasoning: list[str] = []
-        stream = Markdown.get_stream(body)
         try:
             async for event in self.backend.turn(text):
                 if isinstance(event, Token):
-                    await stream.write(event.text)
+                    # append per token: MarkdownStream.stop() can raise CancelledError into
+                    # this worker when its task had not started yet (Textual 8.2.8)
+                    await body.append(event.text)
                 elif isinstance(event, Reasoning):
                     reasoning.append(event.text)
                     reply.query_one("#reasoning-text", Static).update("".join(reasoning))
                 elif isinstance(event, Done):
-                    await stream.stop()
                     self.show_citations(reply, event.citations)
         except Exception as exc:  # a model or network failure is a message, never a crash
-            await stream.stop()
             self.add_note(f"**The reply failed:** {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
             self.query_one("#prompt", Input).value = text
-        finally:
-            await stream.stop()
         self.query_one("#chat", VerticalScroll).scroll_end(animate=False)
 
     def show_citations(self, reply: Reply, citations: list[dict]) -> None:

@@ -36,6 +36,7 @@ class Backend:
         self.course = None
         self.model = None
         self.notice = ""
+        self.model_error = ""
 
     def model_label(self) -> str:
         spec = getattr(self.settings, "model", "offline")
@@ -71,7 +72,7 @@ class Backend:
         try:
             self.model = get_chat_model(self.settings)
         except Exception as exc:
-            self.notice = f"model not available: {exc}"
+            self.model_error = f"model not available: {exc}"
 
     def lessons(self) -> list[tuple[int, str]]:
         if not self.course:
@@ -104,6 +105,9 @@ class Backend:
                 elif name == "DoneEvent":
                     yield Done(event.result.reply, list(event.result.citations))
             return
+        if self.model_error:
+            # raised per turn so the chat shows it and keeps the prompt
+            raise RuntimeError(self.model_error)
         if self.model is not None:
             from tutor.llm import Message
 
