@@ -83,3 +83,19 @@ async def test_picking_a_lesson_switches_the_thread(offline_settings):
         await wait_until(pilot, lambda: app.backend.lesson == int(lessons.get_option_at_index(1).id))
         notes = app.query_one("#chat", VerticalScroll).query(".note").results(Markdown)
         assert any("Now on lesson" in n.source for n in notes)
+
+
+async def test_self_check_grades_the_lab_folder_and_shows_the_rubric_table(offline_settings, tmp_path, monkeypatch):
+    import shutil
+    from pathlib import Path
+
+    lab = tmp_path / "labs" / "lesson_01"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "curriculum" / "labs" / "lesson_01", lab)
+    monkeypatch.chdir(tmp_path)
+    app = TutorApp(offline_settings, lesson=1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.ready)
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: any("| criterion |" in m.source or "Not gradable" in m.source or "failed" in m.source
+                                            for m in app.query(".note").results(Markdown)), timeout=60)
+        assert any("| criterion |" in m.source or "Not gradable" in m.source for m in app.query(".note").results(Markdown))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -44,6 +44,7 @@ class TutorApp(App):
         Binding("question_mark", "help", "Help", show=False),
         Binding("escape", "cancel", "Cancel reply"),
         Binding("ctrl+l", "focus_lessons", "Lessons"),
+        Binding("ctrl+g", "self_check", "Self-check"),
         Binding("ctrl+q", "quit", "Quit"),
     ]
 
@@ -157,6 +158,35 @@ class TutorApp(App):
         self.query_one("#chat", VerticalScroll).remove_children()
         self.add_note(f"Now on lesson {number}.")
         self.query_one("#prompt", Input).focus()
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Self-check", "Grade the current lab folder (labs/lesson_NN) with the rubric", self.action_self_check)
+        yield SystemCommand("Help", "Every key binding", self.action_help)
+
+    def action_self_check(self) -> None:
+        self.self_check()
+
+    @work(exclusive=True, group="grade")
+    async def self_check(self) -> None:
+        import asyncio
+        from pathlib import Path
+
+        lesson = self.backend.lesson
+        folder = Path.cwd() / "labs" / f"lesson_{lesson or 0:02d}"
+        if lesson is None or not folder.is_dir():
+            self.add_note(f"No lab folder to grade: expected `labs/lesson_{lesson or 0:02d}/` under the current directory.")
+            return
+        self.add_note(f"Grading `{folder.name}`...")
+        try:
+            from tutor.grading import grade_folder
+            from tutor.grading.report import markdown
+
+            # grade_folder runs its own event loop, so it goes to a thread; write=False keeps the folder untouched
+            report = await asyncio.to_thread(grade_folder, folder, lesson=lesson, settings=self.backend.settings, write=False)
+            self.add_note(markdown(report))
+        except Exception as exc:  # grading problems are a message, never a crash
+            self.add_note(f"**Self-check failed:** {exc}")
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
