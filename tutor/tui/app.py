@@ -84,6 +84,18 @@ class TutorApp(App):
             lessons.add_option(Option(f"{number:02d} {title}", id=str(number)))
         index = "ready" if self.backend.course else "not available"
         self.query_one("#status", Static).update(f"{self.backend.model_label()} | index: {index}")
+        if self.backend.needs_onboarding():
+            from tutor.tui.onboarding import OnboardingScreen
+
+            self.push_screen(OnboardingScreen(), self.profile_saved)
+            return
+        self.add_note(self.backend.opening_message())
+
+    def profile_saved(self, profile: dict | None) -> None:
+        try:
+            self.backend.save_profile(profile or {})
+        except Exception as exc:
+            self.add_note(f"Could not save your profile: {exc}")
         self.add_note(self.backend.opening_message())
 
     def add_note(self, text: str) -> None:

@@ -84,6 +84,13 @@ class Backend:
         if self.session is not None:
             self.session.switch_lesson(number)
 
+    def needs_onboarding(self) -> bool:
+        return bool(self.session is not None and self.session.needs_onboarding)
+
+    def save_profile(self, profile: dict) -> None:
+        if self.session is not None:
+            self.session.save_profile(**profile)
+
     def opening_message(self) -> str:
         if self.session is not None:
             return self.session.opening_message()
