@@ -99,3 +99,33 @@ async def test_self_check_grades_the_lab_folder_and_shows_the_rubric_table(offli
         await wait_until(pilot, lambda: any("| criterion |" in m.source or "Not gradable" in m.source or "failed" in m.source
                                             for m in app.query(".note").results(Markdown)), timeout=60)
         assert any("| criterion |" in m.source or "Not gradable" in m.source for m in app.query(".note").results(Markdown))
+
+
+async def test_escape_cancels_a_reply_and_restores_the_prompt(offline_settings):
+    import asyncio
+
+    from tutor.tui.backend import Backend, Token
+
+    started = asyncio.Event()
+
+    class SlowBackend(Backend):
+        def load(self) -> None:
+            pass
+
+        async def turn(self, message):
+            yield Token("Thinking about ")
+            started.set()
+            await asyncio.Event().wait()  # a reply that never finishes on its own
+            yield Token("never")
+
+    app = TutorApp(offline_settings, backend=SlowBackend(offline_settings))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.ready)
+        app.query_one("#prompt", Input).value = "explain attention"
+        await pilot.press("enter")
+        await wait_until(pilot, started.is_set)
+        assert app.query_one("#prompt", Input).value == ""
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.reply_worker.is_cancelled or not app.reply_worker.is_running)
+        assert app.query_one("#prompt", Input).value == "explain attention"
+        assert "never" not in answers(app)[-1].source

@@ -43,3 +43,17 @@ def test_chat_with_a_reply(snap_compare):
 
 def test_help_screen(snap_compare):
     assert snap_compare(fixed_app(), terminal_size=(120, 36), press=["f1"])
+
+
+def test_onboarding_screen(snap_compare):
+    settings = load_settings(model="offline")
+
+    class NewLearner(FixedBackend):
+        def needs_onboarding(self) -> bool:
+            return True
+
+    async def until_shown(pilot):
+        while not pilot.app.screen.query("#start"):
+            await pilot.pause(0.05)
+
+    assert snap_compare(TutorApp(settings, backend=NewLearner(settings)), terminal_size=(120, 36), run_before=until_shown)
