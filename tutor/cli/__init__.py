@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "tutor.cli.serve_model",
     "tutor.cli.grade",
     "tutor.cli.chat",
+    "tutor.cli.ask",
 ]
 
 

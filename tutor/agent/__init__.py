@@ -1,0 +1,1 @@
+"""The teacher agent: classify a learner turn, answer from the course, guard the reply."""
