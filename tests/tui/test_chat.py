@@ -129,3 +129,15 @@ async def test_escape_cancels_a_reply_and_restores_the_prompt(offline_settings):
         await wait_until(pilot, lambda: app.reply_worker.is_cancelled or not app.reply_worker.is_running)
         assert app.query_one("#prompt", Input).value == "explain attention"
         assert "never" not in answers(app)[-1].source
+
+
+async def test_run_lab_runs_the_shipped_starter_in_the_sandbox_and_shows_the_record(offline_settings, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no labs/ here: the shipped starter runs with --smoke in a scratch copy
+    app = TutorApp(offline_settings, lesson=1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.ready)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: any("Run finished" in m.source or "failed to start" in m.source
+                                            for m in app.query(".note").results(Markdown)), timeout=90)
+        assert any("Run finished" in m.source for m in app.query(".note").results(Markdown))
+        assert list(tmp_path.iterdir()) == []

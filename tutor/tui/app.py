@@ -45,6 +45,7 @@ class TutorApp(App):
         Binding("escape", "cancel", "Cancel reply"),
         Binding("ctrl+l", "focus_lessons", "Lessons"),
         Binding("ctrl+g", "self_check", "Self-check"),
+        Binding("ctrl+r", "run_lab", "Run lab"),
         Binding("ctrl+q", "quit", "Quit"),
     ]
 
@@ -174,7 +175,46 @@ class TutorApp(App):
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Self-check", "Grade the current lab folder (labs/lesson_NN) with the rubric", self.action_self_check)
+        yield SystemCommand("Run lab", "Run the current lab in the sandbox with a live log", self.action_run_lab)
         yield SystemCommand("Help", "Every key binding", self.action_help)
+
+    def action_run_lab(self) -> None:
+        self.run_lab()
+
+    @work(exclusive=True, group="run", thread=True)
+    def run_lab(self) -> None:
+        """The learner's labs/lesson_NN under cwd if there, else the shipped starter with --smoke.
+
+        sandbox.run copies the lab to a scratch dir (in_place=False), so nothing in cwd is written.
+        """
+        from pathlib import Path
+
+        lesson = self.backend.lesson
+        course = self.backend.course
+        mine = Path.cwd() / "labs" / f"lesson_{lesson or 0:02d}"
+        shipped = course.lessons[lesson].lab.path if course and lesson in course.lessons and course.lessons[lesson].lab else None
+        lab = mine if mine.is_dir() else shipped
+        if lab is None:
+            self.call_from_thread(self.add_note, "This lesson has no lab to run.")
+            return
+        command = ["python", "starter.py"] + ([] if lab == mine else ["--smoke"])
+        log: list[str] = []
+        self.call_from_thread(self.add_note, f"Running `{' '.join(command)}` in a sandboxed copy of `{lab.name}`...")
+
+        def on_output(stream: str, text: str) -> None:
+            log.append(text)
+            self.call_from_thread(self.notify, text.rstrip()[-200:] or " ", title=f"lab {stream}", timeout=3)
+
+        try:
+            import sandbox
+
+            record = sandbox.run(lab, command, runs_dir=self.backend.settings.home_dir / "runs", on_output=on_output).to_dict()
+        except Exception as exc:  # sandbox problems are a message, never a crash
+            self.call_from_thread(self.add_note, f"**The run failed to start:** {exc}")
+            return
+        tail = "".join(log)[-1500:]
+        summary = {k: record.get(k) for k in ("status", "exit_code", "wall_s", "run_dir") if k in record}
+        self.call_from_thread(self.add_note, f"Run finished: `{summary}`\n\n```text\n{tail}\n```")
 
     def action_self_check(self) -> None:
         self.self_check()
