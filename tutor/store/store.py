@@ -1,0 +1,357 @@
+"""ProgressStore: the learner progress API over SQLite. Every method opens its own short
+transaction and returns plain dicts; one instance may be shared between threads.
+
+Writes take the write lock up front (``BEGIN IMMEDIATE``) and wait for it up to the busy
+timeout, so many processes can write at once; a transaction killed before COMMIT leaves
+nothing behind (SQLite's WAL simply ignores it).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from tutor.store import queries, records
+from tutor.store.engine import writer
+from tutor.store.models import (PROFILE_KEYS, STATUSES, ContractEventRow, CriterionScoreRow, LearnerRow,
+                                LessonProgressRow, MisconceptionRow, ProfileRow, RunRow, SubmissionRow,
+                                SummaryRow, TurnRow, iso, utcnow)
+
+
+class StoreError(Exception):
+    """The progress DB cannot be opened or used; the message says where and what to do."""
+
+
+def _learner(learner_id: str) -> str:
+    if not isinstance(learner_id, str) or not learner_id.strip():
+        raise ValueError(f"learner id must be a non-empty string, got {learner_id!r}")
+    learner_id = learner_id.strip()
+    if len(learner_id) > 200:
+        raise ValueError("learner id is longer than 200 characters")
+    return learner_id
+
+
+def _lesson(lesson: int | None, *, required: bool = False) -> int | None:
+    if lesson is None and not required:
+        return None
+    if isinstance(lesson, bool) or not isinstance(lesson, int) or lesson < 0:
+        raise ValueError(f"lesson must be a non-negative integer, got {lesson!r}")
+    return lesson
+
+
+def apply_status(row: LessonProgressRow, status: str, now) -> None:
+    """The status rules: never backwards from passed; each submission is an attempt."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown lesson status {status!r}; use one of {', '.join(STATUSES)}")
+    if status == "submitted":
+        row.attempts = (row.attempts or 0) + 1
+        row.submitted_at = now
+    if status != "not_started" and row.started_at is None:
+        row.started_at = now
+    if status == "passed" and row.passed_at is None:
+        row.passed_at = now
+    if row.status != "passed":
+        row.status = status
+    row.updated_at = now
+
+
+class ProgressStore:
+    def __init__(self, engine, path: Path, *, text_logging: bool = True):
+        self.engine = engine
+        self._writer = writer(engine)
+        self.path = Path(path)
+        self.text_logging = text_logging  # settings.log_text AND the contract's log_conversation_text
+
+    # -- plumbing ----------------------------------------------------------------------------
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        with Session(self._writer, expire_on_commit=False) as session:
+            yield session
+            session.commit()
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with Session(self.engine) as session:
+            yield session
+
+    @property
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+
+    def integrity_check(self) -> str:
+        with self.engine.connect() as conn:
+            return "; ".join(r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").fetchall())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _touch(self, session: Session, learner_id: str, lesson: int | None = None) -> None:
+        now = utcnow()
+        stmt = sqlite_insert(LearnerRow).values(id=learner_id, created_at=now, last_seen_at=now, current_lesson=lesson)
+        stmt = stmt.on_conflict_do_update(index_elements=["id"], set_={
+            "last_seen_at": now,
+            "current_lesson": func.coalesce(stmt.excluded.current_lesson, LearnerRow.current_lesson)})
+        session.connection().execute(stmt)
+
+    def _progress(self, session: Session, learner_id: str, lesson: int) -> LessonProgressRow:
+        row = session.exec(select(LessonProgressRow).where(LessonProgressRow.learner_id == learner_id,
+                                                           LessonProgressRow.lesson == lesson)).first()
+        if row is None:
+            row = LessonProgressRow(learner_id=learner_id, lesson=lesson, updated_at=utcnow())
+            session.add(row)
+        return row
+
+    # -- learners and onboarding ---------------------------------------------------------------
+    def ensure_learner(self, learner_id: str) -> None:
+        learner_id = _learner(learner_id)
+        with self._write() as s:
+            self._touch(s, learner_id)
+
+    def has_learner(self, learner_id: str) -> bool:
+        with self._read() as s:
+            return s.get(LearnerRow, learner_id) is not None
+
+    def learners(self) -> list[str]:
+        with self._read() as s:
+            return list(s.exec(select(LearnerRow.id).order_by(LearnerRow.id)).all())
+
+    def get_profile(self, learner_id: str) -> dict | None:
+        with self._read() as s:
+            row = s.get(ProfileRow, learner_id)
+            if row is None:
+                return None
+            return {**{k: getattr(row, k) for k in PROFILE_KEYS}, "updated_at": iso(row.updated_at)}
+
+    def save_profile(self, learner_id: str, **profile) -> None:
+        learner_id = _learner(learner_id)
+        unknown = sorted(set(profile) - set(PROFILE_KEYS))
+        if unknown:
+            raise ValueError(f"unknown profile field(s) {', '.join(unknown)}; known: {', '.join(PROFILE_KEYS)}")
+        values = {k: _text(v) for k, v in profile.items() if v is not None}
+        with self._write() as s:
+            self._touch(s, learner_id)
+            row = s.get(ProfileRow, learner_id) or ProfileRow(learner_id=learner_id, updated_at=utcnow())
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.updated_at = utcnow()
+            s.add(row)
+
+    # -- lessons ----------------------------------------------------------------------------
+    def set_lesson_status(self, learner_id: str, lesson: int, status: str) -> None:
+        learner_id, lesson = _learner(learner_id), _lesson(lesson, required=True)
+        with self._write() as s:
+            self._touch(s, learner_id, lesson)
+            apply_status(self._progress(s, learner_id, lesson), status, utcnow())
+
+    def lesson_statuses(self, learner_id: str) -> dict[int, str]:
+        with self._read() as s:
+            rows = s.exec(select(LessonProgressRow).where(LessonProgressRow.learner_id == learner_id)
+                          .order_by(LessonProgressRow.lesson)).all()
+            return {r.lesson: r.status for r in rows}
+
+    def lesson_progress(self, learner_id: str) -> list[dict]:
+        with self._read() as s:
+            rows = s.exec(select(LessonProgressRow).where(LessonProgressRow.learner_id == learner_id)
+                          .order_by(LessonProgressRow.lesson)).all()
+            return [{"lesson": r.lesson, "status": r.status, "attempts": r.attempts,
+                     "started_at": iso(r.started_at), "submitted_at": iso(r.submitted_at),
+                     "passed_at": iso(r.passed_at), "updated_at": iso(r.updated_at)} for r in rows]
+
+    def current_lesson(self, learner_id: str) -> int | None:
+        with self._read() as s:
+            row = s.get(LearnerRow, learner_id)
+            return row.current_lesson if row else None
+
+    # -- conversation turns -------------------------------------------------------------------
+    def record_turn(self, learner_id: str, lesson: int | None, *, message: str, reply: str, intent: str,
+                    action: str, citations=(), guard=(), misconceptions=(), model: str = "offline",
+                    log_text: bool = True) -> int:
+        """One learner message and the tutor's reply. The text is kept only when both this call
+        and the store's policy allow it; the metadata always is. A turn in a lesson not yet
+        started marks it in progress. Guard events and misconception ids are kept on the turn
+        only: record_contract_event / record_misconception make the rows instructors count."""
+        learner_id, lesson = _learner(learner_id), _lesson(lesson)
+        keep = bool(log_text) and self.text_logging
+        now = utcnow()
+        row = TurnRow(learner_id=learner_id, lesson=lesson, created_at=now, intent=str(intent), action=str(action),
+                      citations=records.plain_json(list(citations)), guard=records.plain_json(list(guard)),
+                      misconceptions=records.plain_json(list(misconceptions)), model=str(model),
+                      message=_text(message) if keep else None, reply=_text(reply) if keep else None,
+                      text_logged=keep)
+        with self._write() as s:
+            self._touch(s, learner_id, lesson)
+            if lesson is not None:
+                progress = self._progress(s, learner_id, lesson)
+                if progress.status == "not_started":
+                    apply_status(progress, "in_progress", now)
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def recent_turns(self, learner_id: str, lesson: int | None = None, limit: int = 20) -> list[dict]:
+        """The last ``limit`` turns, oldest first (ready to replay as conversation history)."""
+        query = select(TurnRow).where(TurnRow.learner_id == learner_id)
+        if lesson is not None:
+            query = query.where(TurnRow.lesson == lesson)
+        with self._read() as s:
+            rows = s.exec(query.order_by(col(TurnRow.id).desc()).limit(max(0, int(limit)))).all()
+            return [records.turn(r) for r in reversed(rows)]
+
+    # -- misconceptions -------------------------------------------------------------------
+    def record_misconception(self, learner_id: str, lesson: int | None, misconception_id: str, evidence: str) -> int:
+        learner_id, lesson = _learner(learner_id), _lesson(lesson)
+        kept = _text(evidence)[:records.EVIDENCE_CHARS] if self.text_logging and evidence else None
+        with self._write() as s:
+            self._touch(s, learner_id, lesson)
+            row = MisconceptionRow(learner_id=learner_id, lesson=lesson, misconception_id=str(misconception_id),
+                                   evidence=kept, created_at=utcnow())
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def resolve_misconception(self, learner_id: str, misconception_id: str) -> None:
+        with self._write() as s:
+            s.connection().execute(update(MisconceptionRow).where(
+                MisconceptionRow.learner_id == learner_id, MisconceptionRow.misconception_id == misconception_id,
+                col(MisconceptionRow.resolved).is_(False)).values(resolved=True, resolved_at=utcnow()))
+
+    def open_misconceptions(self, learner_id: str, lesson: int | None = None) -> list[dict]:
+        query = select(MisconceptionRow).where(MisconceptionRow.learner_id == learner_id,
+                                               col(MisconceptionRow.resolved).is_(False))
+        if lesson is not None:
+            query = query.where(MisconceptionRow.lesson == lesson)
+        with self._read() as s:
+            return [records.misconception(r) for r in s.exec(query.order_by(col(MisconceptionRow.id).desc())).all()]
+
+    # -- contract events --------------------------------------------------------------------
+    def record_contract_event(self, learner_id: str, lesson: int | None, rule: str, action: str, detail: str = "") -> int:
+        learner_id, lesson = _learner(learner_id), _lesson(lesson)
+        with self._write() as s:
+            self._touch(s, learner_id, lesson)
+            row = ContractEventRow(learner_id=learner_id, lesson=lesson, created_at=utcnow(), rule=str(rule),
+                                   action=str(action), detail=_text(detail)[:records.DETAIL_CHARS])
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def contract_events(self, learner_id: str | None = None) -> list[dict]:
+        query = select(ContractEventRow)
+        if learner_id is not None:
+            query = query.where(ContractEventRow.learner_id == learner_id)
+        with self._read() as s:
+            return [records.contract_event(r) for r in s.exec(query.order_by(ContractEventRow.id)).all()]
+
+    # -- submissions and grades ----------------------------------------------------------------
+    def record_submission(self, name: str, lesson: int, content_hash: str | None, path, report: dict) -> None:
+        """A grading report for folder ``name`` (the learner id in a cohort directory). Keeps the
+        whole report, one row per criterion, and moves the lesson to submitted, or passed."""
+        learner_id, lesson = _learner(name), _lesson(lesson, required=True)
+        report = records.plain_json(report or {})
+        judge = report.get("judge") or {}
+        total, pass_score, passed = report.get("total"), report.get("pass_score"), report.get("passed")
+        if passed is None and total is not None and pass_score is not None:
+            passed = total >= pass_score
+        now = utcnow()
+        with self._write() as s:
+            self._touch(s, learner_id, lesson)
+            row = SubmissionRow(learner_id=learner_id, lesson=lesson, content_hash=content_hash, path=str(path),
+                                created_at=now, graded_at=report.get("graded_at"), status=report.get("status"),
+                                total=total, pass_score=pass_score, passed=passed,
+                                judge_model=judge.get("model") if judge.get("ran") else None,
+                                checks=[c for c in report.get("checks") or [] if isinstance(c, dict)], report=report)
+            s.add(row)
+            s.flush()
+            for c in report.get("criteria") or []:
+                if isinstance(c, dict) and c.get("id"):
+                    s.add(CriterionScoreRow(submission_id=row.id, criterion=c["id"], weight=c.get("weight"),
+                                            score=c.get("score"), level=c.get("level"),
+                                            deterministic_score=c.get("deterministic_score"),
+                                            source=c.get("source"), evidence=list(c.get("evidence") or []),
+                                            rationale=c.get("rationale")))
+            progress = self._progress(s, learner_id, lesson)
+            apply_status(progress, "submitted", now)
+            if passed:
+                apply_status(progress, "passed", now)
+
+    def find_submission(self, content_hash: str, lesson: int) -> dict | None:
+        with self._read() as s:
+            row = s.exec(select(SubmissionRow).where(SubmissionRow.content_hash == content_hash,
+                                                     SubmissionRow.lesson == lesson)
+                         .order_by(col(SubmissionRow.id).desc()).limit(1)).first()
+            return queries.submission_dicts(s, [row], with_report=True)[0] if row else None
+
+    def submissions(self, learner_id: str | None = None, lesson: int | None = None) -> list[dict]:
+        """Oldest first, with per-criterion scores and check counts (the whole report: find_submission)."""
+        query = select(SubmissionRow)
+        if learner_id is not None:
+            query = query.where(SubmissionRow.learner_id == learner_id)
+        if lesson is not None:
+            query = query.where(SubmissionRow.lesson == lesson)
+        with self._read() as s:
+            return queries.submission_dicts(s, s.exec(query.order_by(SubmissionRow.id)).all(), with_report=False)
+
+    # -- sandbox runs -------------------------------------------------------------------------
+    def record_run(self, learner_id: str, lesson: int | None, record: dict) -> None:
+        learner_id, lesson = _learner(learner_id), _lesson(lesson)
+        record = records.plain_json(record or {})
+        with self._write() as s:
+            self._touch(s, learner_id, lesson)
+            s.add(RunRow(learner_id=learner_id, lesson=lesson, run_id=str(record.get("run_id") or ""),
+                         created_at=utcnow(), started_at=record.get("started_at"), reason=record.get("reason"),
+                         exit_code=record.get("exit_code"), duration_s=record.get("duration_s"),
+                         backend=record.get("backend"), command=list(record.get("command") or []), record=record))
+
+    def runs(self, learner_id: str | None = None, lesson: int | None = None, limit: int = 50) -> list[dict]:
+        """The latest ``limit`` runs, newest first."""
+        query = select(RunRow)
+        if learner_id is not None:
+            query = query.where(RunRow.learner_id == learner_id)
+        if lesson is not None:
+            query = query.where(RunRow.lesson == lesson)
+        with self._read() as s:
+            return [records.run(r) for r in s.exec(query.order_by(col(RunRow.id).desc()).limit(max(0, int(limit)))).all()]
+
+    # -- session summaries --------------------------------------------------------------------
+    def save_summary(self, learner_id: str, lesson: int | None, where_left_off: str, next_steps: list[str]) -> None:
+        learner_id, lesson = _learner(learner_id), _lesson(lesson)
+        with self._write() as s:
+            self._touch(s, learner_id, lesson)
+            s.add(SummaryRow(learner_id=learner_id, lesson=lesson, created_at=utcnow(),
+                             where_left_off=_text(where_left_off), next_steps=[_text(x) for x in next_steps or []]))
+
+    def latest_summary(self, learner_id: str) -> dict | None:
+        with self._read() as s:
+            row = s.exec(select(SummaryRow).where(SummaryRow.learner_id == learner_id)
+                         .order_by(col(SummaryRow.id).desc()).limit(1)).first()
+            return records.summary(row) if row else None
+
+    # -- instructor queries ---------------------------------------------------------------------
+    def timeline(self, learner_id: str) -> list[dict]:
+        with self._read() as s:
+            return queries.timeline(s, learner_id)
+
+    def cohort_matrix(self) -> dict:
+        with self._read() as s:
+            return queries.cohort_matrix(s)
+
+    def frequent_misconceptions(self, lesson: int | None = None, limit: int = 10) -> list[dict]:
+        with self._read() as s:
+            return queries.frequent_misconceptions(s, lesson, limit)
+
+    def contract_event_counts(self) -> list[dict]:
+        with self._read() as s:
+            return queries.contract_event_counts(s)
+
+    def progress_rows(self) -> list[dict]:
+        with self._read() as s:
+            return queries.progress_rows(s)
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
