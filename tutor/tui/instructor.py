@@ -1,4 +1,4 @@
-"""The instructor's screens. The progress store has not landed yet; say so instead of crashing."""
+"""The instructor's screens: a first, rough cohort view over the progress store."""
 
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ def run_instructor(settings: Any) -> None:
                 matrix = store.cohort_matrix()
                 yield Static("Cohort (learners x lessons)")
                 table.add_columns("learner", "lesson", "status", "grade")
-                for row in matrix:
-                    values = row if isinstance(row, (list, tuple)) else list(dict(row).values())
-                    table.add_row(*[str(v) for v in list(values)[:4]])
+                for row in matrix["rows"]:
+                    for lesson, cell in row["cells"].items():
+                        grade = "" if cell["grade"] is None else f"{cell['grade'] * 100:.0f}%"
+                        table.add_row(row["learner"], str(lesson), cell["status"], grade)
                 yield table
             except ImportError:
                 yield Static("The progress store is not available yet, so there is no cohort to show.")
