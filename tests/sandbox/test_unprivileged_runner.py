@@ -35,6 +35,8 @@ print(json.dumps(record.to_dict()))
 def nobody_lab():
     if os.geteuid() != 0 or not shutil.which("setpriv") or not os.path.exists(SYSTEM_PYTHON):
         pytest.skip("needs root (to become nobody), setpriv and a system Python")
+    if not os.path.exists("/usr/bin/bwrap"):
+        pytest.skip("needs bubblewrap at /usr/bin/bwrap (`apt-get install bubblewrap`; .ci/run installs it)")
     root = Path(tempfile.mkdtemp(prefix="sandbox-nobody-"))
     os.chmod(root, 0o755)
     yield root
