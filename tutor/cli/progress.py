@@ -1,0 +1,54 @@
+"""`tutor progress`: a learner's own progress and where we left off."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from tutor.cli.common import fail, print_json, settings
+
+DEFAULT_LEARNER = "default"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("progress")(progress)
+
+
+def open_store_or_fail(cfg):
+    from tutor.store import StoreError, open_store
+
+    try:
+        return open_store(cfg)
+    except StoreError as exc:
+        fail(str(exc))
+
+
+def unknown_learner(store, learner: str):
+    known = store.learners()
+    listed = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "") if known else "none yet"
+    fail(f"no learner '{learner}' in {store.path}; known learners: {listed}")
+
+
+def progress(
+    learner: Optional[str] = typer.Option(None, "--learner", help=f"Learner id (default: {DEFAULT_LEARNER})."),
+    as_json: bool = typer.Option(False, "--json", help="Print the progress as JSON."),
+) -> None:
+    """Your lessons, attempts and grades, open misconceptions, and where we left off."""
+    from tutor.store.overview import learner_overview, overview_lines
+
+    store = open_store_or_fail(settings())
+    learner_id = learner or DEFAULT_LEARNER
+    if not store.has_learner(learner_id):
+        if learner is not None:
+            unknown_learner(store, learner_id)
+        view = {"learner": learner_id, "profile": None, "current_lesson": None, "lessons": [],
+                "where_left_off": None, "open_misconceptions": []}
+    else:
+        view = learner_overview(store, learner_id)
+    if as_json:
+        print_json(view)
+    elif not view["lessons"] and view["where_left_off"] is None and learner is None:
+        typer.echo(f"No progress recorded yet for learner '{learner_id}'. Start with `tutor` (or `tutor chat`).")
+    else:
+        typer.echo("\n".join(overview_lines(view)))
