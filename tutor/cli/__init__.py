@@ -29,6 +29,8 @@ COMMAND_MODULES = [
     "tutor.cli.grade",
     "tutor.cli.chat",
     "tutor.cli.ask",
+    "tutor.cli.progress",
+    "tutor.cli.instructor",
 ]
 
 
