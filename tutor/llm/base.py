@@ -63,22 +63,30 @@ async def complete(model: ChatModel, messages: list[Message], **kwargs: Any) -> 
     return Completion("".join(content), "".join(reasoning), model.name)
 
 
+PROVIDERS = ("vllm", "openai", "openai-compatible", "anthropic", "replay")
+SPEC_HELP = "offline, vllm:NAME, openai:NAME, openai-compatible:NAME, anthropic:NAME or replay:FILE"
+
+
 def get_chat_model(settings, *, model: str | None = None) -> ChatModel | None:
-    """The configured chat model, or None for ``offline`` (no LLM)."""
-    spec = model or settings.model
+    """The configured chat model, or None for ``offline`` (no LLM). A spec that names no
+    known provider or no model, or a provider that is missing its URL or key, is a
+    ModelError saying what to set."""
+    spec = (model or settings.model or "").strip()
     if spec == "offline":
         return None
-    provider, _, name = spec.partition(":")
+    provider, colon, name = spec.partition(":")
+    if not colon or provider not in PROVIDERS:
+        raise ModelError(f"unknown model '{spec}'; use {SPEC_HELP}")
+    if not name.strip():
+        raise ModelError(f"model '{spec}' names nothing after the colon; e.g. {provider}:NAME")
     if provider == "replay":
         from tutor.llm.replay import ReplayModel
 
         return ReplayModel.from_file(name)
-    if provider in ("vllm", "openai", "openai-compatible"):
-        from tutor.llm.openai_compat import OpenAICompatModel
-
-        return OpenAICompatModel.from_settings(settings, provider, name)
     if provider == "anthropic":
         from tutor.llm.anthropic_model import AnthropicModel
 
         return AnthropicModel.from_settings(settings, name)
-    raise ModelError(f"unknown model provider '{provider}'")
+    from tutor.llm.openai_compat import OpenAICompatModel
+
+    return OpenAICompatModel.from_settings(settings, provider, name)

@@ -1,0 +1,101 @@
+"""One retry policy for every provider: exponential backoff with jitter, ``Retry-After``
+honoured, and never a retry once part of a reply has been streamed (text must not repeat).
+
+Providers turn their SDK's exceptions into ``Failure``s (``failures.py``); this module only
+decides whether and when to try again. The SDKs' own retries are switched off
+(``max_retries=0``) so that this is the only policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import time
+from dataclasses import dataclass, field
+from typing import AsyncIterator, Awaitable, Callable, Mapping
+
+from tutor.llm.base import Chunk, ModelError
+
+MAX_RETRY_AFTER = 60.0  # a server asking for longer than this is treated as down, not busy
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What went wrong with one attempt, in words a user can act on."""
+
+    message: str  # one line, no secrets
+    retryable: bool = False
+    retry_after: float | None = None  # seconds the server asked us to wait
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 3
+    base_delay: float = 0.5  # seconds before the first retry; doubles each time
+    max_delay: float = 20.0
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False)
+
+    def delay(self, retry: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before retry number ``retry`` (0-based)."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), MAX_RETRY_AFTER)
+        backoff = min(self.base_delay * (2**retry), self.max_delay)
+        return backoff * (0.5 + random.random() / 2)  # jitter: callers do not retry in lockstep
+
+
+def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds from ``retry-after-ms`` / ``Retry-After`` (seconds or an HTTP date), else None."""
+    if not headers:
+        return None
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return float(millis) / 1000.0
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+async def stream_with_retries(
+    open_stream: Callable[[], AsyncIterator[Chunk]],
+    classify: Callable[[BaseException, bool], Failure | None],
+    policy: RetryPolicy,
+) -> AsyncIterator[Chunk]:
+    """Yield ``open_stream()``'s chunks, starting it again on a retryable failure that came
+    before the first chunk. ``classify(exc, started)`` returns None for exceptions that are
+    not the provider's (they propagate unchanged)."""
+    retry = 0
+    while True:
+        started = False
+        try:
+            async for chunk in open_stream():
+                started = True
+                yield chunk
+            return
+        except ModelError:
+            raise
+        except Exception as exc:
+            failure = classify(exc, started)
+            if failure is None:
+                raise
+        if started:
+            raise ModelError(f"{failure.message}; not retried, since part of the reply had already arrived")
+        if not failure.retryable:
+            raise ModelError(failure.message)
+        if retry >= policy.max_retries:
+            tries = f"{retry} retr{'y' if retry == 1 else 'ies'}" if retry else "no retries allowed (TUTOR_MAX_RETRIES=0)"
+            raise ModelError(f"{failure.message}; gave up after {tries}")
+        await policy.sleep(policy.delay(retry, failure.retry_after))
+        retry += 1
