@@ -23,21 +23,25 @@ def check_model(cfg) -> Check:
 
         path = Path(cfg.model_name)
         return Check("model", "ok" if path.is_file() else "fail", f"replay file {path}" + ("" if path.is_file() else " not found"))
-    if cfg.provider == "anthropic":
-        return Check("model", "ok" if cfg.anthropic_api_key else "fail",
-                     "ANTHROPIC_API_KEY " + ("set" if cfg.anthropic_api_key else "not set"))
-    base = cfg.base_url or ("https://api.openai.com/v1" if cfg.provider == "openai" else None)
-    if not base:
-        return Check("model", "fail", f"{cfg.provider}: set TUTOR_BASE_URL to the server's /v1 address")
+    from tutor.llm.base import ModelError
+    from tutor.llm.endpoints import OPENAI_KEY_HINT, anthropic_endpoint, openai_endpoint
+
+    try:
+        if cfg.provider == "anthropic":
+            base, _ = anthropic_endpoint(cfg)
+            return Check("model", "ok", f"ANTHROPIC_API_KEY set; requests go to {base}")
+        base, key = openai_endpoint(cfg, cfg.provider)
+    except ModelError as exc:
+        return Check("model", "fail", str(exc))
     import httpx
 
-    headers = {}
-    if cfg.openai_api_key:
-        headers["Authorization"] = f"Bearer {cfg.openai_api_key.get_secret_value()}"
+    headers = {"Authorization": f"Bearer {key}"}
     try:
         resp = httpx.get(base.rstrip("/") + "/models", headers=headers, timeout=5.0)
     except httpx.HTTPError as exc:
         return Check("model", "fail", f"{base} does not answer: {type(exc).__name__}")
+    if resp.status_code in (401, 403):
+        return Check("model", "fail", f"{base} rejected the API key (HTTP {resp.status_code}); set {OPENAI_KEY_HINT}")
     if resp.status_code != 200:
         return Check("model", "fail", f"{base}/models answered HTTP {resp.status_code}")
     try:
