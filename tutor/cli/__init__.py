@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "tutor.cli.ask",
     "tutor.cli.progress",
     "tutor.cli.instructor",
+    "tutor.cli.index",
 ]
 
 
