@@ -48,7 +48,7 @@ def test_a_second_run_skips_the_unchanged_submission(strong_lab):
 
 def test_replay_judge_through_the_model_setting(strong_lab, tmp_path, monkeypatch):
     replies = tmp_path / "judge.jsonl"
-    replies.write_text(json.dumps({"content": judge_reply(3, ["1.766 at 800"])}) + "\n")
+    replies.write_text(json.dumps({"content": judge_reply(3, ["2.436 at 800"])}) + "\n")
     monkeypatch.setenv("TUTOR_JUDGE_MODEL", f"replay:{replies}")
     data = json.loads(invoke(strong_lab, "--json", "--samples", "1").stdout)
     report = data["submissions"][0]

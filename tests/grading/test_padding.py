@@ -59,6 +59,6 @@ def test_padding_does_not_raise_the_judged_score_when_the_judge_must_quote(weak_
 
 
 def test_a_specific_quote_keeps_a_high_level(strong_lab, settings):
-    model = ReplayModel.from_texts(judge_reply(4, ["the gain from 200 to 800 merges (1.13 bytes per token)"]))
+    model = ReplayModel.from_texts(judge_reply(4, ["the gain from 200 to 508 merges (0.69 bytes per token)"]))
     report = grade_folder(strong_lab, settings=settings, judge=model, samples=1, write=False)
     assert report["criteria"][0]["level"] == 4

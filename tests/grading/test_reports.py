@@ -22,7 +22,7 @@ def test_the_schema_is_a_valid_json_schema_and_versioned(schema):
 def test_offline_judged_and_broken_reports_validate(strong_lab, settings, schema, tmp_path):
     offline = grade_folder(strong_lab, settings=settings)
     judged = grade_folder(strong_lab, settings=settings, samples=2,
-                          judge=ReplayModel.from_texts(judge_reply(3, ["1.766 at 800"]), "nonsense"))
+                          judge=ReplayModel.from_texts(judge_reply(3, ["2.436 at 800"]), "nonsense"))
     empty = tmp_path / "empty"
     empty.mkdir()
     broken = grade_folder(empty, settings=settings)
