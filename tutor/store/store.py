@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
@@ -21,6 +21,31 @@ from tutor.store.engine import writer
 from tutor.store.models import (PROFILE_KEYS, STATUSES, ContractEventRow, CriterionScoreRow, LearnerRow,
                                 LessonProgressRow, MisconceptionRow, ProfileRow, RunRow, SubmissionRow,
                                 SummaryRow, TurnRow, iso, utcnow)
+
+
+def _touch_statement():
+    """Create the learner or mark it seen; keeps current_lesson when this write has none."""
+    stmt = sqlite_insert(LearnerRow).values(id=bindparam("id"), created_at=bindparam("now"),
+                                            last_seen_at=bindparam("now"), current_lesson=bindparam("lesson"))
+    return stmt.on_conflict_do_update(index_elements=["id"], set_={
+        "last_seen_at": stmt.excluded.last_seen_at,
+        "current_lesson": func.coalesce(stmt.excluded.current_lesson, LearnerRow.current_lesson)})
+
+
+def _start_lesson_statement():
+    """A lesson not yet started becomes in progress; any other status is left alone."""
+    stmt = sqlite_insert(LessonProgressRow).values(
+        learner_id=bindparam("learner"), lesson=bindparam("lesson"), status="in_progress", attempts=0,
+        started_at=bindparam("now"), updated_at=bindparam("now"))
+    return stmt.on_conflict_do_update(
+        index_elements=["learner_id", "lesson"],
+        set_={"status": "in_progress", "updated_at": stmt.excluded.updated_at,
+              "started_at": func.coalesce(LessonProgressRow.started_at, stmt.excluded.started_at)},
+        where=LessonProgressRow.status == "not_started")
+
+
+_TOUCH = _touch_statement()
+_START_LESSON = _start_lesson_statement()
 
 
 class StoreError(Exception):
@@ -91,13 +116,8 @@ class ProgressStore:
     def close(self) -> None:
         self.engine.dispose()
 
-    def _touch(self, session: Session, learner_id: str, lesson: int | None = None) -> None:
-        now = utcnow()
-        stmt = sqlite_insert(LearnerRow).values(id=learner_id, created_at=now, last_seen_at=now, current_lesson=lesson)
-        stmt = stmt.on_conflict_do_update(index_elements=["id"], set_={
-            "last_seen_at": now,
-            "current_lesson": func.coalesce(stmt.excluded.current_lesson, LearnerRow.current_lesson)})
-        session.connection().execute(stmt)
+    def _touch(self, session: Session, learner_id: str, lesson: int | None = None, now=None) -> None:
+        session.connection().execute(_TOUCH, {"id": learner_id, "now": now or utcnow(), "lesson": lesson})
 
     def _progress(self, session: Session, learner_id: str, lesson: int) -> LessonProgressRow:
         row = session.exec(select(LessonProgressRow).where(LessonProgressRow.learner_id == learner_id,
@@ -185,14 +205,13 @@ class ProgressStore:
                       message=_text(message) if keep else None, reply=_text(reply) if keep else None,
                       text_logged=keep)
         with self._write() as s:
-            self._touch(s, learner_id, lesson)
+            conn = s.connection()
+            self._touch(s, learner_id, lesson, now)
             if lesson is not None:
-                progress = self._progress(s, learner_id, lesson)
-                if progress.status == "not_started":
-                    apply_status(progress, "in_progress", now)
-            s.add(row)
-            s.flush()
-            return row.id
+                conn.execute(_START_LESSON, {"learner": learner_id, "lesson": lesson, "now": now})
+            # Core insert, not session.add: a turn is the hot path (every message), and this
+            # skips the unit of work.
+            return conn.execute(insert(TurnRow).returning(TurnRow.id), [row.model_dump(exclude={"id"})]).scalar_one()
 
     def recent_turns(self, learner_id: str, lesson: int | None = None, limit: int = 20) -> list[dict]:
         """The last ``limit`` turns, oldest first (ready to replay as conversation history)."""
