@@ -357,12 +357,13 @@ def train(args, run_dir: Path) -> dict:
 def probe(args) -> dict:
     from openai import OpenAI  # only needed here
 
-    base_url = os.environ.get("LAB_BASE_URL") or os.environ.get("TUTOR_BASE_URL") or os.environ.get("OPENAI_BASE_URL")
+    base_url = os.environ.get("LAB_BASE_URL") or os.environ.get("OPENAI_BASE_URL") or os.environ.get("TUTOR_BASE_URL")
     model = os.environ.get("LAB_MODEL")
     if not base_url or not model:
-        sys.exit("probe mode needs LAB_BASE_URL (or TUTOR_BASE_URL / OPENAI_BASE_URL) and LAB_MODEL; "
+        sys.exit("probe mode needs LAB_BASE_URL (or OPENAI_BASE_URL / TUTOR_BASE_URL) and LAB_MODEL; "
                  "see the README, or run without --mode probe")
-    client = OpenAI(base_url=base_url, api_key=os.environ.get("OPENAI_API_KEY", "not-needed"))
+    key = os.environ.get("LAB_API_KEY") or os.environ.get("OPENAI_API_KEY") or os.environ.get("TUTOR_API_KEY") or "EMPTY"
+    client = OpenAI(base_url=base_url, api_key=key)
     thinking = args.enable_thinking == "true"
     right, tokens, seconds = [], [], []
     for problem in make_problems(args.probe_size, args.max_terms + 3, EVAL_SEED):
