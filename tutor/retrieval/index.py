@@ -117,17 +117,15 @@ class CourseIndex:
         return current
 
     # -- Chroma --------------------------------------------------------------------------------
-    def _collection(self, create: bool = True):
+    def _collection(self):
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
         if self._client is None:
             path = self.index_dir / "chroma"
-            if not create and not path.is_dir():
-                return None
             path.mkdir(parents=True, exist_ok=True)
             self._client = chromadb.PersistentClient(
-                path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+                path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
             )
         # embedding_function=None: vectors are always passed in; Chroma's default would download
         return self._client.get_or_create_collection(
@@ -151,8 +149,18 @@ class CourseIndex:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _drop_store(self) -> None:
-        self._client = None
-        shutil.rmtree(self.index_dir / "chroma", ignore_errors=True)
+        """Forget every stored chunk: drop the collection, or the whole store if unreadable."""
+        try:
+            if self._client is None and (self.index_dir / "chroma").is_dir():
+                self._collection()  # opens the client on the existing store
+            if self._client is not None:
+                self._client.delete_collection(COLLECTION)
+        except Exception:  # noqa: BLE001 - missing collection or a broken store: start clean
+            from chromadb.api.client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()  # Chroma caches one system per path
+            self._client = None
+            shutil.rmtree(self.index_dir / "chroma", ignore_errors=True)
         with contextlib.suppress(FileNotFoundError):
             self.manifest_path.unlink()
         self._signature = None

@@ -51,10 +51,9 @@ class _Memory:
         self.matrix = stored.embeddings
         self.lessons = np.array([m["lesson"] for m in stored.metadatas], dtype=np.int64)
         self.kinds = np.array([m["kind"] for m in stored.metadatas], dtype=object)
-        searchable = [
-            f"Lesson {m['lesson']}: {m.get('lesson_title', '')}. {m['section']}.\n{doc}"
-            for m, doc in zip(stored.metadatas, stored.documents)
-        ]
+        # BM25 sees the section path and the text, not the lesson title: a title repeated in
+        # every chunk of a lesson would make its words worthless (IDF ~ 0) in a small course.
+        searchable = [f"{m['section']}.\n{doc}" for m, doc in zip(stored.metadatas, stored.documents)]
         self.keywords = KeywordIndex(searchable)
 
     def hit(self, i: int, score: float) -> Hit:
