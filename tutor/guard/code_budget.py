@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 from dataclasses import dataclass
+
+from tutor.guard.code_spans import CodeUnit, all_units, is_real_statement, parse_code
 
 FENCED = re.compile(r"^(```|~~~)[ \t]*([\w+-]*)[^\n]*\n(.*?)^\1[ \t]*$", re.M | re.S)
 PYTHONISH = {"", "python", "py", "python3", "ipython", "pycon"}
@@ -57,32 +60,50 @@ def _uncounted_lines(tree: ast.AST) -> set[int]:
     return skip
 
 
-def runnable_lines(code: str, scaffold_markers: tuple[str, ...] = ("TODO",)) -> int:
+_SCAFFOLD_LINE = re.compile(r"^(?:raise NotImplementedError\b.*|\.\.\.|pass)$")
+
+
+def runnable_lines(code: str, scaffold_markers: tuple[str, ...] = ("TODO",), given: frozenset | set = frozenset()) -> int:
     """Runnable non-scaffold lines in one block; a block that does not parse counts its
-    non-blank, non-comment lines (half-broken code is still code handed over)."""
+    non-blank, non-comment lines (half-broken code is still code handed over). Lines in
+    ``given`` (stripped; the learner already has them verbatim) do not count.
+
+    A scaffold marker only excuses a line that does nothing else (a TODO comment, a
+    ``raise NotImplementedError("TODO ...")``): ``x = solve()  # TODO`` still counts.
+    """
+    code = textwrap.dedent(code)
     lines = code.splitlines()
     try:
         skip = _uncounted_lines(ast.parse(code))
-    except SyntaxError:
+    except (SyntaxError, ValueError):
         skip = set()
     count = 0
     for number, line in enumerate(lines, start=1):
         stripped = line.strip()
-        if not stripped or stripped.startswith("#") or number in skip:
+        if not stripped or stripped.startswith("#") or number in skip or stripped in given:
             continue
-        if any(marker in stripped for marker in scaffold_markers):
+        if any(marker in stripped for marker in scaffold_markers) and _SCAFFOLD_LINE.match(stripped):
             continue
         count += 1
     return count
 
 
+def unit_lines(unit: CodeUnit, scaffold_markers: tuple[str, ...] = ("TODO",), given: frozenset | set = frozenset()) -> int:
+    """Runnable lines of one code unit; a block labelled as another language counts only
+    when its text is Python doing real work (a label is no disguise)."""
+    if unit.kind == "inline":
+        return 1
+    if unit.kind in ("fenced", "unclosed") and not unit.pythonish:
+        tree = parse_code(unit.code)
+        if tree is None or not any(is_real_statement(s) for s in tree.body):
+            return 0
+    return runnable_lines(unit.code, scaffold_markers, given)
+
+
 def runnable_code_lines(reply: str, scaffold_markers: tuple[str, ...] = ("TODO",)) -> int:
-    """Runnable lines over every Python (or unlabelled) code block in a reply."""
-    return sum(
-        runnable_lines(block.code, scaffold_markers)
-        for block in code_blocks(reply)
-        if block.language in PYTHONISH
-    )
+    """Runnable lines over every piece of code in a reply: fenced (closed or not), loose
+    lines outside fences and inline statements."""
+    return sum(unit_lines(unit, scaffold_markers) for unit in all_units(reply))
 
 
 def exceeds_code_budget(reply: str, max_code_lines: int, scaffold_markers: tuple[str, ...] = ("TODO",)) -> bool:

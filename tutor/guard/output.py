@@ -1,42 +1,150 @@
-"""Output guard: rewrite a reply into coaching when it would do the learner's lab or notes."""
+"""Output guard: may this reply go to the learner, or would it do their lab or notes?
+
+Runs on every reply from every model and from the offline composer. It looks at all the
+code a reply holds (fenced, unclosed, loose lines, inline statements, and code tucked into
+comments or docstrings) and at the protected notes sections. Violations come back as
+``[{"rule", "action", "detail"}]``; an empty list means the reply may go out.
+
+Lines the learner already has verbatim in the lab's ``starter.py`` are not a leak and do
+not count (the scaffold composer quotes signatures and docstrings from it).
+"""
 
 from __future__ import annotations
 
 import ast
 import re
+from typing import Iterable, Protocol, Sequence
 
-from tutor.guard.code_budget import _is_scaffold_body, code_blocks, exceeds_code_budget
+from tutor.guard.code_budget import _is_scaffold_body, runnable_lines, unit_lines
+from tutor.guard.code_spans import CodeUnit, all_units, loose_units, parse_code  # noqa: F401
+from tutor.guard.notes import filled_sections, reflection_prose
+
+REWRITE = "rewrite_to_coaching"
+GENERIC_PARAMS = {"x", "n", "k", "d", "i", "j", "self", "args", "kwargs", "rng", "fn"}
 
 
-def _filled_stubs(reply: str, stubs: list[str]) -> list[str]:
-    found = []
-    for block in code_blocks(reply):
-        try:
-            tree = ast.parse(block.code)
-        except SyntaxError:
-            continue
+class StubLike(Protocol):
+    name: str
+    params: list[str]
+
+
+def _names_and_params(stubs: Sequence[str | StubLike]) -> tuple[set[str], dict[str, list[str]]]:
+    names, params = set(), {}
+    for stub in stubs:
+        if isinstance(stub, str):
+            names.add(stub)
+        else:
+            names.add(stub.name)
+            params[stub.name] = [p for p in stub.params if p not in ("self", "cls")]
+    return names, params
+
+
+def _hidden_code(unit: CodeUnit) -> list[CodeUnit]:
+    """Code written inside comments and docstrings of a code unit."""
+    texts = [m.group(1) for m in re.finditer(r"#\s?(.*)$", unit.code, re.M)]
+    tree = parse_code(unit.code)
+    if tree is not None:
         for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                if node.name in stubs and not _is_scaffold_body(node.body):
-                    found.append(node.name)
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                texts.append(node.value.value)
+    hidden = "\n".join(texts)
+    return loose_units(hidden, []) if hidden.strip() else []
+
+
+def _filled_stubs(tree: ast.AST, names: set[str]) -> list[str]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            name = getattr(node, "name", None)
+            if name in names and not _is_scaffold_body(node.body):
+                found.append(name)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
+            # kv_cache_bytes = lambda ...: ...
+            for target in node.targets:
+                if isinstance(target, ast.Name) and target.id in names:
+                    found.append(target.id)
     return found
 
 
-def _fills_notes(reply: str, headings: list[str]) -> bool:
-    for heading in headings:
-        match = re.search(rf"^#+\s*{re.escape(heading)}\s*$\n+(.+)", reply, re.I | re.M)
-        if match and len(match.group(1).split()) >= 8:
-            return True
-    return False
+def _fragment_of(tree: ast.Module, params: dict[str, list[str]], given: set[str] = frozenset()) -> str | None:
+    """The stub whose body this top-level code would be, if any.
+
+    A ``return`` of something computed from a stub's parameters is a body; so is a
+    statement using most of a stub's (three or more) parameters.
+    """
+    top = [s for s in tree.body if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                                                       ast.Import, ast.ImportFrom))
+           and not (given and ast.unparse(s).strip() in given)]
+    if not top:
+        return None
+    used = {n.id for s in top for n in ast.walk(s) if isinstance(n, ast.Name)}
+    has_return = any(isinstance(n, (ast.Return, ast.Yield)) and getattr(n, "value", None) is not None
+                     for s in top for n in ast.walk(s))
+    for stub, names in params.items():
+        specific = [p for p in names if p not in GENERIC_PARAMS]
+        hit = used & set(names)
+        if has_return and (hit & set(specific) or len(hit) >= 2):
+            return stub
+        if len(names) >= 3 and len(hit) >= max(3, round(0.6 * len(names))):
+            return stub
+    return None
 
 
-def check_reply(reply: str, policy, stubs: list[str]) -> list[dict]:
-    """Violations as [{"rule", "action"}]; empty when the reply may go out."""
-    events = []
-    if _filled_stubs(reply, stubs):
-        events.append({"rule": "todo_stub_filled", "action": "rewrite_to_coaching"})
-    if exceeds_code_budget(reply, policy.max_code_lines, tuple(policy.scaffold_markers)):
-        events.append({"rule": "max_code_lines", "action": "rewrite_to_coaching"})
-    if _fills_notes(reply, policy.protected_notes_sections):
-        events.append({"rule": "protected_notes_section", "action": "rewrite_to_coaching"})
+def code_events(
+    reply: str,
+    max_code_lines: int,
+    stubs: Sequence[str | StubLike] = (),
+    scaffold_markers: Iterable[str] = ("TODO", "NotImplementedError"),
+    given_lines: set[str] | frozenset = frozenset(),
+) -> list[dict]:
+    names, params = _names_and_params(stubs)
+    markers = tuple(scaffold_markers)
+    events: list[dict] = []
+    total = 0
+    filled: list[str] = []
+    fragments: list[str] = []
+    given = set(given_lines)
+    for unit in all_units(reply):
+        if not unit.code.strip():
+            continue
+        total += unit_lines(unit, markers, given)
+        for part in [unit, *_hidden_code(unit)]:
+            if part is not unit:
+                total += runnable_lines(part.code, markers, given)
+            tree = parse_code(part.code)
+            if tree is None:
+                continue
+            filled += _filled_stubs(tree, names)
+            if params and (fragment := _fragment_of(tree, params, given)):
+                fragments.append(fragment)
+    if filled:
+        events.append({"rule": "todo_stub_filled", "action": REWRITE, "detail": ", ".join(sorted(set(filled)))})
+    if fragments:
+        events.append({"rule": "todo_stub_fragment", "action": REWRITE, "detail": ", ".join(sorted(set(fragments)))})
+    if total > max_code_lines:
+        events.append({"rule": "max_code_lines", "action": REWRITE, "detail": f"{total} runnable lines > {max_code_lines}"})
+    return events
+
+
+def check_reply(
+    reply: str,
+    policy,
+    stubs: Sequence[str | StubLike] = (),
+    *,
+    given_lines: set[str] | frozenset = frozenset(),
+    notes_template: set[str] | frozenset = frozenset(),
+    max_code_lines: int | None = None,
+) -> list[dict]:
+    """Violations of the contract in one reply; empty when it may go out.
+
+    ``max_code_lines`` overrides the policy's budget (coaching replies get none at all).
+    """
+    budget = policy.max_code_lines if max_code_lines is None else max_code_lines
+    markers = getattr(policy, "scaffold_markers", ("TODO", "NotImplementedError"))
+    events = code_events(reply, budget, stubs, markers, given_lines)
+    sections = filled_sections(reply, list(policy.protected_notes_sections), notes_template)
+    if sections:
+        events.append({"rule": "protected_notes_section", "action": REWRITE, "detail": ", ".join(sections)})
+    elif reflection_prose(reply):
+        events.append({"rule": "reflection_written", "action": REWRITE, "detail": "first-person reflection prose"})
     return events
