@@ -1,17 +1,22 @@
-"""TutorSession: one learner's conversation. Offline replies are composed from the course.
+"""TutorSession: one learner's conversation, the facade the CLI and the TUI use.
 
-FALLBACK: the progress store (tutor/store) had not landed when this was written, so the
-profile, "where we left off" and contract events live in a JSON file under TUTOR_HOME.
+Each turn runs the compiled graph with the SQLite checkpointer (one thread per learner and
+lesson, ``"{learner}:lesson_{NN}"``), so the coaching rung, the pending quiz, a detour and
+the recent history survive a restart. Tokens are streamed as they pass the guard; the final
+``DoneEvent.result.reply`` is the guarded reply and equals the concatenated tokens.
 """
 
 from __future__ import annotations
 
-import json
-import re
+import asyncio
 from dataclasses import asdict, dataclass, field
+from typing import AsyncIterator, Callable
 
-from tutor.agent.classify import classify
-from tutor.guard.output import check_reply
+from tutor.agent.context import TutorContext
+from tutor.agent.memory import next_steps, where_left_off
+
+PROFILE_FIELDS = ("name", "goals", "experience", "learning_style", "python_fluency")
+_DEFAULT = object()
 
 
 @dataclass
@@ -25,7 +30,9 @@ class TurnResult:
     model: str = "offline"
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        data["guard"] = [{"rule": g["rule"], "action": g["action"]} for g in self.guard]
+        return data
 
 
 @dataclass
@@ -43,153 +50,143 @@ class DoneEvent:
     result: TurnResult
 
 
-def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2}
-
-
-def _load_course_tolerantly(root):
-    """The course is still being written: a problem in one lesson must not stop the tutor."""
-    from tutor.course.loader import CourseError, _Loader
-
-    course = _Loader(root).load()
-    if course is None:
-        raise CourseError([])
-    return course
+def thread_id(learner_id: str, lesson: int) -> str:
+    return f"{learner_id}:lesson_{lesson:02d}"
 
 
 class TutorSession:
-    def __init__(self, settings, learner_id: str = "default", lesson: int | None = None):
+    def __init__(self, settings, learner_id: str = "default", lesson: int | None = None, model=_DEFAULT, *,
+                 progress: Callable[[int, int, str], None] | None = None, context: TutorContext | None = None):
         self.settings = settings
         self.learner_id = learner_id
-        self.course = _load_course_tolerantly(settings.course_dir)
-        self.policy = self.course.contract.policy
-        self._memory_path = settings.home_dir / "agent_memory.json"
-        self.memory = self._load_memory()
-        self.lesson = lesson or self.memory.get("lesson") or min(self.course.lessons)
-        self.attempts = 0
-        self.topics: list[str] = []
+        self.model_error = ""
+        if model is _DEFAULT:
+            model = self._configured_model(settings)
+        self.ctx = context or TutorContext.create(settings, learner_id, model=model)
+        self.ctx.learner_id = learner_id
+        self.course = self.ctx.course
+        self.policy = self.ctx.policy
+        self.store = self.ctx.store
+        self.progress = progress
+        self.store.ensure_learner(learner_id)
+        known = self.store.current_lesson(learner_id)
+        start = lesson or (known if self.ctx.view.has(known) else None) or min(self.course.lessons)
+        self.lesson = start
+        self._turns = 0
 
-    def _load_memory(self) -> dict:
-        try:
-            return json.loads(self._memory_path.read_text()).get(self.learner_id, {})
-        except (OSError, ValueError):
-            return {}
+    def _configured_model(self, settings):
+        from tutor.llm import ModelError, get_chat_model
 
-    def _save_memory(self) -> None:
-        self._memory_path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            data = json.loads(self._memory_path.read_text())
-        except (OSError, ValueError):
-            data = {}
-        data[self.learner_id] = self.memory
-        self._memory_path.write_text(json.dumps(data, indent=2))
+            return get_chat_model(settings)
+        except ModelError as error:
+            # the app must still open: answer offline and say why on every turn
+            self.model_error = f"model not available ({str(error).splitlines()[0]}); answering from the course text"
+            return None
 
     @property
+    def model(self):
+        return self.ctx.model
+
+    @property
+    def model_name(self) -> str:
+        return self.ctx.model_name
+
+    # -- memory ---------------------------------------------------------------------------------
+    @property
     def needs_onboarding(self) -> bool:
-        return "profile" not in self.memory
+        return self.store.get_profile(self.learner_id) is None
 
     def save_profile(self, **profile) -> None:
-        self.memory["profile"] = profile
-        self._save_memory()
+        self.store.save_profile(self.learner_id, **{k: v for k, v in profile.items() if k in PROFILE_FIELDS})
 
     def switch_lesson(self, number: int) -> None:
+        if not self.ctx.view.has(number):
+            known = ", ".join(str(n) for n in sorted(self.course.lessons))
+            raise ValueError(f"no lesson {number} in this course (lessons: {known})")
         self.lesson = number
 
     def opening_message(self) -> str:
         if self.needs_onboarding:
-            return "Welcome! Tell me your goals, experience, learning style and Python fluency."
-        return self._where_we_left_off()
-
-    def _where_we_left_off(self) -> str:
-        left = self.memory.get("where_left_off")
-        if not left:
-            return f"Welcome back. We are on lesson {self.lesson}."
-        steps = "\n".join(f"- {s}" for s in self.memory.get("next_steps", []))
-        return f"Where we left off: {left}\n\nNext steps:\n{steps}"
+            return ("Welcome! Before we start, tell me about yourself: your name, what you want from this course, "
+                    "your experience with machine learning, how you like to learn (examples first, theory first, "
+                    "hands-on experiments) and how fluent you are in Python.")
+        profile = self.store.get_profile(self.learner_id) or {}
+        name = f", {profile['name']}" if profile.get("name") else ""
+        summary = self.store.latest_summary(self.learner_id)
+        if not summary:
+            return f"Welcome{name}. We're on {self.ctx.view.lesson_label(self.lesson)}. Ask about an idea, the lab, or your runs."
+        steps = "\n".join(f"- {s}" for s in summary.get("next_steps") or [])
+        text = f"Welcome back{name}. Where we left off: {summary['where_left_off']}"
+        return text + (f"\n\nNext steps:\n{steps}" if steps else "")
 
     def end_session(self) -> None:
-        topics = ", ".join(self.topics[-3:]) or "no questions yet"
-        self.memory["lesson"] = self.lesson
-        self.memory["where_left_off"] = f"lesson {self.lesson}; last topics: {topics}"
-        stubs = self._stubs()
-        self.memory["next_steps"] = [f"Implement the TODO `{s}` in the lesson {self.lesson} lab" for s in stubs[:3]] or [
-            f"Reread lesson {self.lesson} and run its lab"
-        ]
-        self._save_memory()
+        """Store where we left off. Turns already save it as they go; this is the last word."""
+        if self._turns == 0:
+            return
+        state = self._last_state or {}
+        status = self.store.lesson_statuses(self.learner_id).get(self.lesson)
+        self.store.save_summary(self.learner_id, self.lesson, where_left_off(self.ctx.view, self.lesson, state),
+                                next_steps(self.ctx.view, self.lesson, state, status,
+                                           self.store.open_misconceptions(self.learner_id)))
 
-    def _stubs(self) -> list[str]:
-        lesson = self.course.lessons.get(self.lesson)
-        try:
-            return lesson.lab.todo_stubs if lesson and lesson.lab else []
-        except OSError:
-            return []
+    _last_state: dict | None = None
 
-    def _best_sections(self, message: str, k: int = 2):
-        query = _words(message)
-        scored = []
-        for number, lesson in self.course.lessons.items():
-            # the level-1 section spans the whole lesson: cite the subsection instead
-            for section in [s for s in lesson.sections if s.level >= 2] or lesson.sections:
-                overlap = len(query & _words(section.title + " " + section.text))
-                bonus = 1 if number == self.lesson else 0
-                scored.append((overlap + bonus, number, lesson, section))
-        scored.sort(key=lambda t: -t[0])
-        return [t for t in scored[:k] if t[0] > 1]
-
-    def _cite(self, number, lesson, section) -> dict:
-        return {"lesson": number, "section": section.title, "file": str(lesson.path.relative_to(self.course.root)) if lesson.path.is_relative_to(self.course.root) else str(lesson.path), "lines": [section.start, section.end]}
-
-    def _explain(self, message: str):
-        hits = self._best_sections(message)
-        if not hits:
-            return "I could not find that in the course; try naming the lesson topic.", []
-        parts, cites = [], []
-        query = _words(message)
-        for _, number, lesson, section in hits:
-            sentences = re.split(r"(?<=[.!?])\s+", " ".join(section.text.split()))
-            best = sorted(sentences, key=lambda s: -len(query & _words(s)))[:3]
-            parts.append(" ".join(best) + f" [L{number} §{section.title}]")
-            cites.append(self._cite(number, lesson, section))
-        return "\n\n".join(parts), cites
-
-    def _coach(self, intent: str) -> str:
-        self.attempts += 1
-        rung = self.policy.ladder_step(self.attempts)
-        stubs = self._stubs()
-        todo = f" Start with the TODO `{stubs[0]}` in the lesson {self.lesson} lab." if stubs else ""
-        what = "write your notes" if intent == "report_request" else "write the lab code"
-        return (f"I won't {what} for you, but I will help you do it. "
-                f"Coaching step {rung.level} ({rung.name}): {rung.give}.{todo} "
-                "What do you expect the function to return for a tiny input?")
-
-    def _scaffold(self) -> str:
-        stubs = self._stubs()
-        steps = "\n".join(f"- [ ] implement `{s}` (it raises NotImplementedError now)" for s in stubs)
-        return f"Lesson {self.lesson} lab checklist:\n{steps or '- [ ] read the lab README'}\n- [ ] run with --smoke first\n- [ ] record your measurements in notes.md"
-
-    async def turn(self, message: str):
-        intent = classify(message, self.policy.outsourcing_phrases)
-        action = self.policy.action_for(intent)
-        citations: list[dict] = []
-        if action == "coach":
-            reply = self._coach(intent)
-        elif action in ("explain", "design", "debug", "assess"):
-            reply, citations = self._explain(message)
-        elif action == "scaffold":
-            reply = self._scaffold()
-        elif action == "status":
-            reply = self._where_we_left_off()
+    # -- turns ----------------------------------------------------------------------------------
+    async def _ensure_index(self) -> None:
+        retriever = self.ctx.retriever
+        if retriever is None:
+            return
+        if not retriever.index_ready():
+            await asyncio.to_thread(retriever.ensure_index, self.progress)
         else:
-            reply = "That is outside this course; ask me about the current lesson or its lab."
-        guard = check_reply(reply, self.policy, self._stubs())
-        if guard:
-            reply = self._coach("solution_request")
-            action = "coach"
-        if intent in ("solution_request", "report_request"):
-            guard.append({"rule": "outsourcing_request", "action": "coach"})
-        if guard:
-            self.memory.setdefault("contract_events", []).extend(guard)
-        self.topics.append(message[:60])
-        self._save_memory()
-        yield TokenEvent(reply)
-        yield DoneEvent(TurnResult(reply, intent, action, citations, guard))
+            await asyncio.to_thread(retriever.ensure_index)
+
+    async def turn(self, message: str) -> AsyncIterator[TokenEvent | ReasoningEvent | DoneEvent]:
+        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        from tutor.agent.graph import build_graph
+
+        await self._ensure_index()
+        self.settings.home_dir.mkdir(parents=True, exist_ok=True)
+        config = {"configurable": {"thread_id": thread_id(self.learner_id, self.lesson)}}
+        state: dict = {}
+        if self.model_error:
+            yield TokenEvent(f"({self.model_error}.)\n\n")
+        async with AsyncSqliteSaver.from_conn_string(str(self.settings.checkpoint_path)) as saver:
+            app = build_graph(saver)
+            async for mode, chunk in app.astream({"message": message, "lesson": self.lesson}, config,
+                                                 context=self.ctx, stream_mode=["custom", "values"]):
+                if mode == "custom":
+                    if chunk.get("token"):
+                        yield TokenEvent(chunk["token"])
+                    elif chunk.get("reasoning"):
+                        yield ReasoningEvent(chunk["reasoning"])
+                else:
+                    state = chunk
+        self._turns += 1
+        self._last_state = state
+        reply = state.get("reply", "")
+        if self.model_error:
+            reply = f"({self.model_error}.)\n\n{reply}"
+        note = state.get("model_note", "")
+        if note and note not in reply:
+            yield TokenEvent(f"\n\n{note}")
+            reply = f"{reply}\n\n{note}"
+        misconception = state.get("misconception")
+        yield DoneEvent(TurnResult(
+            reply=reply, intent=state.get("intent", ""), action=state.get("action", ""),
+            citations=list(state.get("citations") or []), guard=list(state.get("guard") or []),
+            misconceptions=[misconception["id"]] if misconception else [],
+            model=state.get("model_used") or self.model_name,
+        ))
+
+    async def thread_state(self) -> dict:
+        """The checkpointed state of the current thread (for tests and instructors)."""
+        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        from tutor.agent.graph import build_graph
+
+        async with AsyncSqliteSaver.from_conn_string(str(self.settings.checkpoint_path)) as saver:
+            snapshot = await build_graph(saver).aget_state({"configurable": {"thread_id": thread_id(self.learner_id, self.lesson)}})
+            return dict(snapshot.values)

@@ -11,18 +11,50 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def ask(
         message: str = typer.Argument(..., help="What to ask the tutor."),
-        learner: str = typer.Option("default", "--learner"),
-        lesson: Optional[int] = typer.Option(None, "--lesson"),
-        as_json: bool = typer.Option(False, "--json"),
+        learner: str = typer.Option("default", "--learner", help="Whose progress and conversation this is."),
+        lesson: Optional[int] = typer.Option(None, "--lesson", help="The lesson to talk about (default: the learner's current one)."),
+        as_json: bool = typer.Option(False, "--json", help="Print reply, intent, action, citations and guard events as JSON."),
     ) -> None:
-        """One turn with the tutor, printed (or as JSON)."""
+        """One turn with the tutor (the configured model, or offline), printed or as JSON."""
         import asyncio
-        import json
+        import sys
+
+        from tutor.cli.common import fail, print_json, settings
+        from tutor.course.errors import CourseError
+        from tutor.llm import ModelError, get_chat_model
+
+        config = settings()
+        if not message.strip():
+            fail("the message is empty; say what you want to ask")
+        try:
+            model = get_chat_model(config)
+        except ModelError as error:
+            fail(f"model '{config.model}' cannot be used: {error}")
+
+        def progress(done: int, total: int, label: str) -> None:
+            if label == "embedding" and total:
+                sys.stderr.write(f"\rtutor: building the course index ({done}/{total} chunks)")
+                if done >= total:
+                    sys.stderr.write("\n")
+            elif label == "reading the course":
+                sys.stderr.write("tutor: first use: building the course index\n")
+            sys.stderr.flush()
 
         from tutor.agent.session import TutorSession
-        from tutor.cli.common import settings
+        from tutor.store import StoreError
 
-        session = TutorSession(settings(), learner_id=learner, lesson=lesson)
+        try:
+            session = TutorSession(config, learner_id=learner, lesson=lesson, model=model, progress=progress)
+        except CourseError as error:
+            fail(f"the course at {config.course_dir} cannot be loaded: {str(error).splitlines()[0]}; "
+                 "run `tutor curriculum check`")
+        except StoreError as error:
+            fail(str(error))
+        except ValueError as error:
+            fail(str(error))
+        if lesson is not None and not session.ctx.view.has(lesson):
+            known = ", ".join(str(n) for n in sorted(session.course.lessons))
+            fail(f"no lesson {lesson} in this course (lessons: {known})")
 
         async def run():
             result = None
@@ -33,4 +65,7 @@ def register(app: typer.Typer) -> None:
 
         result = asyncio.run(run())
         session.end_session()
-        typer.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.reply)
+        if as_json:
+            print_json(result.to_dict())
+        else:
+            typer.echo(result.reply)

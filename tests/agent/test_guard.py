@@ -1,0 +1,92 @@
+"""The output guard sees every kind of code a reply can hold, and every way to fill notes."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from tutor.agent.lab import Stub
+from tutor.guard.code_budget import runnable_code_lines
+from tutor.guard.output import check_reply
+
+POLICY = SimpleNamespace(max_code_lines=8, scaffold_markers=["TODO", "NotImplementedError"],
+                         protected_notes_sections=["What I expected", "What happened", "What surprised me",
+                                                   "What I would test next", "What I now believe"])
+KV = Stub("kv_cache_bytes", ["n_layers", "n_kv_heads", "d_head", "seq_len", "bytes_per_element"],
+          "def kv_cache_bytes(n_layers, n_kv_heads, d_head, seq_len, bytes_per_element):", "Bytes.", "TODO: formula", 76, 1)
+EXPAND = Stub("expand_kv_heads", ["kv", "n_heads"], "def expand_kv_heads(kv, n_heads):", "Map heads.", "TODO: map", 86, 2)
+STUBS = [KV, EXPAND]
+
+
+def rules(reply: str, **kw) -> list[str]:
+    return [event["rule"] for event in check_reply(reply, POLICY, STUBS, **kw)]
+
+
+@pytest.mark.parametrize("reply", [
+    "```python\ndef kv_cache_bytes(n_layers, n_kv_heads, d_head, seq_len, bytes_per_element):\n    return 2 * n_layers * n_kv_heads\n```",
+    "Sure:\n```python\ndef expand_kv_heads(kv, n_heads):\n    g = n_heads // kv.shape[0]\n    return kv.repeat(g, 0)\n",  # never closed
+    "Here you go:\n\n    def expand_kv_heads(kv, n_heads):\n        return kv.repeat(n_heads // len(kv), 0)\n\nDone.",  # indented, no fence
+    "```text\ndef kv_cache_bytes(n_layers, n_kv_heads, d_head, seq_len, bytes_per_element):\n    return 2 * n_layers\n```",  # wrong label
+])
+def test_a_filled_stub_is_caught_however_it_is_wrapped(reply):
+    assert "todo_stub_filled" in rules(reply)
+
+
+@pytest.mark.parametrize("reply", [
+    "The body is just:\nreturn kv.repeat(n_heads // kv.shape[0], axis=0)\nand you're done.",
+    "Just write `return 2 * n_layers * n_kv_heads * d_head * seq_len * bytes_per_element` and done.",
+    "```python\ndef kv_cache_bytes(n_layers, n_kv_heads, d_head, seq_len, bytes_per_element):\n"
+    "    # return 2 * n_layers * n_kv_heads * d_head * seq_len * bytes_per_element\n    raise NotImplementedError\n```",
+])
+def test_a_stub_body_without_its_def_is_caught(reply):
+    assert "todo_stub_fragment" in rules(reply)
+
+
+def test_scaffolds_prose_formulas_and_debug_prints_pass():
+    scaffold = ("```python\ndef kv_cache_bytes(n_layers, n_kv_heads, d_head, seq_len, bytes_per_element):\n"
+                '    """Bytes."""\n    raise NotImplementedError("TODO: formula")\n```')
+    prose = "KV bytes per sequence = 2 × n_layers × n_kv_heads × d_head × seq_len × bytes_per_element."
+    debug = "Print the shapes first: `print(cache_k.shape, k_new.shape)`, then ask which axis is time."
+    shell = "```bash\npython starter.py --smoke\npython starter.py --n-kv-heads 8\n```"
+    for reply in (scaffold, prose, debug, shell):
+        assert rules(reply) == [], reply
+
+
+def test_a_todo_comment_does_not_excuse_a_line_of_work():
+    reply = "```python\n" + "".join(f"x{i} = {i}  # TODO\n" for i in range(9)) + "```"
+    assert runnable_code_lines(reply) == 9
+    assert "max_code_lines" in rules(reply)
+
+
+def test_lines_the_learner_already_has_do_not_count():
+    reply = "```python\n" + "".join(f"value_{i} = compute_something({i})\n" for i in range(9)) + "```"
+    given = frozenset(f"value_{i} = compute_something({i})" for i in range(9))
+    assert "max_code_lines" in rules(reply)
+    assert rules(reply, given_lines=given) == []
+
+
+def test_the_budget_can_be_zero_for_coaching_replies():
+    reply = "Try this:\n```python\ntotal = sum(values)\n```"
+    assert rules(reply) == []
+    assert rules(reply, max_code_lines=0) == ["max_code_lines"]
+
+
+@pytest.mark.parametrize("reply", [
+    "## What I expected\nI expected the cache to shrink four times with GQA and the latency to drop a lot.",
+    "**What surprised me:** the latency barely changed on my CPU although the cache shrank a lot.",
+    "What happened: the run with 8 KV heads took 2.1 ms per token and the one with 1 head took 1.9 ms.",
+    "## What I now believe (with evidence)\nMy runs 3 and 4 show the cache grows linearly with length.",
+])
+def test_filled_notes_sections_are_caught_in_any_format(reply):
+    assert "protected_notes_section" in rules(reply)
+
+
+def test_notes_guidance_and_questions_are_not_filled_notes():
+    reply = ("## What I expected\n_Before running: the cache bytes for 8, 2 and 1 KV heads._\n"
+             "- What did you predict for the latency?\n\n## What happened\n"
+             "Describe your table with the run ids and the formula bytes next to the measured bytes.")
+    assert rules(reply) == []
+
+
+def test_reflection_prose_without_headings_is_caught():
+    reply = "I expected the cache to grow linearly. My runs showed it does, and I now believe the formula."
+    assert rules(reply) == ["reflection_written"]

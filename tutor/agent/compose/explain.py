@@ -1,0 +1,119 @@
+"""explain: the 2-4 most relevant sentences and formula lines from the best chunks, cited,
+plus a question back to the learner."""
+
+from __future__ import annotations
+
+import re
+
+from tutor.agent.compose.base import Draft, Turn, dedupe
+from tutor.agent.passages import condense, label, words
+
+RELEVANT = 0.30  # cosine of the best chunk below which the course has nothing on the question
+FORMULA_ASK = re.compile(r"\b(?:formula|size|how (?:big|much|many)|compute|calculate|bytes|count|number of|memory|cost)\b")
+
+
+def key_terms(turn: Turn, text: str) -> list[tuple[str, str, int]]:
+    """(term, definition, lesson) for key terms the question or passage names."""
+    found = []
+    low = text.lower()
+    for n in dict.fromkeys([turn.lesson, *turn.view.prerequisites(turn.lesson, depth=1)]):
+        lesson = turn.view.lessons.get(n)
+        if lesson is None:
+            continue
+        for term in lesson.meta.key_terms:
+            names = [term.term.lower()] + re.findall(r"\(([^)]+)\)", term.term.lower())
+            if any(re.search(rf"(?<!\w){re.escape(name.strip())}(?!\w)", low) for name in names if len(name.strip()) > 2):
+                found.append((term.term, term.definition, n))
+    return found
+
+
+def check_question(turn: Turn, cited_sections: list[tuple[int, str]], text: str) -> tuple[str, dict] | None:
+    """A misconception probe for a cited section, else the closest self-check question."""
+    asked = set(turn.thread.get("quiz_asked") or [])
+    for entry in turn.view.catalogue:
+        if (entry.lesson, entry.section.lower()) in {(n, s.split(" > ")[-1].lower()) for n, s in cited_sections}:
+            key = f"probe:{entry.id}"
+            if key not in asked:
+                return entry.probe, {"kind": "probe", "id": entry.id, "lesson": entry.lesson, "key": key}
+    lessons = [n for n, _ in cited_sections] or [turn.lesson]
+    best, best_score = None, 0
+    mine = set(words(text + " " + turn.message))
+    for n in dict.fromkeys(lessons):
+        lesson = turn.view.lessons.get(n)
+        for i, item in enumerate(lesson.self_checks if lesson else []):
+            key = f"{n}:{i}"
+            if key in asked:
+                continue
+            overlap = len(mine & set(words(item.question)))
+            if overlap > best_score:
+                best, best_score = (item.question, {"kind": "self-check", "lesson": n, "index": i, "key": key}), overlap
+    return best
+
+
+DEFINITION_ASK = re.compile(r"\b(?:what(?:'s| is| are| does)|define|meaning of|tell me about|explain)\b")
+NOT_EXPLANATION = ("Objectives",)
+
+
+def explain(turn: Turn) -> Draft:
+    hits = [h for h in turn.hits if h["kind"] in ("concept", "misconception") and h["section"] not in NOT_EXPLANATION]
+    hits = hits or [h for h in turn.hits if h["section"] not in NOT_EXPLANATION]
+    if not hits or max(h.get("cos", 1.0) for h in hits) < RELEVANT:
+        lesson = turn.lesson_obj
+        terms = ", ".join(t.term for t in lesson.meta.key_terms[:4]) if lesson else ""
+        hint = f" In lesson {turn.lesson} you can ask about {terms}." if terms else ""
+        return Draft(f"I could not find that in the course text, so I won't guess.{hint} "
+                     "Try naming the idea or the lesson it comes from.")
+    size = {"beginner": 3, "some": 4, "advanced": 5}[turn.experience]
+    # at most three chunks, preferring different sections
+    top: list[dict] = []
+    for hit in hits:
+        if len(top) == 3:
+            break
+        if hit["section"] not in {h["section"] for h in top} or len(hits) <= 3:
+            top.append(hit)
+    groups = condense([h["text"] for h in top], turn.message, max_units=size,
+                      examples_first=turn.examples_first, prefer_formula=bool(FORMULA_ASK.search(turn.message.lower())))
+    parts, citations, cited = [], [], []
+    for hit, units in zip(top, groups):
+        if not units:
+            continue
+        prose = [u for u in units if not _is_formula_line(u)]
+        formulas = [u for u in units if _is_formula_line(u)]
+        block = " ".join(prose)
+        if formulas:
+            shown = "\n".join(f"    {f}" for f in formulas)
+            block = f"{shown}\n\n{block}" if turn.examples_first or not block else f"{block}\n\n{shown}\n"
+        parts.append(f"{block.strip()} {label(hit['lesson'], hit['section'])}")
+        citations.append(turn.cite(hit))
+        cited.append((hit["lesson"], hit["section"]))
+    text = "\n\n".join(parts)
+    beginner = turn.experience == "beginner" or turn.beginner_python
+    if DEFINITION_ASK.search(turn.message.lower()) or beginner:
+        terms = key_terms(turn, turn.message)[: 3 if beginner else 2]
+        if terms:
+            definitions = "\n".join(f"- **{t}**: {d} [L{n} § Key terms]" for t, d, n in terms)
+            text = f"{definitions}\n\n{text}"
+            for _, _, n in terms:
+                citation = turn.view.key_terms_citation(n)
+                if citation:
+                    citations.insert(0, citation)
+    if turn.experience == "advanced" and turn.lesson_obj is not None:
+        further = turn.lesson_obj.section("Going further")
+        if further is not None:
+            first = next((line.strip("-* ").strip() for line in further.text.splitlines() if line.strip().startswith(("-", "*"))), "")
+            if first:
+                text += f"\n\nGoing further: {first} [L{turn.lesson} § Going further]"
+    if turn.hands_on and turn.lesson_obj is not None:
+        exp = turn.lesson_obj.meta.lab.experiments[0]
+        text += (f"\n\nTry it in the lab: change `{exp.variable}` over {', '.join(map(str, exp.values)) or 'a few values'} "
+                 f"and watch {', '.join(exp.measure[:2])}.")
+    updates = {}
+    question = check_question(turn, cited, text)
+    if question:
+        text += f"\n\n**Check yourself:** {question[0]}"
+        updates["quiz"] = question[1]
+    return Draft(text, dedupe(citations), updates)
+
+
+def _is_formula_line(unit: str) -> bool:
+    return ("=" in unit or "→" in unit or "×" in unit) and len(unit) < 90 and not unit.endswith((".", ":"))

@@ -1,0 +1,7 @@
+"""Graph nodes: small async functions ``(state, runtime) -> dict`` returning only what they change."""
+
+from tutor.agent.nodes.finish import guard_output, record
+from tutor.agent.nodes.respond import RESPONDERS
+from tutor.agent.nodes.understand import classify, diagnose, load_context, retrieve
+
+__all__ = ["RESPONDERS", "classify", "diagnose", "guard_output", "load_context", "record", "retrieve"]

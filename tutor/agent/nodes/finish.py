@@ -1,0 +1,116 @@
+"""Finishing a turn: the final guard over the whole reply, then the record in the store."""
+
+from __future__ import annotations
+
+import re
+
+from tutor.agent.coach import coach as compose_coach
+from tutor.agent.memory import next_steps, where_left_off
+from tutor.agent.nodes.common import context_of, make_turn
+from tutor.agent.nodes.respond import guard_check
+from tutor.agent.passages import short_section
+
+HISTORY_CHARS = 1500
+
+
+async def guard_output(state, runtime) -> dict:
+    """The authoritative check over the complete reply. A violation replaces everything the
+    stream guard held back with the coaching rewrite; what was already shown stays."""
+    ctx = context_of(runtime)
+    draft = state.get("draft") or ""
+    released = state.get("released", 0)
+    budget = state.get("budget", ctx.policy.max_code_lines)
+    events = guard_check(ctx, state, budget)(draft)
+    emit = runtime.stream_writer
+    if not events:
+        rest = draft[released:]
+        if rest:
+            emit({"token": rest})
+        return {"reply": draft, "guard": [], "citations": state.get("draft_citations") or []}
+    turn = make_turn(state, ctx)
+    rewrite = compose_coach(turn, kind="solution_request", guard_rule=events[0]["rule"],
+                            attempt=max(state.get("attempts", 0), 1),
+                            named_stub=(state.get("outsourcing") or {}).get("stub"),
+                            requested=list(state.get("requested_stubs") or []))
+    shown = draft[:released]
+    reply = (shown.rstrip() + "\n\n" if shown.strip() else "") + rewrite.full
+    emit({"token": reply[released:]})
+    return {"reply": reply, "guard": events, "action": "coach",
+            "citations": (state.get("draft_citations") or []) + rewrite.citations}
+
+
+def _contract_events(state: dict) -> list[dict]:
+    events = []
+    found = state.get("outsourcing")
+    if found:
+        rule = "report_request" if found["kind"] == "report_request" else "outsourcing_request"
+        events.append({"rule": rule, "action": "coach", "detail": found.get("reason", "")})
+    for event in state.get("guard") or []:
+        events.append({"rule": event["rule"], "action": event["action"], "detail": event.get("detail", "")})
+    if state.get("model_note"):
+        events.append({"rule": "model_error", "action": "answered_offline", "detail": state["model_note"]})
+    return events
+
+
+def _thread_updates(state: dict) -> dict:
+    """Thread memory after this turn: history, topics and what the composer asked to keep."""
+    updates = dict(state.get("updates") or {})
+    found = state.get("outsourcing")
+    learner_said = f"[asked for {'their notes' if found['kind'] == 'report_request' else 'the solution'}; coached]" \
+        if found else state["message"][:HISTORY_CHARS]
+    out = {"history": [{"role": "user", "content": learner_said},
+                       {"role": "assistant", "content": clean_reply_for_history(state.get("reply", ""))[:HISTORY_CHARS]}]}
+    topics = [f"L{c['lesson']} {short_section(c['section'])}" for c in state.get("citations") or []]
+    if topics:
+        out["topics"] = topics[:2]
+    for key in ("quiz", "detour", "return_to"):
+        if key in updates:
+            out[key] = updates[key]
+    for key in ("scaffolded", "quiz_asked", "requested_stubs"):
+        if updates.get(key):
+            out[key] = list(updates[key])
+    quiz = updates.get("quiz")
+    if quiz and quiz.get("key"):
+        out["quiz_asked"] = list(out.get("quiz_asked", [])) + [quiz["key"]]
+    if state.get("resume"):
+        out.update({"detour": None, "return_to": None})
+    if state.get("intent") == "assess" and state.get("intent_source") == "context" and "quiz" not in updates:
+        out["quiz"] = None
+    return out
+
+
+async def record(state, runtime) -> dict:
+    """Turn, contract events, misconceptions and the where-we-left-off summary, in the store."""
+    ctx = context_of(runtime)
+    store, learner, lesson = ctx.store, ctx.learner_id, state["lesson"]
+    out = _thread_updates(state)
+    events = _contract_events(state)
+    misconception = state.get("misconception")
+    note = state.get("model_note", "")
+    try:
+        store.record_turn(learner, lesson, message=state["message"], reply=state.get("reply", ""),
+                          intent=state.get("intent", ""), action=state.get("action", ""),
+                          citations=state.get("citations") or [],
+                          guard=[{"rule": e["rule"], "action": e["action"]} for e in events],
+                          misconceptions=[misconception["id"]] if misconception else [],
+                          model=state.get("model_used") or ctx.model_name, log_text=ctx.log_text)
+        for event in events:
+            store.record_contract_event(learner, lesson, event["rule"], event["action"], event["detail"])
+        if misconception:
+            store.record_misconception(learner, misconception["lesson"], misconception["id"], state["message"])
+        resolved = (state.get("updates") or {}).get("resolved")
+        if resolved:
+            store.resolve_misconception(learner, resolved)
+        thread = {**state, **out}
+        status = store.lesson_statuses(learner).get(lesson)
+        store.save_summary(learner, lesson, where_left_off(ctx.view, lesson, thread),
+                           next_steps(ctx.view, lesson, thread, status, store.open_misconceptions(learner)))
+    except Exception as error:  # noqa: BLE001 - the learner still gets the reply; say what was not saved
+        note = (note + " " if note else "") + f"(Progress not saved: {str(error).splitlines()[0][:200]})"
+    if note != state.get("model_note", ""):
+        out["model_note"] = note
+    return out
+
+
+def clean_reply_for_history(text: str) -> str:
+    return re.sub(r"```.*?```", "[code]", text, flags=re.S)

@@ -1,0 +1,281 @@
+"""The deterministic outsourcing detector. It always runs, and it wins over any model.
+
+A request is outsourcing when it asks the tutor (not the learner) to produce a deliverable:
+lab code (a TODO stub, its body, a line or step of it, a "working version"), the answer to a
+graded task, or the learner's notes/report. Override and role-play tricks, code pasted with
+"finish this", indirect asks ("what would the completed function look like?") and salami
+slicing across turns ("just step 2", "and the next line?") count too. The learner doing the
+work ("how do I write a test for my attention function?") does not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SOLUTION, REPORT = "solution_request", "report_request"
+
+
+@dataclass(frozen=True)
+class Detection:
+    kind: str  # SOLUTION | REPORT
+    reason: str  # which rule fired, for the contract event
+    stub: str | None = None  # the TODO asked for, when one is named
+    step: int | None = None  # "step 2", "TODO 3"
+
+
+_NUM = {"one": 1, "first": 1, "1st": 1, "two": 2, "second": 2, "2nd": 2, "three": 3, "third": 3, "3rd": 3,
+        "four": 4, "fourth": 4, "4th": 4, "five": 5, "fifth": 5, "last": -1}
+_ORD = r"(?:\d+|one|two|three|four|five|first|second|third|fourth|fifth|1st|2nd|3rd|4th|last)"
+
+VERB = (r"(?:writ(?:e|ing)|cod(?:e|ing)|implement(?:ing)?|giv(?:e|ing)|show(?:ing)?|send(?:ing)?|past(?:e|ing)|"
+        r"post(?:ing)?|provid(?:e|ing)|print(?:ing)?|output(?:ting)?|typ(?:e|ing)|fill(?:ing)?|finish(?:ing)?|"
+        r"complet(?:e|ing)|solv(?:e|ing)|do|doing|mak(?:e|ing)|generat(?:e|ing)|produc(?:e|ing)|draft(?:ing)?|"
+        r"compos(?:e|ing)|creat(?:e|ing)|shar(?:e|ing)|hand(?:ing)?|build(?:ing)?|spell(?:ing)?|tell(?:ing)?|"
+        r"put(?:ting)?|drop(?:ping)?|dump(?:ing)?|fix(?:ing)?|reveal(?:ing)?|gimme|need|want)")
+PARTICLE = r"(?:\s+(?:me|us|out|up|down|over|in|back|through)\b)*"
+FILLERS = (r"(?:just|please|pls|plz|kindly|ok|okay|so|now|then|and|great|fine|quick|quickly|simply|also|hey|hi|"
+           r"right|yeah|yes|alright|well|but|can you|could you|would you|will you|you|would you mind|"
+           r"i need you to|i want you to|i'd like you to|if you could|go ahead and|you can|you could|you should|"
+           r"you must|you have to|your job is to|let's have you|pretty please|only|instead|again|maybe)")
+
+DELIVERABLE = (r"(?:code|codes|solution|solutions|answer|answers|implementation|implementations|body|bodies|lab|labs|"
+               r"assignment|homework|todo|todos|stub|stubs|starter(?:\.py)?|script|program|exercise|exercises|"
+               r"task|tasks|rest|remainder|insides?|contents?|return statement|line|lines|one-?liner|"
+               r"function|functions|method|class|version)")
+SCAFFOLD_HEADS = {"checklist", "skeleton", "template", "outline", "headings", "heading", "structure", "layout",
+                  "hint", "hints", "signature", "signatures", "overview", "plan", "table", "list", "quiz",
+                  "question", "questions", "formula", "explanation", "summary", "intuition", "example",
+                  "examples", "test", "tests", "diagram", "sketch", "idea", "clue", "tip", "tips", "feedback",
+                  "review", "pointer", "pointers", "reminder", "breakdown", "description", "definition",
+                  "check", "checks", "rubric", "steps", "step-by-step", "walkthrough", "recap", "format",
+                  "sentence", "docstring", "comment", "comments", "name", "names", "plot", "figure", "chart"}
+REPORT_WORDS = (r"(?:notes(?:\.md)?|note|reflection|reflections|report|write-?up|conclusions?|analysis|discussion|"
+                r"paragraph|paragraphs|sentences|bullet points|lab report|final report|section|sections)")
+BOUNDARY = r"(?:\bfor\b|\bof\b|\bto\b|\bin\b|\bon\b|\bfrom\b|\bwith\b|\bthat\b|\bwhich\b|\bso\b|\bbecause\b|\bbased\b|\bi\b|\busing\b|,|\.(?:\s|$)|\?|!|:|;|$)"
+
+OVERRIDE = [
+    r"\bignore\b.{0,40}\b(?:rules?|instructions?|contract|agents(?:\.md)?|guidelines?|polic(?:y|ies)|system prompt|restrictions?|constraints?|guardrails?|prompt)\b",
+    r"\b(?:disregard|forget|bypass|override|circumvent|turn off|disable|drop|suspend|lift)\b.{0,30}\b(?:rules?|instructions?|contract|agents(?:\.md)?|guidelines?|polic(?:y|ies)|restrictions?|constraints?|guardrails?|coaching)\b",
+    r"\b(?:developer|dev|god|admin|debug|jailbreak|unrestricted|dan|sudo) mode\b",
+    r"\bjailbreak",
+    r"\b(?:rules?|restrictions?|guardrails?|limits?) (?:are |is )?(?:disabled|off|lifted|removed|suspended)\b",
+    r"\b(?:with(?:out)?|no) (?:any )?(?:restrictions|rules|limits|guardrails|filters)\b",
+    r"\bnew system prompt\b|\bsystem prompt\s*:|\bsystem:\s",
+    r"\byou (?:are|'re) (?:now )?(?:allowed|permitted|authori[sz]ed) to\b",
+    r"\b(?:my|the|our) (?:instructor|teacher|professor|prof|ta|tutor|lecturer|supervisor|boss|course staff|course lead|grader)\b.{0,50}\b(?:said|says|told|allowed|allows|permitted|permits|approved|agreed|lets|let me|ok'?d|okayed|fine with)\b",
+    r"\b(?:rules?|contract|polic(?:y|ies)|agents\.md|restrictions?)\b.{0,50}\b(?:don'?t|do not|doesn'?t|does not|no longer|won'?t|shouldn'?t) apply\b",
+    r"\bi(?:'m| am) (?:the |an? )?(?:instructor|teacher|professor|ta|grader|admin|course staff|auditing|auditor|developer of this)\b",
+    r"\b(?:test|audit|evaluation) of (?:the |this )?(?:tutor|assistant|system)\b.{0,80}\b(?:print|show|write|give|output)\b",
+    r"\bstop (?:coaching|teaching|asking|lecturing|with the (?:questions|hints))\b",
+    r"\b(?:no|skip the|without the) (?:more )?(?:hints|coaching|lecture|socratic|questions)\b.{0,40}\b(?:just|give|paste|write|show|answer)\b",
+    r"\bno time for (?:hints|coaching|questions|learning)\b",
+]
+ROLE_PLAY = r"\b(?:pretend (?:you|to be)|act(?:ing)? as (?:the|my|a|an)\b|role-?play|you are now|you're now|imagine you(?:'re| are)|play the role|you(?:'re| are) my (?:teammate|partner|colleague|senior|pair)|from now on you|as (?:the|my) (?:grader|ta|instructor|teacher|examiner))"
+AUTHORITY = r"\b(?:grad(?:er|ing|e)|marker|marking|examiner|ta|instructor|teacher|professor|answer key|model answer|reference|staff|without restrictions|no restrictions|\w*bot|\w*gpt|dan|teammate|senior engineer|pair(?:ing)?)\b"
+
+INDIRECT = [
+    r"\bwhat (?:would|will|does|should|might|could) (?:the |a |an |your |their |my |his |her )?(?:complete[d]? |finished |full |fully working |working |correct |final |solved |right |reference |real |proper |finished-up |done )+(?:version(?: of)? |code(?: for)? |implementation(?: of)? |solution(?: (?:to|for))? |function |answer )?[\w. ]{0,30}?\s*(?:look like|be|contain|say)\b",
+    r"\bwhat (?:would|will) (?:the|their|your|its|his|her) (?:code|solution|implementation|answer|function) (?:look like|be)\b",
+    r"\b(?:reference|model|sample|official|example|correct|finished|completed|working) (?:implementation|solution|answer)s?\b",
+    r"\banswer key\b",
+    r"\b(?:what(?:'s| is| are)|tell me|give me|show me)\s+the (?:answers?|solutions?|code) (?:to|for|of)\b",
+    r"\bthe code (?:you|you'd|you would) (?:write|use|have written)\b",
+    r"\bif you were doing (?:this|the|my) (?:lab|assignment|homework)\b",
+    r"\b(?:translate|convert|turn)\b.{0,60}\binto (?:working |runnable |real |actual )?(?:python |numpy |pytorch |torch )?code\b",
+    r"\bwhat (?:do i|should i|to|i should|i need to|i have to) (?:put|write|type|code) (?:inside|in|into|for)\b",
+    r"\bwhat (?:would|will|do|did) you (?:write|put|type|code|return) (?:for|in|inside|as)\b",
+    r"\bwhat(?:'s| is) the (?:one-?liner|code|implementation|solution|body|working code|fix) (?:for|of|to|in)\b",
+    r"\b(?:do|solve|write|finish|complete) (?:my|the) (?:lab|assignment|homework)\b",
+]
+STEP = [
+    rf"^(?:ok(?:ay)?|so|now|then|and|fine|just|only|pls|please|\W)*\s*(?:just |only )?(?:the )?(?:step|todo|part|function|task) {_ORD}\b",
+    rf"\b(?:just|only) (?:the )?(?:step|todo|part|task|function) {_ORD}\b",
+    rf"\b(?:just|only) (?:the )?{_ORD} (?:step|todo|part|task|function|one)\b",
+    rf"\b(?:the )?(?:first|next|last|second|third) (?:line|lines|step|statement|few lines|part) of\b",
+    r"\bonly the return (?:statement|line)\b|\breturn (?:statement|line) of\b",
+]
+CONTINUATION = [
+    r"^\W*(?:ok(?:ay)?|so|now|then|and|fine|great|thanks|good|cool|alright|yes)?[\s,.!]*(?:continue|go on|keep going|carry on|more|next|the rest|finish it|and\??)\b",
+    r"\b(?:the )?next (?:one|line|lines|function|step|part|todo|bit|piece|chunk)\b",
+    r"\b(?:the )?rest of (?:it|the code|the function)\b",
+    r"\bsame (?:for|with)\b",
+    r"^\W*(?:and|then|now|ok|okay|also)\b.{0,20}\b(?:then )?(?:the )?\w+_\w+\b",
+]
+EXCUSES = [
+    r"\b(?:myself|on my own|by myself)\b",
+    r"\bwithout (?:any )?(?:code|writing (?:the )?code|giving (?:me )?(?:the )?(?:code|answer|solution))\b",
+    r"\b(?:don'?t|do not) (?:give|want|show|write|need|tell)(?: me)? (?:the |any )?(?:code|answer|solution|implementation)",
+    r"\bno code\b",
+    r"\bnot the (?:code|answer|solution)\b",
+]
+FINISH = r"\b(?:finish|complete|fill in|fill out|fill the|make it work|make this work|do the rest|write the rest|the rest of it|continue it|continue this|fix it so it works)\b"
+CODE_PASTE = re.compile(r"```|^\s*(?:def |class |import |from \w+ import |for .+:|if .+:|return\b)|^\s{4,}\S.*[=(]", re.M)
+SECTION_NAMES = r"(?:what i expected|what happened|what surprised me|what i would test next|what i now believe|reflection)"
+LEARNER_SUBJECT = re.compile(r"\b(?:i|we|i'll|i'd|i'm|i've|we'll)\s+(?:\w+\s+){0,2}$")
+
+
+def _normalise(text: str) -> str:
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    return re.sub(r"[ \t]+", " ", text.lower()).strip()
+
+
+def _prose(text: str) -> str:
+    """The message without pasted code (fenced blocks and indented/code-looking lines)."""
+    text = re.sub(r"```.*?(?:```|$)", " ", text, flags=re.S)
+    lines = [line for line in text.splitlines() if not CODE_PASTE.match(line)]
+    return "\n".join(lines)
+
+
+def _clauses(text: str) -> list[str]:
+    parts = re.split(r"[.!?;]+(?:\s|$)|[!?;\n]+|:\s|,\s|\s-+\s|\s(?:and|then|so|but)\s", text)
+    return [p.strip(" '\"*_`()[]") for p in parts if p and p.strip(" '\"*_`()[]")]
+
+
+def _stub_in(text: str, stubs: set[str]) -> str | None:
+    for stub in sorted(stubs, key=len, reverse=True):
+        if re.search(rf"(?<![\w.]){re.escape(stub.lower())}(?!\w)", text):
+            return stub
+    return None
+
+
+def _step(text: str) -> int | None:
+    m = re.search(rf"\b(?:step|todo|part|task|function) ({_ORD})\b|\b({_ORD}) (?:step|todo|part|task|function)\b", text)
+    if not m:
+        return None
+    word = m.group(1) or m.group(2)
+    return int(word) if word.isdigit() else _NUM.get(word)
+
+
+def _object_after(clause: str, end: int) -> str:
+    rest = clause[end:]
+    rest = re.sub(rf"^{PARTICLE}\s*", "", rest)
+    m = re.search(BOUNDARY, rest)
+    return rest[: m.start()].strip() if m else rest.strip()
+
+
+def _directed_verbs(clause: str):
+    """Production verbs the learner aims at the tutor, with the text after each."""
+    for m in re.finditer(rf"\b{VERB}\b", clause):
+        before = clause[: m.start()]
+        if m.group(0) in ("need", "want"):
+            # "I need the code", "I want the finished lab": asking for the deliverable itself
+            if re.search(r"\bi\s+(?:really\s+|just\s+|only\s+)?$", before) and not re.search(
+                r"\b(?:do|does|did|should|would|will|can|must|what|which|why|how|when)\s+i\s+\w*\s*$", before):
+                yield m, clause[m.end():].strip()
+            continue
+        if LEARNER_SUBJECT.search(before) and not re.search(r"\byou\b", before[-25:]):
+            continue  # "how do I write", "I'll implement", "should we code"
+        lead = before.strip()
+        imperative = not lead or re.fullmatch(rf"(?:{FILLERS}\s*)+", lead) is not None
+        addressed = bool(re.search(r"\b(?:you|u)\s+(?:\w+\s+){0,3}$", before)) or imperative
+        for_me = re.search(r"\bfor (?:me|us)\b", clause[m.end():]) is not None
+        if m.group(0) == "do" and (not (imperative or addressed) or re.match(r"\s+(?:i|you|we|they)\b", clause[m.end():])):
+            continue
+        if imperative or addressed or for_me:
+            yield m, _object_after(clause, m.end())
+
+
+def _is_deliverable(obj: str, stubs: set[str], full_clause: str, context_stub: bool) -> tuple[bool, str | None]:
+    words = re.findall(r"[\w.']+", obj)
+    stub = _stub_in(obj, stubs) or _stub_in(full_clause, stubs)
+    if not words:
+        return False, None
+    head = words[-1]
+    if head in SCAFFOLD_HEADS:
+        # "an example of count_pairs", "a version of the function" are still the thing itself
+        if head in ("example", "examples") and re.search(r"\bof\b", full_clause) and _stub_in(full_clause, stubs):
+            return True, stub
+        return False, None
+    if _stub_in(obj, stubs):
+        return True, stub
+    if head in ("it", "them", "that", "this", "one", "these", "those"):
+        # "code it for me", "just write it": the strong verbs produce the thing itself
+        strong = re.search(r"\b(?:writ(?:e|ing)|cod(?:e|ing)|implement(?:ing)?|solv(?:e|ing)|finish(?:ing)?|"
+                           r"complet(?:e|ing)|fill(?:ing)?)\b", full_clause)
+        return bool(strong or context_stub), stub
+    if re.search(rf"\b{DELIVERABLE}\b", obj):
+        if re.search(r"\b(?:function|functions|method|class|version|line|lines|step|steps|part)\b", obj) and not (
+            stub or re.search(r"\b(?:my|the lab|this lab|todo|working|correct|complete|completed|finished|full|"
+                              r"whole|entire|solved|first|next|last|return|starter|all|both|two|three|four|these|those|remaining|\d)\b", obj + " " + full_clause)
+        ):
+            return False, None  # "write a function to plot" is not a lab TODO
+        if re.fullmatch(r"(?:the |an? )?(?:answer|answers)", obj) and re.search(r"\bmy questions?\b", full_clause):
+            return False, None
+        return True, stub
+    return False, None
+
+
+def _report(prose: str) -> str | None:
+    for clause in _clauses(prose):
+        for m, obj in _directed_verbs(clause):
+            tail = clause[m.end():]
+            words = re.findall(r"[\w.']+", obj)
+            head = words[-1] if words else ""
+            if head in SCAFFOLD_HEADS:
+                continue
+            if re.search(rf"\b{REPORT_WORDS}\b", obj) or re.search(SECTION_NAMES, tail):
+                return f"asks the tutor to write the learner's {head or 'notes'}"
+    if re.search(r"\bwrite (?:up )?(?:my|the) (?:notes|reflection|report|lab report|write-?up)\b", prose):
+        return "asks the tutor to write the learner's notes"
+    return None
+
+
+def detect_outsourcing(
+    message: str,
+    *,
+    stubs: set[str] | frozenset = frozenset(),
+    extra_phrases: list[str] | tuple = (),
+    previous_outsourcing: bool = False,
+) -> Detection | None:
+    """A Detection when the message asks the tutor to do the learner's lab or notes."""
+    text = _normalise(message)
+    stubs = {s.lower() for s in stubs}
+    for phrase in extra_phrases:
+        if phrase.lower() in text:
+            return Detection(SOLUTION, f"contract phrase '{phrase}'")
+    prose = _prose(text)
+    stub = _stub_in(prose, stubs)
+    excused = any(re.search(p, prose) for p in EXCUSES)
+
+    for pattern in OVERRIDE:
+        if re.search(pattern, prose):
+            return Detection(SOLUTION, "override trick", stub, _step(prose))
+    if re.search(ROLE_PLAY, prose) and not re.search(r"\bpretend (?:i'?m|i am|that i)\b", prose):
+        deliverable = re.search(rf"\b{DELIVERABLE}\b", re.sub(r"\bstep[- ]by[- ]step\b", "", prose))
+        if re.search(AUTHORITY, prose) or stub or deliverable and not excused:
+            return Detection(SOLUTION, "role-play", stub, _step(prose))
+
+    report = None if excused else _report(prose)
+    if report:
+        return Detection(REPORT, report)
+
+    if CODE_PASTE.search(message.lower()) and re.search(FINISH, prose):
+        return Detection(SOLUTION, "code pasted to be finished", stub or _stub_in(text, stubs))
+
+    if excused:
+        return None
+    for pattern in INDIRECT:
+        if re.search(pattern, prose):
+            return Detection(SOLUTION, "indirect request for the solution", stub, _step(prose))
+    for pattern in STEP:
+        if re.search(pattern, prose):
+            return Detection(SOLUTION, "one step at a time", stub, _step(prose))
+    if re.search(r"\b(?:what(?:'s| is| are)|tell me|give me|show me|send me|post|share|reveal|need|want|gimme)\b.{0,15}\b(?:answers?|solutions?) (?:to|for|of) (?:the )?(?:self-?checks?|questions?|exercises?|todos?|tasks?)\b", prose):
+        return Detection(SOLUTION, "answer to a graded task", stub, _step(prose))
+
+    for clause in _clauses(prose):
+        for _, obj in _directed_verbs(clause):
+            hit, named = _is_deliverable(obj, stubs, clause, previous_outsourcing)
+            if hit:
+                return Detection(SOLUTION, "asks the tutor to write lab code", named or stub, _step(clause))
+        # a bare noun phrase: "the body of gate_weights?", "the code for it"
+        if re.match(rf"^(?:just |only |now |and |then |ok |so |quick )*(?:the |your |a )?(?:body|code|implementation|solution|answer|insides?|contents?|finished code|working code|full code)\b(?: (?:of|for|to|in)\b.*)?$", clause) and (
+            _stub_in(clause, stubs) or re.search(r"\b(?:it|that one|this one|lab|todo|step|part)\b", clause) or previous_outsourcing
+        ):
+            return Detection(SOLUTION, "asks for the code of a TODO", _stub_in(clause, stubs) or stub, _step(clause))
+
+    if previous_outsourcing and len(prose.split()) <= 12:
+        if any(re.search(p, prose) for p in CONTINUATION) or (stub and not re.search(r"\b(?:why|how does|what is|explain)\b", prose)):
+            return Detection(SOLUTION, "continues an outsourcing request (salami slicing)", stub, _step(prose))
+    return None

@@ -1,0 +1,127 @@
+"""Condense retrieved lesson chunks into the few sentences that answer a question.
+
+The offline tutor never writes a fact of its own: it picks sentences, bullet points and
+formula lines from the retrieved chunks, keeps them in the lesson's order, and cites them.
+Formulas and numbers are kept verbatim (they are what a learner checks against).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+STOP = frozenset("""a an the and or of to in on for with by is are was were be been it its this that these those
+what why how when which who does do did can could would should will i me my you your we our they them their
+as at from into about than then so if not no but also just more most very there here have has had get got
+tell explain show give please between difference lesson lab""".split())
+_FORMULA = re.compile(r"[=×→≈÷±√∑]|\b\d[\d,.]*\s*(?:bytes|gib|mib|gb|mb|ms|tokens?|x)\b|\^|\b\w+\s*/\s*\w+")
+
+
+@dataclass(frozen=True)
+class Unit:
+    text: str
+    order: int
+    formula: bool
+    chunk: int
+
+
+def words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9_]+(?:-[a-z0-9_]+)?", text.lower()) if w not in STOP and len(w) > 1]
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "es", "ed", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def units(text: str, chunk: int = 0) -> list[Unit]:
+    """Sentences, bullets and formula lines of one chunk, headings and fences dropped."""
+    out: list[Unit] = []
+    paragraph: list[str] = []
+    in_fence = False
+
+    def flush() -> None:
+        if paragraph:
+            joined = " ".join(" ".join(paragraph).split())
+            for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z(\"'`*])", joined):
+                if len(sentence) > 12:
+                    out.append(Unit(sentence, len(out), bool(_FORMULA.search(sentence)) and len(sentence) < 90, chunk))
+            paragraph.clear()
+
+    for line in text.splitlines():
+        if line.strip().startswith(("```", "~~~")):
+            flush()
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            flush()
+        elif line.startswith(("    ", "\t")) and _FORMULA.search(stripped):
+            flush()
+            out.append(Unit(stripped, len(out), True, chunk))
+        elif re.match(r"^(?:[-*+]|\d+[.)])\s+", stripped):
+            flush()  # a bullet starts its own paragraph; its continuation lines join it
+            paragraph.append(re.sub(r"^(?:[-*+]|\d+[.)])\s+", "", stripped))
+        elif stripped.startswith(("Misconception:", "Probe:", "Correction:", "Cues:", "What is true:", "A learner might say:")):
+            flush()
+            if stripped.startswith(("Correction:", "What is true:")):
+                out.append(Unit(stripped.split(":", 1)[1].strip(), len(out), False, chunk))
+        else:
+            paragraph.append(stripped)
+    flush()
+    return out
+
+
+def _idf(all_units: list[Unit]) -> dict[str, float]:
+    df: dict[str, int] = {}
+    for unit in all_units:
+        for w in {_stem(w) for w in words(unit.text)}:
+            df[w] = df.get(w, 0) + 1
+    n = max(len(all_units), 1)
+    return {w: math.log(1 + n / c) for w, c in df.items()}
+
+
+def score(unit: Unit, query: set[str], idf: dict[str, float]) -> float:
+    mine = {_stem(w) for w in words(unit.text)}
+    overlap = sum(idf.get(w, 1.0) for w in query & mine)
+    return overlap / math.sqrt(len(mine) + 4)
+
+
+def condense(chunks: list[str], query: str, max_units: int = 4, examples_first: bool = False,
+             prefer_formula: bool = False) -> list[list[str]]:
+    """The best units per chunk (chunks in the order given), each list in reading order."""
+    all_units = [u for i, text in enumerate(chunks) for u in units(text, i)]
+    if not all_units:
+        return [[] for _ in chunks]
+    idf = _idf(all_units)
+    q = {_stem(w) for w in words(query)}
+    ranked = sorted(all_units, key=lambda u: (-(score(u, q, idf) + (0.15 if u.formula and prefer_formula else 0.0)
+                                                 - 0.02 * u.chunk - 0.001 * u.order)))
+    chosen = [u for u in ranked[:max_units] if score(u, q, idf) > 0 or u is ranked[0]]
+    # a formula line right after a chosen sentence belongs with it ("For one sequence ...:" + formula)
+    for u in list(chosen):
+        if u.text.rstrip().endswith(":"):
+            nxt = next((v for v in all_units if v.chunk == u.chunk and v.order == u.order + 1), None)
+            if nxt is not None and nxt not in chosen:
+                chosen.append(nxt)
+    result: list[list[str]] = []
+    for i in range(len(chunks)):
+        mine = sorted((u for u in chosen if u.chunk == i), key=lambda u: u.order)
+        if examples_first:
+            mine = sorted(mine, key=lambda u: (not u.formula, u.order))
+        result.append([u.text for u in mine])
+    return result
+
+
+def short_section(section: str) -> str:
+    """'Concept focus > The KV-cache memory formula' -> 'The KV-cache memory formula'."""
+    return section.split(" > ")[-1].strip()
+
+
+def label(lesson: int, section: str) -> str:
+    return f"[L{lesson} § {short_section(section)}]"

@@ -1,0 +1,103 @@
+"""Streaming without leaking: release a reply as it arrives, but only what the guard passed.
+
+Prose is released line by line. Anything that could become a violation is held back until
+it is complete: a fenced code block until its closing fence, a run of code-looking lines
+until a line that is not code, a protected notes heading until the next heading. Before
+each release the whole reply so far is checked; on the first violation nothing more is
+released, ever. What was released always passes the guard on its own, so the final reply
+can be "released text + the coaching rewrite" without taking anything back.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from tutor.guard.code_spans import FENCE_OPEN, looks_like_code
+
+Check = Callable[[str], list[dict]]
+
+
+class StreamGuard:
+    def __init__(self, check: Check, protected_headings: list[str] | tuple = ()):
+        self.check = check
+        self.buffer = ""
+        self.released = 0
+        self.violations: list[dict] = []
+        self._protected = [re.compile(rf"^\s*(?:#{{1,6}}\s*|\*\*|__)?\s*{re.escape(h)}\b", re.I) for h in protected_headings]
+
+    @property
+    def released_text(self) -> str:
+        return self.buffer[: self.released]
+
+    @property
+    def held_text(self) -> str:
+        return self.buffer[self.released :]
+
+    def feed(self, text: str) -> str:
+        """Add streamed text; return what may be shown now (possibly "")."""
+        self.buffer += text
+        if self.violations:
+            return ""
+        return self._release(self._safe_boundary(final=False))
+
+    def close(self) -> str:
+        """End of stream: release the rest if the whole reply passes."""
+        if self.violations:
+            return ""
+        return self._release(len(self.buffer))
+
+    def discard_held(self) -> None:
+        """Forget what was not released (a model that failed mid-line leaves half a line)."""
+        self.buffer = self.buffer[: self.released]
+
+    def _release(self, boundary: int) -> str:
+        if boundary <= self.released:
+            return ""
+        problems = self.check(self.buffer[:boundary])
+        if problems:
+            self.violations = problems
+            return ""
+        out = self.buffer[self.released : boundary]
+        self.released = boundary
+        return out
+
+    def _is_heading(self, line: str) -> bool:
+        return bool(re.match(r"^\s*(?:#{1,6}\s+\S|\*\*[^*]+\*\*\s*:?\s*$)", line))
+
+    def _safe_boundary(self, final: bool) -> int:
+        """The end of the longest prefix of complete lines that holds nothing half-finished."""
+        safe = 0
+        pos = 0
+        fence: str | None = None
+        code_run = False
+        protected = False
+        for line in self.buffer.splitlines(keepends=True):
+            if not line.endswith("\n") and not final:
+                break  # an incomplete line is never released
+            end = pos + len(line)
+            body = line.rstrip("\r\n")
+            if fence is not None:
+                if body.strip().startswith(fence[:3]):
+                    fence = None
+                    if not protected:
+                        safe = end
+            elif (m := FENCE_OPEN.match(body)) is not None:
+                fence = m.group(1)
+                code_run = False
+            elif any(p.match(body) for p in self._protected):
+                protected = True  # held until the next heading
+                code_run = False
+            elif protected and self._is_heading(body):
+                protected = False
+                safe = pos  # everything before this heading is complete
+                if any(p.match(body) for p in self._protected):
+                    protected = True
+            elif looks_like_code(body) or (code_run and (not body.strip() or body[:1] in " \t")):
+                code_run = True
+            else:
+                code_run = False
+                if not protected:
+                    safe = end
+            pos = end
+        return safe
