@@ -46,17 +46,37 @@ def analyse(text: str) -> list[str]:
 
 
 class KeywordIndex:
-    """BM25 over a fixed list of documents; ``scores`` returns one float per document."""
+    """BM25 (Okapi, as ``rank-bm25`` computes it) over a fixed list of documents.
+
+    ``rank-bm25`` fits the statistics (IDF, lengths); its per-term weights are then laid out
+    once as a sparse term x document matrix, so scoring a query is a sum of a few sparse
+    rows instead of a Python loop over every document.
+    """
 
     def __init__(self, documents: list[str]):
         from rank_bm25 import BM25Okapi
+        from scipy.sparse import csr_matrix
 
         self.size = len(documents)
+        self._terms: dict[str, int] = {}
+        self._weights = None
+        if not documents:
+            return
         corpus = [analyse(d) or ["\0"] for d in documents]
-        self._bm25 = BM25Okapi(corpus) if corpus else None
+        bm25 = BM25Okapi(corpus)
+        rows, cols, vals = [], [], []
+        for doc, (freqs, length) in enumerate(zip(bm25.doc_freqs, bm25.doc_len)):
+            norm = bm25.k1 * (1 - bm25.b + bm25.b * length / bm25.avgdl)
+            for term, tf in freqs.items():
+                row = self._terms.setdefault(term, len(self._terms))
+                rows.append(row)
+                cols.append(doc)
+                vals.append(bm25.idf.get(term, 0.0) * tf * (bm25.k1 + 1) / (tf + norm))
+        self._weights = csr_matrix((vals, (rows, cols)), shape=(len(self._terms), self.size), dtype=np.float64)
 
     def scores(self, query: str) -> np.ndarray:
-        terms = analyse(query)
-        if self._bm25 is None or not terms:
+        """One score per document; a query term repeated counts again, as in rank-bm25."""
+        rows = [self._terms[t] for t in analyse(query) if t in self._terms]
+        if self._weights is None or not rows:
             return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
+        return np.asarray(self._weights[rows].sum(axis=0), dtype=np.float32).ravel()

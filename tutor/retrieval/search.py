@@ -7,6 +7,7 @@ and the BM25 index in memory, so a query costs one embedding plus a matrix-vecto
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ FUSION_DEPTH = 50  # each ranking contributes its top this-many chunks
 BOOST = 1.25  # boost_lesson: fused (and BM25) scores of that lesson's chunks are multiplied by this
 DENSE_BOOST = 0.05  # boost_lesson in dense mode: added to the cosine similarity
 QUERY_CACHE = 256
+RECHECK_S = 2.0  # search() looks for course edits at most this often (ensure_index always does)
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Retriever:
         self._memory: _Memory | None = None
         self._lock = threading.RLock()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._checked_at = float("-inf")
 
     # -- index lifecycle -----------------------------------------------------------------------
     def index_ready(self) -> bool:
@@ -124,7 +127,10 @@ class Retriever:
             raise ValueError(f"unknown search mode '{mode}'; use one of: {', '.join(MODES)}")
         if k < 1 or not query.strip():
             return []
-        self.ensure_index()
+        now = time.monotonic()
+        if self._memory is None or now - self._checked_at > RECHECK_S:
+            self.ensure_index()
+            self._checked_at = now
         memory = self._memory
         assert memory is not None
         mask = np.ones(len(memory.metadatas), dtype=bool)
