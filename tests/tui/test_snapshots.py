@@ -1,59 +1,106 @@
-"""SVG snapshots of the main screens with fixed data (no paths, times or course edits inside)."""
+"""SVG snapshots of the main screens: fixed data and times, fixed size, cursor blink off.
 
+Regenerate with `pytest tests/tui/test_snapshots.py --snapshot-update`, and look at the SVGs
+under __snapshots__/ before committing them.
+"""
+
+import pytest
+from textual.widgets import Input
+
+from tests.tui.doubles import ScriptedBackend
+from tests.tui.store_data import populate
 from tutor.config import load_settings
+from tutor.store import open_store
 from tutor.tui.app import TutorApp
-from tutor.tui.backend import Backend, Done, Token
+from tutor.tui.instructor.app import InstructorApp
+from tutor.tui.instructor.learner import LearnerScreen
+from tutor.tui.screens.progress import ProgressScreen
+
+SIZE = (120, 36)
 
 
-class FixedBackend(Backend):
-    def load(self) -> None:
-        self.lesson = 1
-
-    def lessons(self):
-        return [(1, "Tokenization"), (2, "Embeddings")]
-
-    def opening_message(self) -> str:
-        return "Welcome back. Last time: BPE merges. Next: count tokens for three texts."
-
-    async def turn(self, message):
-        text = "A **token** is a subword unit.\n\n```python\nids = tokenizer.encode(text)\n```"
-        yield Token(text)
-        yield Done(text, [{"lesson": 1, "section": "Concept focus", "file": "curriculum/lessons/lesson_01.md", "lines": [10, 20]}])
-
-    def section_text(self, citation):
-        return "Fixed section text."
+@pytest.fixture
+def settings():
+    return load_settings(model="offline")
 
 
-def fixed_app():
-    settings = load_settings(model="offline")
-    return TutorApp(settings, backend=FixedBackend(settings))
+@pytest.fixture
+def store(settings, monkeypatch):
+    store = open_store(settings)
+    populate(store, monkeypatch)
+    return store
 
 
-def test_chat_with_a_reply(snap_compare):
+async def settled(pilot) -> None:
+    """Loaded, index ready, no blinking cursor."""
+    app = pilot.app
+    while not getattr(app, "ready", True) or getattr(app, "index_state", "ready") != "ready":
+        await pilot.pause(0.05)
+    for box in app.screen.query(Input):
+        box.cursor_blink = False
+    await pilot.pause()
+
+
+def learner_app(settings, **kw):
+    return TutorApp(settings, backend=ScriptedBackend(settings, statuses={1: "passed", 2: "in_progress"}, **kw))
+
+
+def test_chat_with_a_reply(snap_compare, settings):
     async def ask(pilot):
-        app = pilot.app
-        while not app.ready:
-            await pilot.pause(0.05)
+        await settled(pilot)
         await pilot.press(*"what is a token?", "enter")
-        while not app.query(".citations"):
+        while not pilot.app.query(".citations"):
             await pilot.pause(0.05)
+        await settled(pilot)
 
-    assert snap_compare(fixed_app(), terminal_size=(120, 36), run_before=ask)
-
-
-def test_help_screen(snap_compare):
-    assert snap_compare(fixed_app(), terminal_size=(120, 36), press=["f1"])
+    assert snap_compare(learner_app(settings), terminal_size=SIZE, run_before=ask)
 
 
-def test_onboarding_screen(snap_compare):
-    settings = load_settings(model="offline")
+def test_help_screen(snap_compare, settings):
+    async def open_help(pilot):
+        await settled(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
 
-    class NewLearner(FixedBackend):
-        def needs_onboarding(self) -> bool:
-            return True
+    assert snap_compare(learner_app(settings), terminal_size=SIZE, run_before=open_help)
 
+
+def test_onboarding_screen(snap_compare, settings):
     async def until_shown(pilot):
         while not pilot.app.screen.query("#start"):
             await pilot.pause(0.05)
+        await settled(pilot)
 
-    assert snap_compare(TutorApp(settings, backend=NewLearner(settings)), terminal_size=(120, 36), run_before=until_shown)
+    assert snap_compare(learner_app(settings, onboarding=True), terminal_size=SIZE, run_before=until_shown)
+
+
+def test_progress_screen(snap_compare, settings, store):
+    async def open_progress(pilot):
+        await settled(pilot)
+        await pilot.press("f2")
+        while not isinstance(pilot.app.screen, ProgressScreen):
+            await pilot.pause(0.05)
+        await pilot.pause()
+
+    assert snap_compare(learner_app(settings, store=store), terminal_size=SIZE, run_before=open_progress)
+
+
+def test_instructor_cohort(snap_compare, settings, store):
+    async def loaded(pilot):
+        while not pilot.app.loaded:
+            await pilot.pause(0.05)
+        await pilot.pause()
+
+    assert snap_compare(InstructorApp(settings, store), terminal_size=SIZE, run_before=loaded)
+
+
+def test_instructor_learner_drill_down(snap_compare, settings, store):
+    async def open_ada(pilot):
+        while not pilot.app.loaded:
+            await pilot.pause(0.05)
+        await pilot.press("enter")
+        while not isinstance(pilot.app.screen, LearnerScreen):
+            await pilot.pause(0.05)
+        await pilot.pause()
+
+    assert snap_compare(InstructorApp(settings, store), terminal_size=SIZE, run_before=open_ada)

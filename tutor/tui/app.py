@@ -1,254 +1,332 @@
-"""The learner app: lesson sidebar, chat with streamed Markdown, citations, status bar."""
+"""The learner app: lesson sidebar with statuses, streamed chat with citations, status bar.
+
+Module-level imports stay light (Textual and this package only) so the first paint is fast;
+the agent, the store, torch and the index load in worker threads after it.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Collapsible, Footer, Input, Markdown, OptionList, Static
-from textual.widgets.option_list import Option
-from textual.worker import Worker
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Footer, Input, Markdown, OptionList
 
-from tutor.tui.backend import Backend, Done, Reasoning, Token
+from tutor.tui.backend import Backend, Done, Reasoning, Token, first_line
+from tutor.tui.actions import LabActions
+from tutor.tui.widgets.chat import ChatLog
+from tutor.tui.widgets.reply import Reply
+from tutor.tui.widgets.run_log import RunLog
+from tutor.tui.widgets.sidebar import LessonList
+from tutor.tui.widgets.status_bar import StatusBar
 
-
-class HelpScreen(ModalScreen):
-    BINDINGS = [Binding("escape,q,f1,question_mark", "app.pop_screen", "Close")]
-
-    def compose(self) -> ComposeResult:
-        rows = ["# Keys", ""]
-        for binding in TutorApp.BINDINGS:
-            rows.append(f"- `{binding.key}`: {binding.description}")
-        rows.append("- `enter`: send the question")
-        yield Markdown("\n".join(rows), id="help")
-
-
-class Reply(Vertical):
-    """One answer: reasoning (collapsed), Markdown body, citations."""
-
-    def compose(self) -> ComposeResult:
-        with Collapsible(title="reasoning", collapsed=True, id="reasoning"):
-            yield Static("", id="reasoning-text")
-        yield Markdown("", classes="answer")
+# Keys the help screen lists besides BINDINGS (Textual's own, or keys of one widget).
+OTHER_KEYS = [
+    ("enter", "send the question (in the prompt); open a lesson or a citation (in a list)"),
+    ("tab / shift+tab", "move between the lesson list, the chat, citations and the prompt"),
+    ("ctrl+p", "command palette: every action by name"),
+]
 
 
-class TutorApp(App):
+class IndexState(Message):
+    """From the index thread: building, ready, or why not."""
+
+    def __init__(self, state: str):
+        super().__init__()
+        self.state = state
+
+
+class TutorApp(LabActions, App):
     CSS_PATH = "tutor.tcss"
     TITLE = "tutor"
+    # description: the footer's word; tooltip: the help screen's sentence
     BINDINGS = [
-        Binding("f1", "help", "Help"),
-        Binding("question_mark", "help", "Help", show=False),
-        Binding("escape", "cancel", "Cancel reply"),
-        Binding("ctrl+l", "focus_lessons", "Lessons"),
-        Binding("ctrl+g", "self_check", "Self-check"),
-        Binding("ctrl+r", "run_lab", "Run lab"),
-        Binding("ctrl+q", "quit", "Quit"),
+        Binding("f1", "help", "Help", tooltip="this list of keys"),
+        Binding("question_mark", "help", "Help", show=False, tooltip="this list of keys (outside the prompt)"),
+        Binding("escape", "cancel", "Cancel", tooltip="cancel the reply and put your question back, or close a panel"),
+        Binding("ctrl+l", "focus_lessons", "Lessons", show=False, tooltip="go to the lesson list (enter opens one)"),
+        Binding("ctrl+r", "run_lab", "Run lab", tooltip="run this lesson's lab in the sandbox, with a live log"),
+        Binding("ctrl+g", "self_check", "Self-check", tooltip="grade labs/lesson_NN against the rubric"),
+        Binding("f2", "progress", "Progress", tooltip="lessons, grades, misconceptions, where we left off"),
+        Binding("ctrl+t", "toggle_reasoning", "Reasoning", show=False, tooltip="show or hide the model's reasoning"),
+        Binding("ctrl+q", "quit", "Quit", tooltip="quit; saves where we left off"),
     ]
 
-    def __init__(self, settings: Any, learner_id: str = "default", lesson: int | None = None, backend: Backend | None = None):
+    def __init__(self, settings: Any, learner_id: str = "default", lesson: int | None = None,
+                 backend: Backend | None = None):
         super().__init__()
+        self.settings = settings
         self.backend = backend or Backend(settings, learner_id, lesson)
         self.pending_prompt = ""
-        self.reply_worker: Worker | None = None
+        self.reply_worker = None
         self.ready = False
+        self.index_state = "loading"
+        self.ended = False
 
     def compose(self) -> ComposeResult:
-        with Horizontal():
-            yield OptionList(id="lessons")
+        yield StatusBar(getattr(self.settings, "model", "offline"), id="status")
+        with Horizontal(id="body"):
+            yield LessonList(id="lessons")
             with Vertical(id="main"):
-                yield VerticalScroll(id="chat")
-                yield Input(placeholder="Ask about the lesson (enter to send)", id="prompt")
+                yield ChatLog(id="chat")
+                yield RunLog(id="run-log")
+                yield Input(placeholder="Ask about the lesson (enter to send, F1 for keys)", id="prompt")
             yield Markdown("", id="section-panel")
-        yield Static(self.backend.model_label() + " | index: loading", id="status")
         yield Footer()
 
+    @property
+    def chat(self) -> ChatLog:
+        return self.query_one("#chat", ChatLog)
+
+    @property
+    def prompt(self) -> Input:
+        return self.query_one("#prompt", Input)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one("#status", StatusBar)
+
+    # -- start-up ------------------------------------------------------------------------------
     def on_mount(self) -> None:
-        self.query_one("#prompt", Input).focus()
+        self.prompt.focus()
+        self.chat.add_note("Starting the tutor...", kind="starting")
         self.load_backend()
 
     @work(thread=True, exclusive=True, group="load")
     def load_backend(self) -> None:
         try:
             self.backend.load()
-        except Exception as exc:
-            self.backend.notice = f"startup problem: {exc}"
+        except Exception as exc:  # the app stays up and says why; turns report it again
+            self.backend.load_error = first_line(exc)
         self.call_from_thread(self.backend_ready)
 
     def backend_ready(self) -> None:
         self.ready = True
-        lessons = self.query_one("#lessons", OptionList)
-        for number, title in self.backend.lessons():
-            lessons.add_option(Option(f"{number:02d} {title}", id=str(number)))
-        index = "ready" if self.backend.course else "not available"
-        self.query_one("#status", Static).update(f"{self.backend.model_label()} | index: {index}")
+        for note in self.chat.query(".starting"):
+            note.remove()
+        self.refresh_lessons()
+        self.status.set(model=self.backend.model_label(),
+                        where=f"learner: {self.backend.learner_id}, lesson {self.backend.lesson}")
+        if self.backend.load_error:
+            self.chat.add_note(f"**The tutor could not start:** {self.backend.load_error}", kind="error")
+            self.status.set(index="index: not loaded")
+            return
+        self.prepare_index()
         if self.backend.needs_onboarding():
-            from tutor.tui.onboarding import OnboardingScreen
+            from tutor.tui.screens.onboarding import OnboardingScreen
 
             self.push_screen(OnboardingScreen(), self.profile_saved)
             return
-        self.add_note(self.backend.opening_message())
+        self.chat.add_note(self.backend.opening_message(), kind="opening")
 
     def profile_saved(self, profile: dict | None) -> None:
         try:
             self.backend.save_profile(profile or {})
         except Exception as exc:
-            self.add_note(f"Could not save your profile: {exc}")
-        self.add_note(self.backend.opening_message())
+            self.chat.add_note(f"**Could not save your profile:** {first_line(exc)}", kind="error")
+        self.chat.add_note(self.backend.opening_message(), kind="opening")
+        self.prompt.focus()
 
-    def add_note(self, text: str) -> None:
-        chat = self.query_one("#chat", VerticalScroll)
-        chat.mount(Markdown(text, classes="note"))
-        chat.scroll_end(animate=False)
+    def prepare_index(self) -> None:
+        """Build the course index on first use, with progress in the status bar.
 
+        A daemon thread, not a Textual worker: worker threads are joined when the process
+        exits, so quitting during a first build would hang until it finished. A build cut
+        short leaves the old manifest, and the next start re-embeds only what is missing."""
+        import threading
+
+        threading.Thread(target=self._prepare_index, name="tutor-index", daemon=True).start()
+
+    def _prepare_index(self) -> None:
+        def show(state: str) -> None:
+            try:  # post_message is thread-safe and never blocks, even while the app is exiting
+                self.post_message(IndexState(state))
+            except RuntimeError:  # the app's loop is closed: nobody is watching any more
+                pass
+
+        def progress(done: int, total: int, label: str) -> None:
+            show(f"building: {label}{f' {done}/{total}' if total else ''}")
+
+        try:
+            if self.backend.index_ready():
+                show("loading the embedding model")
+            self.backend.prepare_index(progress)
+        except Exception as exc:  # retrieval problems never stop the chat
+            show(f"not available ({first_line(exc)})")
+            return
+        show("ready")
+
+    @on(IndexState)
+    def index_state_changed(self, message: IndexState) -> None:
+        self.set_index_state(message.state)
+
+    def set_index_state(self, state: str) -> None:
+        self.index_state = state
+        self.status.set(index=f"index: {state}")
+
+    def refresh_lessons(self) -> None:
+        try:
+            statuses = self.backend.lesson_statuses()
+        except Exception:
+            statuses = {}
+        lessons = self.query_one("#lessons", LessonList)
+        if lessons.titles:
+            lessons.update_statuses(statuses, self.backend.lesson)
+        else:
+            lessons.set_lessons(self.backend.lessons(), statuses, self.backend.lesson)
+
+    @work(thread=True, exclusive=True, group="statuses")
+    def reload_statuses(self) -> None:
+        try:
+            statuses = self.backend.lesson_statuses()
+        except Exception:
+            return
+        self.call_from_thread(self.query_one("#lessons", LessonList).update_statuses, statuses, self.backend.lesson)
+
+    # -- a turn --------------------------------------------------------------------------------
     @on(Input.Submitted, "#prompt")
     async def send(self, event: Input.Submitted) -> None:
         text = event.value.strip()
-        if not text or not self.ready:
+        if not text:
+            return
+        if not self.ready:
+            self.notify("The tutor is still starting; your question stays in the prompt.", severity="warning")
+            return
+        if self.reply_worker is not None and self.reply_worker.is_running:
+            self.notify("A reply is still coming: wait, or press esc to cancel it.", severity="warning")
             return
         self.pending_prompt = text
         event.input.value = ""
-        chat = self.query_one("#chat", VerticalScroll)
-        await chat.mount(Static(f"> {text}", classes="question"))
-        reply = Reply(classes="reply")
-        # awaited: a Markdown resets its text when it mounts, which would drop early tokens
-        await chat.mount(reply)
+        await self.chat.add_question(text)
+        reply = await self.chat.new_reply(show_reasoning=bool(getattr(self.settings, "show_reasoning", False)))
+        if self.index_state != "ready":
+            reply.waiting(f"thinking; the course index is {self.index_state}, so this first reply can take a while...")
         self.reply_worker = self.answer(text, reply)
 
     @work(exclusive=True, group="reply")
     async def answer(self, text: str, reply: Reply) -> None:
-        body = reply.query_one(".answer", Markdown)
-        reasoning: list[str] = []
         try:
             async for event in self.backend.turn(text):
                 if isinstance(event, Token):
-                    # append per token: MarkdownStream.stop() can raise CancelledError into
-                    # this worker when its task had not started yet (Textual 8.2.8)
-                    await body.append(event.text)
+                    await reply.append(event.text)
                 elif isinstance(event, Reasoning):
-                    reasoning.append(event.text)
-                    reply.query_one("#reasoning-text", Static).update("".join(reasoning))
+                    reply.add_reasoning(event.text)
                 elif isinstance(event, Done):
-                    self.show_citations(reply, event.citations)
-        except Exception as exc:  # a model or network failure is a message, never a crash
-            self.add_note(f"**The reply failed:** {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
-            self.query_one("#prompt", Input).value = text
-        self.query_one("#chat", VerticalScroll).scroll_end(animate=False)
-
-    def show_citations(self, reply: Reply, citations: list[dict]) -> None:
-        if not citations:
+                    await reply.finish(event.reply, event.citations)
+        except Exception as exc:  # a model, network or agent failure is a message, never a crash
+            if not reply.text:
+                await reply.remove()
+            self.chat.add_note(f"**The reply failed:** {first_line(exc)}\n\nYour question is back in the prompt.",
+                               kind="error")
+            if not self.prompt.value:
+                self.prompt.value = text
             return
-        options = OptionList(classes="citations")
-        reply.mount(options)
-        self.citations = {}
-        for i, citation in enumerate(citations):
-            key = f"cite-{len(self.citations)}-{i}"
-            self.citations[key] = citation
-            start, end = citation["lines"]
-            options.add_option(Option(f"[{citation['lesson']}] {citation['section']} ({citation['file']}:{start}-{end})", id=key))
-
-    citations: dict[str, dict] = {}
-
-    @on(OptionList.OptionSelected, ".citations")
-    def open_citation(self, event: OptionList.OptionSelected) -> None:
-        citation = self.citations.get(event.option.id or "")
-        if citation:
-            panel = self.query_one("#section-panel", Markdown)
-            panel.update(f"**{citation['file']}**\n\n" + self.backend.section_text(citation))
-            panel.add_class("open")
-
-    @on(OptionList.OptionSelected, "#lessons")
-    def pick_lesson(self, event: OptionList.OptionSelected) -> None:
-        number = int(event.option.id)
-        try:
-            self.backend.switch_lesson(number)
-        except Exception as exc:
-            self.add_note(f"Could not switch lesson: {exc}")
-            return
-        self.query_one("#chat", VerticalScroll).remove_children()
-        self.add_note(f"Now on lesson {number}.")
-        self.query_one("#prompt", Input).focus()
-
-    def get_system_commands(self, screen):
-        yield from super().get_system_commands(screen)
-        yield SystemCommand("Self-check", "Grade the current lab folder (labs/lesson_NN) with the rubric", self.action_self_check)
-        yield SystemCommand("Run lab", "Run the current lab in the sandbox with a live log", self.action_run_lab)
-        yield SystemCommand("Help", "Every key binding", self.action_help)
-
-    def action_run_lab(self) -> None:
-        self.run_lab()
-
-    @work(exclusive=True, group="run", thread=True)
-    def run_lab(self) -> None:
-        """The learner's labs/lesson_NN under cwd if there, else the shipped starter with --smoke.
-
-        sandbox.run copies the lab to a scratch dir (in_place=False), so nothing in cwd is written.
-        """
-        from pathlib import Path
-
-        lesson = self.backend.lesson
-        course = self.backend.course
-        mine = Path.cwd() / "labs" / f"lesson_{lesson or 0:02d}"
-        shipped = course.lessons[lesson].lab.path if course and lesson in course.lessons and course.lessons[lesson].lab else None
-        lab = mine if mine.is_dir() else shipped
-        if lab is None:
-            self.call_from_thread(self.add_note, "This lesson has no lab to run.")
-            return
-        command = ["python", "starter.py"] + ([] if lab == mine else ["--smoke"])
-        log: list[str] = []
-        self.call_from_thread(self.add_note, f"Running `{' '.join(command)}` in a sandboxed copy of `{lab.name}`...")
-
-        def on_output(stream: str, text: str) -> None:
-            log.append(text)
-            self.call_from_thread(self.notify, text.rstrip()[-200:] or " ", title=f"lab {stream}", timeout=3)
-
-        try:
-            import sandbox
-
-            record = sandbox.run(lab, command, runs_dir=self.backend.settings.home_dir / "runs", on_output=on_output).to_dict()
-        except Exception as exc:  # sandbox problems are a message, never a crash
-            self.call_from_thread(self.add_note, f"**The run failed to start:** {exc}")
-            return
-        tail = "".join(log)[-1500:]
-        summary = {k: record.get(k) for k in ("status", "exit_code", "wall_s", "run_dir") if k in record}
-        self.call_from_thread(self.add_note, f"Run finished: `{summary}`\n\n```text\n{tail}\n```")
-
-    def action_self_check(self) -> None:
-        self.self_check()
-
-    @work(exclusive=True, group="grade")
-    async def self_check(self) -> None:
-        import asyncio
-        from pathlib import Path
-
-        lesson = self.backend.lesson
-        folder = Path.cwd() / "labs" / f"lesson_{lesson or 0:02d}"
-        if lesson is None or not folder.is_dir():
-            self.add_note(f"No lab folder to grade: expected `labs/lesson_{lesson or 0:02d}/` under the current directory.")
-            return
-        self.add_note(f"Grading `{folder.name}`...")
-        try:
-            from tutor.grading import grade_folder
-            from tutor.grading.report import markdown
-
-            # grade_folder runs its own event loop, so it goes to a thread; write=False keeps the folder untouched
-            report = await asyncio.to_thread(grade_folder, folder, lesson=lesson, settings=self.backend.settings, write=False)
-            self.add_note(markdown(report))
-        except Exception as exc:  # grading problems are a message, never a crash
-            self.add_note(f"**Self-check failed:** {exc}")
-
-    def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
-
-    def action_focus_lessons(self) -> None:
-        self.query_one("#lessons", OptionList).focus()
+        self.chat.scroll_end(animate=False)
+        self.reload_statuses()
 
     def action_cancel(self) -> None:
         if self.reply_worker is not None and self.reply_worker.is_running:
             self.reply_worker.cancel()
-            self.query_one("#prompt", Input).value = self.pending_prompt
-            self.add_note("_Reply cancelled._")
+            self.prompt.value = self.pending_prompt
+            self.prompt.focus()
+            self.chat.add_note("_Reply cancelled; your question is back in the prompt._", kind="cancelled")
+            return
+        panel = self.query_one("#section-panel", Markdown)
+        if panel.has_class("open"):
+            panel.remove_class("open")
+            return
+        run_log = self.query_one("#run-log", RunLog)
+        if run_log.has_class("open") and not run_log.running:
+            run_log.remove_class("open")
+            self.prompt.focus()
+
+    def action_toggle_reasoning(self) -> None:
+        reply = self.chat.last_reply()
+        if reply is not None:
+            reply.toggle_reasoning()
+
+    # -- citations -----------------------------------------------------------------------------
+    @on(OptionList.OptionSelected, ".citations")
+    def open_citation(self, event: OptionList.OptionSelected) -> None:
+        reply = next((a for a in event.option_list.ancestors if isinstance(a, Reply)), None)
+        citation = reply.citation(event.option.id) if reply else None
+        if citation is None:
+            return
+        panel = self.query_one("#section-panel", Markdown)
+        panel.update(f"**{citation.get('file')}**, lesson {citation.get('lesson')}: *{citation.get('section')}*\n\n"
+                     + self.backend.section_text(citation) + "\n\n_esc closes this panel_")
+        panel.add_class("open")
+
+    # -- lessons -------------------------------------------------------------------------------
+    @on(OptionList.OptionSelected, "#lessons")
+    def pick_lesson(self, event: OptionList.OptionSelected) -> None:
+        if not self.ready or self.backend.session is None:
+            return
+        number = int(event.option.id)
+        if number == self.backend.lesson:
+            self.prompt.focus()
+            return
+        if self.reply_worker is not None and self.reply_worker.is_running:
+            self.reply_worker.cancel()
+        self.switch_lesson(number)
+
+    @work(thread=True, exclusive=True, group="switch")
+    def switch_lesson(self, number: int) -> None:
+        try:
+            self.backend.switch_lesson(number)
+            turns = self.backend.thread_turns()
+            statuses = self.backend.lesson_statuses()
+        except Exception as exc:
+            self.call_from_thread(self.chat.add_note, f"**Could not switch to lesson {number}:** {first_line(exc)}",
+                                  kind="error")
+            return
+        self.call_from_thread(self.show_thread, number, turns, statuses)
+
+    async def show_thread(self, number: int, turns: list[dict], statuses: dict[int, str]) -> None:
+        """The chat becomes the lesson's thread: its recent turns, or a fresh opening."""
+        await self.chat.remove_children()
+        title = self.backend.lesson_title(number)
+        if any(t.get("message") or t.get("reply") for t in turns):
+            await self.chat.show_history(turns, f"**Lesson {number}: {title}**, the last turns of this conversation:")
+        else:
+            self.chat.add_note(f"**Lesson {number}: {title}.** A new conversation on this lesson: ask about its "
+                               "ideas or its lab; `ctrl+r` runs the lab, `ctrl+g` self-checks it.", kind="opening")
+        self.query_one("#lessons", LessonList).update_statuses(statuses, number)
+        self.status.set(where=f"learner: {self.backend.learner_id}, lesson {number}")
+        self.prompt.focus()
+
+    def action_focus_lessons(self) -> None:
+        self.query_one("#lessons", LessonList).focus()
+
+    # -- help, palette, quit -------------------------------------------------------------------
+    def action_help(self) -> None:
+        from tutor.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.BINDINGS, extra=OTHER_KEYS))
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Run lab", "Run the current lab in the sandbox with a live log (ctrl+r)", self.action_run_lab)
+        yield SystemCommand("Self-check", "Grade labs/lesson_NN against the rubric (ctrl+g)", self.action_self_check)
+        yield SystemCommand("Progress", "Lesson statuses, grades, misconceptions, where we left off (f2)",
+                            self.action_progress)
+        yield SystemCommand("Lessons", "Pick another lesson (ctrl+l)", self.action_focus_lessons)
+        yield SystemCommand("Help", "Every key binding (f1)", self.action_help)
+
+    async def action_quit(self) -> None:
+        """Quitting ends the session, so the summary ("where we left off") is saved."""
+        if self.reply_worker is not None and self.reply_worker.is_running:
+            self.reply_worker.cancel()
+        message = None
+        if not self.ended and self.backend.session is not None:
+            self.ended = True
+            try:
+                await asyncio.to_thread(self.backend.end_session)
+            except Exception as exc:
+                message = f"tutor: could not save where we left off ({first_line(exc)})"
+        self.exit(message=message)

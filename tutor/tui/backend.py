@@ -1,14 +1,17 @@
-"""One adapter between the app and the parts built elsewhere (agent, stores, runner).
+"""The app's one adapter to the rest of the tutor: the teacher agent's session, the progress
+store, the retrieval index and the course. Nothing here touches the screen.
 
-Each part is used when it imports; otherwise the chat says plainly what is missing, and
-never crashes. Offline without the agent, replies quote the best-matching course section.
+``load`` and ``prepare_index`` are slow (the course, the agent, torch and the embedding
+model) and run in worker threads after the first paint; everything else is quick, or runs in
+a worker where the app calls it. Every failure here becomes a message the app can show.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
+
+from tutor.tui.widgets.status_bar import model_label
 
 
 @dataclass
@@ -25,6 +28,13 @@ class Reasoning:
 class Done:
     reply: str
     citations: list[dict] = field(default_factory=list)
+    result: Any = None
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception as one line for the chat: its message's first line, or its type."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class Backend:
@@ -32,132 +42,135 @@ class Backend:
         self.settings = settings
         self.learner_id = learner_id
         self.lesson = lesson
-        self.session = None
-        self.course = None
-        self.model = None
-        self.notice = ""
+        self.session: Any = None
+        self.course: Any = None
+        self.store: Any = None
         self.model_error = ""
+        self.load_error = ""
+        self.notices: list[str] = []
 
+    # -- loading (worker threads) ------------------------------------------------------------------
     def model_label(self) -> str:
-        spec = getattr(self.settings, "model", "offline")
-        if spec == "offline":
-            return "offline: replies come from the course text"
-        return f"model: {spec}"
+        label = model_label(getattr(self.settings, "model", "offline"))
+        return f"{label} (not available: replies come from the course text)" if self.model_error else label
 
     def load(self) -> None:
-        """The slow part, run in a worker after the first paint."""
-        from tutor.course.loader import load_course
+        """Build the agent's session: it loads the course, opens the store and picks the model
+        from the settings (a model that cannot be built is reported, and replies come offline)."""
+        from tutor.agent.session import TutorSession
+
+        self.session = TutorSession(self.settings, self.learner_id, self.lesson)
+        self.course = getattr(self.session, "course", None) or self._load_course()
+        self.store = getattr(self.session, "store", None) or self._open_store()
+        self.lesson = getattr(self.session, "lesson", None) or self.lesson or self._first_lesson()
+        self.model_error = getattr(self.session, "model_error", "") or ""
+
+    def _open_store(self) -> Any:
+        from tutor.store import open_store
 
         try:
-            self.course = load_course(self.settings.course_dir)
-        except Exception as exc:  # a course with problems must still show a usable app
-            self.notice = f"the course has problems (`tutor curriculum check`): {str(exc).splitlines()[0]}"
-            try:
-                from tutor.course.loader import _Loader
+            return open_store(self.settings)
+        except Exception as exc:  # the app still chats; progress is what is lost, and it says so
+            self.notices.append(f"progress is not saved: {exc}")
+            return None
 
-                self.course = _Loader(self.settings.course_dir).load()
-            except Exception:
-                self.course = None
-        if self.lesson is None and self.course and self.course.lessons:
-            self.lesson = min(self.course.lessons)
-        try:
-            from tutor.agent.session import TutorSession
-        except ImportError:
-            TutorSession = None
-        if TutorSession is not None:
-            self.session = TutorSession(self.settings, learner_id=self.learner_id, lesson=self.lesson)
-            return
-        from tutor.llm import get_chat_model
+    def _load_course(self) -> Any:
+        from tutor.course.loader import CourseError, _Loader
 
         try:
-            self.model = get_chat_model(self.settings)
-        except Exception as exc:
-            self.model_error = f"model not available: {exc}"
+            return _Loader(self.settings.course_dir).load()
+        except CourseError as exc:
+            self.notices.append(f"the course has problems (`tutor curriculum check`): {exc}")
+            return None
+
+    def _first_lesson(self) -> int | None:
+        return min(self.course.lessons) if self.course and self.course.lessons else None
+
+    def index_ready(self) -> bool:
+        from tutor.retrieval import get_retriever
+
+        return get_retriever(self.settings).index_ready()
+
+    def prepare_index(self, progress: Callable[[int, int, str], None]) -> None:
+        """Build or refresh the course index (with progress), then load the embedding model, so
+        the first question does not pay for either."""
+        from tutor.retrieval import get_retriever
+
+        retriever = get_retriever(self.settings)
+        retriever.ensure_index(progress=progress)
+        retriever.embed_query("warm up the embedding model")
+
+    # -- the learner --------------------------------------------------------------------------------
+    def needs_onboarding(self) -> bool:
+        return bool(self.session is not None and self.session.needs_onboarding)
+
+    def save_profile(self, profile: dict) -> None:
+        self.session.save_profile(**profile)
+
+    def opening_message(self) -> str:
+        text = self.session.opening_message() if self.session is not None else "Welcome."
+        for notice in self.notices:
+            text += f"\n\n_Note: {notice}_"
+        return text
+
+    def end_session(self) -> None:
+        if self.session is not None:
+            self.session.end_session()
 
     def lessons(self) -> list[tuple[int, str]]:
         if not self.course:
             return []
         return [(n, lesson.title) for n, lesson in sorted(self.course.lessons.items())]
 
+    def lesson_title(self, number: int | None) -> str:
+        return dict(self.lessons()).get(number, "")
+
+    def lesson_statuses(self) -> dict[int, str]:
+        return self.store.lesson_statuses(self.learner_id) if self.store is not None else {}
+
     def switch_lesson(self, number: int) -> None:
+        self.session.switch_lesson(number)
         self.lesson = number
-        if self.session is not None:
-            self.session.switch_lesson(number)
 
-    def needs_onboarding(self) -> bool:
-        return bool(self.session is not None and self.session.needs_onboarding)
+    def thread_turns(self, limit: int = 4) -> list[dict]:
+        """The last turns of the current lesson's thread, oldest first, from the store."""
+        if self.store is None:
+            return []
+        return self.store.recent_turns(self.learner_id, self.lesson, limit=limit)
 
-    def save_profile(self, profile: dict) -> None:
-        if self.session is not None:
-            self.session.save_profile(**profile)
+    def overview(self) -> dict:
+        from tutor.store.overview import learner_overview
 
-    def opening_message(self) -> str:
-        if self.session is not None:
-            return self.session.opening_message()
-        text = "Welcome. Ask about the current lesson; press F1 or ? for every key."
-        if self.notice:
-            text += f"\n\n_{self.notice}_"
-        if self.session is None:
-            text += "\n\n_The teacher agent is not available yet: replies come straight from the model or the course text._"
-        return text
+        if self.store is None:
+            raise RuntimeError("the progress store could not be opened, so there is no progress to show")
+        return learner_overview(self.store, self.learner_id)
 
+    def record_run(self, record: dict) -> bool:
+        if self.store is None:
+            return False
+        self.store.record_run(self.learner_id, self.lesson, record)
+        return True
+
+    # -- a turn ------------------------------------------------------------------------------------
     async def turn(self, message: str) -> AsyncIterator[Any]:
-        if self.session is not None:
-            async for event in self.session.turn(message):
-                name = type(event).__name__
-                if name == "TokenEvent":
-                    yield Token(event.text)
-                elif name == "ReasoningEvent":
-                    yield Reasoning(event.text)
-                elif name == "DoneEvent":
-                    yield Done(event.result.reply, list(event.result.citations))
-            return
-        if self.model_error:
-            # raised per turn so the chat shows it and keeps the prompt
-            raise RuntimeError(self.model_error)
-        if self.model is not None:
-            from tutor.llm import Message
-
-            parts: list[str] = []
-            async for chunk in self.model.stream([Message("user", message)]):
-                if chunk.reasoning:
-                    yield Reasoning(chunk.reasoning)
-                if chunk.content:
-                    parts.append(chunk.content)
-                    yield Token(chunk.content)
-            yield Done("".join(parts))
-            return
-        reply, citations = self.course_answer(message)
-        yield Token(reply)
-        yield Done(reply, citations)
-
-    def course_answer(self, message: str) -> tuple[str, list[dict]]:
-        """Offline: the section of the course that shares the most words with the question."""
-        if not self.course:
-            return "The course is not loaded, so there is nothing to answer from yet.", []
-        words = set(re.findall(r"[a-z]{3,}", message.lower()))
-        best, best_score = None, 0
-        for lesson in self.course.lessons.values():
-            for section in lesson.sections:
-                text_words = set(re.findall(r"[a-z]{3,}", (section.title + " " + section.text).lower()))
-                score = len(words & text_words) + (1 if lesson.id == self.lesson else 0)
-                if score > best_score:
-                    best, best_score = (lesson, section), score
-        if best is None:
-            return "I found nothing in the course text about that. Try other words.", []
-        lesson, section = best
-        excerpt = section.text.strip()[:600]
-        rel = str(lesson.path.relative_to(self.course.root)) if lesson.path.is_relative_to(self.course.root) else lesson.path.name
-        reply = f"From lesson {lesson.id}, *{section.path}*:\n\n{excerpt}"
-        return reply, [{"lesson": lesson.id, "section": section.path, "file": rel, "lines": [section.start, section.end]}]
+        if self.session is None:
+            raise RuntimeError(f"the tutor could not start: {self.load_error}" if self.load_error
+                               else "the tutor is still starting; try again in a moment")
+        async for event in self.session.turn(message):
+            name = type(event).__name__
+            if name == "TokenEvent":
+                yield Token(event.text)
+            elif name == "ReasoningEvent":
+                yield Reasoning(event.text)
+            elif name == "DoneEvent":
+                yield Done(event.result.reply, list(event.result.citations or []), event.result)
 
     def section_text(self, citation: dict) -> str:
-        if not self.course:
-            return ""
-        path = self.course.root / citation["file"]
-        start, end = citation["lines"]
+        """The cited lines of the course file, for the side panel."""
+        root = getattr(self.course, "root", None) or self.settings.course_dir
+        start, end = (citation.get("lines") or [1, 0])[:2]
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            return f"Could not read {citation['file']}: {exc.strerror}"
-        return "\n".join(lines[start - 1 : end])
+            lines = (root / citation["file"]).read_text(encoding="utf-8").splitlines()
+        except (OSError, KeyError) as exc:
+            return f"Could not read {citation.get('file')}: {getattr(exc, 'strerror', None) or exc}"
+        return "\n".join(lines[max(0, start - 1): end])

@@ -19,6 +19,12 @@ FLUENCY = ["beginner", "intermediate", "advanced"]
 class OnboardingScreen(Screen[dict]):
     """Dismisses with the profile dict that session.save_profile takes."""
 
+    DEFAULT_CSS = """
+    #onboarding { width: 80; height: auto; max-height: 100%; padding: 1 2; }
+    OnboardingScreen { align: center middle; }
+    #onboarding Label { margin: 1 0 0 0; }
+    """
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="onboarding"):
             yield Label("Welcome. A few questions before we start:")
@@ -30,6 +36,13 @@ class OnboardingScreen(Screen[dict]):
             yield Label("Python fluency")
             yield Select([(f, f) for f in FLUENCY], value=FLUENCY[1], allow_blank=False, id="python_fluency")
             yield Button("Start", variant="primary", id="start")
+
+    def on_mount(self) -> None:
+        self.query_one("#name", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter moves to the next question, so the whole form works from the keyboard."""
+        self.focus_next()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         profile = {key: self.query_one(f"#{key}", Input).value.strip() for key, _ in FIELDS}

@@ -1,0 +1,92 @@
+"""The learner app's actions on the lab and on progress: run the lab in the sandbox with a
+live log, self-check it against the rubric, show the progress screen. A mixin of TutorApp,
+kept apart so app.py stays about the chat."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual import work
+
+from tutor.tui.backend import first_line
+from tutor.tui.labs import LabTarget, lab_to_run
+from tutor.tui.widgets.run_log import RunLog, record_summary
+
+
+class LabActions:
+    def action_run_lab(self) -> None:
+        run_log = self.query_one("#run-log", RunLog)
+        if not self.ready:
+            self.notify("The tutor is still starting.", severity="warning")
+            return
+        if run_log.running:
+            run_log.add_class("open")
+            self.notify("A lab run is already going; its output is in the run panel.")
+            return
+        target = lab_to_run(self.backend.course, self.backend.lesson)
+        if target is None:
+            self.chat.add_note(f"Lesson {self.backend.lesson} has no lab to run.")
+            return
+        run_log.start(f"Running {target.title}  (esc hides this panel when the run ends)")
+        self.run_lab(target)
+
+    @work(thread=True, exclusive=True, group="run")
+    def run_lab(self, target: LabTarget) -> None:
+        from tutor.tui.labs import run_lab
+
+        run_log = self.query_one("#run-log", RunLog)
+        try:
+            record = run_lab(target, self.settings, lambda stream, text: self.call_from_thread(run_log.write, stream, text))
+        except Exception as exc:  # sandbox problems are a message, never a crash
+            self.call_from_thread(run_log.finish, f"The run could not start: {first_line(exc)}")
+            self.call_from_thread(self.chat.add_note, f"**The lab run could not start:** {first_line(exc)}", kind="error")
+            return
+        try:
+            stored = self.backend.record_run(record)
+        except Exception:
+            stored = False
+        summary = record_summary(record, stored)
+        self.call_from_thread(run_log.finish, summary)
+        self.call_from_thread(self.chat.add_note, "**Lab run finished.** " + summary.replace("\n", "  \n"), kind="run")
+        self.call_from_thread(self.reload_statuses)
+
+    def action_self_check(self) -> None:
+        if not self.ready:
+            self.notify("The tutor is still starting.", severity="warning")
+            return
+        self.self_check()
+
+    @work(exclusive=True, group="grade")
+    async def self_check(self) -> None:
+        from tutor.tui.labs import self_check
+
+        lesson = self.backend.lesson
+        self.chat.add_note(f"Self-check of `labs/lesson_{lesson or 0:02d}` against the lesson's rubric...", kind="grading")
+        try:
+            # grade_folder runs its own event loop, so it goes to a thread; it writes nothing
+            report = await asyncio.to_thread(self_check, lesson, self.settings)
+        except FileNotFoundError as exc:
+            self.chat.add_note(str(exc), kind="error")
+            return
+        except Exception as exc:  # grading problems are a message, never a crash
+            self.chat.add_note(f"**Self-check failed:** {first_line(exc)}", kind="error")
+            return
+        self.chat.add_note(report, kind="grade")
+
+    def action_progress(self) -> None:
+        if not self.ready:
+            self.notify("The tutor is still starting.", severity="warning")
+            return
+        self.open_progress()
+
+    @work(thread=True, exclusive=True, group="progress")
+    def open_progress(self) -> None:
+        from tutor.tui.screens.progress import ProgressScreen
+
+        try:
+            view = self.backend.overview()
+        except Exception as exc:
+            self.call_from_thread(self.chat.add_note, f"**Could not read your progress:** {first_line(exc)}", kind="error")
+            return
+        self.call_from_thread(self.push_screen, ProgressScreen(view, self.backend.lessons()))
+

@@ -1,0 +1,31 @@
+"""How a lesson status and a grade look on screen, the same in every learner and instructor view."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+# status -> (marker, words, style). A marker alone must be readable without colour.
+STATUS = {
+    "not_started": ("○", "not started", "dim"),
+    "in_progress": ("◐", "in progress", "yellow"),
+    "submitted": ("●", "submitted", "cyan"),
+    "passed": ("✔", "passed", "green"),
+}
+
+
+def mark(status: str | None) -> Text:
+    marker, _, style = STATUS.get(status or "not_started", ("?", str(status), "red"))
+    return Text(marker, style=style)
+
+
+def status_text(status: str | None, *, words: bool = True) -> Text:
+    marker, said, style = STATUS.get(status or "not_started", ("?", str(status), "red"))
+    return Text(f"{marker} {said}" if words else marker, style=style)
+
+
+def grade_text(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.0f}%"
+
+
+def legend() -> str:
+    return "  ".join(f"{marker} {said}" for marker, said, _ in STATUS.values())

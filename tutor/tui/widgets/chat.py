@@ -1,0 +1,42 @@
+"""The conversation pane: questions, replies, notes from the app (errors, run results)."""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown, Static
+
+from tutor.tui.widgets.reply import Reply
+
+
+class ChatLog(VerticalScroll):
+    def add_note(self, text: str, *, kind: str = "note") -> Markdown:
+        note = Markdown(text, classes=f"note {kind}")
+        self.mount(note)
+        self.scroll_end(animate=False)
+        return note
+
+    async def add_question(self, text: str) -> None:
+        await self.mount(Static(f"> {text}", classes="question", markup=False))
+        self.scroll_end(animate=False)
+
+    async def new_reply(self, *, show_reasoning: bool) -> Reply:
+        reply = Reply(show_reasoning=show_reasoning, classes="reply")
+        # awaited: a Markdown resets its text when it mounts, which would drop early tokens
+        await self.mount(reply)
+        self.scroll_end(animate=False)
+        return reply
+
+    async def show_history(self, turns: list[dict], heading: str) -> None:
+        """Earlier turns of this thread, as they were stored (text only where it was logged)."""
+        shown = [t for t in turns if t.get("message") or t.get("reply")]
+        if not shown:
+            return
+        await self.mount(Markdown(heading, classes="note history"))
+        for turn in shown:
+            await self.mount(Static(f"> {turn.get('message') or '(message not logged)'}", classes="question", markup=False))
+            await self.mount(Markdown(turn.get("reply") or "_(reply not logged)_", classes="history-reply"))
+        self.scroll_end(animate=False)
+
+    def last_reply(self) -> Reply | None:
+        replies = self.query(Reply)
+        return replies.last() if replies else None
