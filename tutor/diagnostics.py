@@ -80,12 +80,24 @@ def check_bwrap() -> Check:
     return Check("sandbox", "ok", f"bubblewrap works ({exe})")
 
 
-def check_store(cfg) -> list[Check]:
+def check_index(cfg) -> Check:
+    from tutor.retrieval import get_retriever
+
     index = cfg.index_dir
+    try:
+        ready = get_retriever(cfg).index_ready()
+    except Exception as exc:  # noqa: BLE001 - a health check reports, it does not crash
+        return Check("index", "warn", f"{index}: cannot check ({exc})")
+    if ready:
+        return Check("index", "ok", f"{index} (current)")
+    state = "out of date" if index.is_dir() else "not built yet"
+    return Check("index", "warn", f"{index} {state}: it is built on first use or by `tutor index`")
+
+
+def check_store(cfg) -> list[Check]:
     db = cfg.db_path
     return [
-        Check("index", "ok" if index.is_dir() else "warn",
-              f"{index}" + ("" if index.is_dir() else " not built yet: it is built on first use or by `tutor index`")),
+        check_index(cfg),
         Check("progress db", "ok" if db.is_file() else "warn",
               f"{db}" + ("" if db.is_file() else " not created yet: it is created on first use")),
     ]
