@@ -173,6 +173,10 @@ class CourseIndex:
         with self._lock():
             if rebuild:
                 self._drop_store()
+            elif self.is_current():  # e.g. another process refreshed it while we waited
+                manifest = self.read_manifest() or {}
+                return RefreshStats(chunks=int(manifest.get("chunks", 0)), embedded=0, reused=0, removed=0,
+                                    files=len(manifest.get("files", {})), seconds=time.perf_counter() - started)
             report(0, 0, "reading the course")
             hashes = self.current_file_hashes()
             chunks = chunk_course(self.course_dir)
