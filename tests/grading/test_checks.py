@@ -88,6 +88,16 @@ def test_file_contains_reports_the_matching_line(tmp_path):
     assert result.status == "passed" and result.evidence == ["notes.md:2"]
 
 
+def test_smoke_runs_are_not_evidence(tmp_path):
+    """A leftover `--smoke` run neither counts towards min_runs nor breaks a held_fixed check."""
+    runs = [({"seed": 0, "steps": 200}, {"m": 1}), ({"seed": 0, "steps": 200}, {"m": 2}),
+            ({"seed": 0, "steps": 3, "smoke": True}, {"m": 0})]
+    root = lab(tmp_path, runs=runs)
+    counted = run(make_check(kind="min_runs", min=3), root)
+    assert counted.status == "failed" and "2 valid run(s) of 3" in counted.message and "--smoke" in counted.message
+    assert run(make_check(kind="held_fixed", key="steps"), root).status == "passed"
+
+
 def test_code_running_checks_are_skipped_without_smoke(tmp_path):
     result = run(make_check(kind="smoke_run"), lab(tmp_path))
     assert result.status == "skipped"
@@ -123,6 +133,16 @@ def test_a_check_that_raises_becomes_an_error_result(tmp_path, monkeypatch):
 def test_replay_command_passes_only_options_the_starter_accepts():
     from tutor.grading.sandboxed import replay_command
 
-    code = 'p.add_argument("--seed")\np.add_argument("--num-merges")\np.add_argument("--scaled", action=x)'
-    command = replay_command({"seed": 3, "num_merges": 50, "scaled": False, "lesson": 1}, code)
-    assert command == ["python", "starter.py", "--num-merges", "50", "--no-scaled", "--seed", "3"]
+    code = ('p.add_argument("--seed")\np.add_argument("--num-merges")\n'
+            'p.add_argument("--masked", action=argparse.BooleanOptionalAction)')
+    command = replay_command({"seed": 3, "num_merges": 50, "masked": False, "lesson": 1}, code)
+    assert command == ["python", "starter.py", "--no-masked", "--num-merges", "50", "--seed", "3"]
+
+
+def test_replay_command_leaves_a_false_store_true_flag_off():
+    """`"smoke": false` in a real run's config must not become `--no-smoke`, which argparse rejects."""
+    from tutor.grading.sandboxed import replay_command
+
+    code = 'p.add_argument("--seed", type=int)\np.add_argument("--smoke", action="store_true", help="tiny (CPU)")'
+    assert replay_command({"seed": 1, "smoke": False}, code) == ["python", "starter.py", "--seed", "1"]
+    assert replay_command({"seed": 1, "smoke": True}, code) == ["python", "starter.py", "--seed", "1", "--smoke"]

@@ -97,6 +97,9 @@ def min_runs(check, ctx: CheckContext) -> Outcome:
     valid = [r for r in runs if r.valid]
     problems = [p for r in runs for p in r.problems][:5]
     message = f"{len(valid)} valid run(s) of {len(runs)} (needs {check.min})"
+    smoke = [r.id for r in runs if r.smoke]
+    if smoke:
+        message += f"; {len(smoke)} --smoke run(s) not counted ({', '.join(smoke[:3])})"
     if problems:
         message += "; " + "; ".join(problems)
     return len(valid) >= check.min, message, [f"runs/{r.id}" for r in valid]

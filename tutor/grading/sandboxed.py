@@ -6,6 +6,7 @@ never changes the folder it grades (and so never changes its content hash).
 
 from __future__ import annotations
 
+import ast
 import re
 import tempfile
 from typing import Any
@@ -22,16 +23,41 @@ def run_in_sandbox(ctx, command: list[str], timeout_s: float) -> dict[str, Any]:
         return record.to_dict()
 
 
+def accepted_options(code: str) -> set[str]:
+    """The ``--options`` starter.py declares (without dashes), including the implicit ``no-x``
+    of ``action=argparse.BooleanOptionalAction``."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set(OPTION.findall(code))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "add_argument"):
+            continue
+        flags = [a.value[2:] for a in node.args
+                 if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value.startswith("--")]
+        found.update(flags)
+        action = next((k.value for k in node.keywords if k.arg == "action"), None)
+        if action is not None and "BooleanOptionalAction" in ast.unparse(action):
+            found.update(f"no-{flag}" for flag in flags)
+    return found
+
+
 def replay_command(config: dict[str, Any], code: str) -> list[str]:
     """``python starter.py --key value ...`` for the config keys starter.py accepts."""
-    accepted = set(OPTION.findall(code))
+    accepted = accepted_options(code)
     command = ["python", "starter.py"]
     for key, value in sorted(config.items()):
         option = key.replace("_", "-")
         if option not in accepted or isinstance(value, (dict, list)) or value is None:
             continue
         if isinstance(value, bool):
-            command.append(f"--{option}" if value else f"--no-{option}")
+            # a store_true flag left off is False; --no-x only where the starter declares it
+            if value:
+                command.append(f"--{option}")
+            elif f"no-{option}" in accepted:
+                command.append(f"--no-{option}")
         else:
             command += [f"--{option}", str(value)]
     return command

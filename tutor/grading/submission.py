@@ -36,10 +36,16 @@ class Run:
     problems: list[str] = field(default_factory=list)
 
     @property
+    def smoke(self) -> bool:
+        """A `--smoke` run checks the plumbing with the TODOs skipped: it is not evidence."""
+        return isinstance(self.config, dict) and self.config.get("smoke") is True
+
+    @property
     def valid(self) -> bool:
-        """A run counts when config.json (with a seed) and metrics.json are JSON objects."""
+        """A run counts when config.json (with a seed) and metrics.json are JSON objects and
+        it is not a smoke run."""
         return (isinstance(self.config, dict) and "seed" in self.config
-                and isinstance(self.metrics, dict) and not self.problems)
+                and isinstance(self.metrics, dict) and not self.problems and not self.smoke)
 
 
 @dataclass
