@@ -1,5 +1,5 @@
 """Fixtures of the app tests: a two-lesson copy of the course whose retrieval index is built
-once per session (real embedding model), linked into each test's own TUTOR_HOME, and the
+once per session (real embedding model) and linked into each test's own TUTOR_HOME, and the
 ``wait_until`` helper (no fixed sleeps)."""
 
 import json
@@ -44,23 +44,28 @@ def small_course(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_index(small_course, tmp_path_factory) -> Path:
-    """The small course's index, built once with the packaged embedding model."""
+def shared_home(small_course, tmp_path_factory) -> Path:
+    """A TUTOR_HOME holding the small course's index (built once with the packaged embedding
+    model) and the agent's cached prototype and catalogue vectors."""
     from tutor.config import Settings
     from tutor.retrieval import get_retriever
 
-    home = tmp_path_factory.mktemp("index-home")
+    home = tmp_path_factory.mktemp("tui-shared-home")
     get_retriever(Settings(home=home, course=small_course)).ensure_index()
-    return home / "index"
+    (home / "cache").mkdir(exist_ok=True)
+    return home
 
 
 @pytest.fixture
-def course_settings(small_course, shared_index, _isolated_user_data):
-    """Settings for the small course, with the shared index linked into this test's TUTOR_HOME."""
+def course_settings(small_course, shared_home, _isolated_user_data):
+    """Settings for the small course in this test's own TUTOR_HOME, with the shared index and
+    vector cache linked in."""
 
     def make(**overrides):
-        (_isolated_user_data / "index").unlink(missing_ok=True)
-        (_isolated_user_data / "index").symlink_to(shared_index, target_is_directory=True)
+        for name in ("index", "cache"):
+            target = _isolated_user_data / name
+            if not (target.is_symlink() or target.exists()):
+                target.symlink_to(shared_home / name, target_is_directory=True)
         return load_settings(course=small_course, **overrides)
 
     return make

@@ -66,9 +66,11 @@ class TutorApp(LabActions, App):
         self.ready = False
         self.index_state = "loading"
         self.ended = False
+        # held, not queried: index news can arrive from its thread while the app is closing
+        self.status = StatusBar(getattr(settings, "model", "offline"), id="status")
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(getattr(self.settings, "model", "offline"), id="status")
+        yield self.status
         with Horizontal(id="body"):
             yield LessonList(id="lessons")
             with Vertical(id="main"):
@@ -86,9 +88,6 @@ class TutorApp(LabActions, App):
     def prompt(self) -> Input:
         return self.query_one("#prompt", Input)
 
-    @property
-    def status(self) -> StatusBar:
-        return self.query_one("#status", StatusBar)
 
     # -- start-up ------------------------------------------------------------------------------
     def on_mount(self) -> None:

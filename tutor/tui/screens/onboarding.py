@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Button, Input, Label, Select, Static
 
 FIELDS = [
     ("name", "Your name"),
@@ -14,6 +15,10 @@ FIELDS = [
 ]
 STYLES = ["examples first", "theory first", "hands-on experiments"]
 FLUENCY = ["beginner", "intermediate", "advanced"]
+CHOICES = [("learning_style", "How do you like to learn?", STYLES, STYLES[0]),
+           ("python_fluency", "Python fluency", FLUENCY, FLUENCY[1])]
+STEPS = [key for key, _ in FIELDS] + [key for key, *_ in CHOICES] + ["start"]
+PROMPTS = dict(FIELDS) | {key: prompt for key, prompt, *_ in CHOICES} | {"start": "Start"}
 
 
 class OnboardingScreen(Screen[dict]):
@@ -23,22 +28,30 @@ class OnboardingScreen(Screen[dict]):
     #onboarding { width: 80; height: auto; max-height: 100%; padding: 1 2; }
     OnboardingScreen { align: center middle; }
     #onboarding Label { margin: 1 0 0 0; }
+    #onboarding-step { margin: 1 0 0 0; color: $text-muted; }
     """
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="onboarding"):
+        with VerticalScroll(id="onboarding", can_focus=False):
             yield Label("Welcome. A few questions before we start:")
             for key, prompt in FIELDS:
                 yield Label(prompt)
                 yield Input(id=key)
-            yield Label("How do you like to learn?")
-            yield Select([(s, s) for s in STYLES], value=STYLES[0], allow_blank=False, id="learning_style")
-            yield Label("Python fluency")
-            yield Select([(f, f) for f in FLUENCY], value=FLUENCY[1], allow_blank=False, id="python_fluency")
+            for key, prompt, options, default in CHOICES:
+                yield Label(prompt)
+                yield Select([(o, o) for o in options], value=default, allow_blank=False, id=key)
             yield Button("Start", variant="primary", id="start")
+            yield Static("", id="onboarding-step", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Say where the keyboard is: step n of 6, and how to move on."""
+        key = event.widget.id
+        if key in STEPS:
+            self.query_one("#onboarding-step", Static).update(
+                f"Step {STEPS.index(key) + 1} of {len(STEPS)}: {PROMPTS[key]}. Tab or enter moves on.")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter moves to the next question, so the whole form works from the keyboard."""
@@ -48,7 +61,8 @@ class OnboardingScreen(Screen[dict]):
         profile = {key: self.query_one(f"#{key}", Input).value.strip() for key, _ in FIELDS}
         if not profile["name"]:
             self.notify("Please tell me your name.", severity="warning")
+            self.query_one("#name", Input).focus()
             return
-        for key in ("learning_style", "python_fluency"):
+        for key, *_ in CHOICES:
             profile[key] = str(self.query_one(f"#{key}", Select).value)
         self.dismiss(profile)
