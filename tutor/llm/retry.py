@@ -94,8 +94,9 @@ async def stream_with_retries(
             raise ModelError(f"{failure.message}; not retried, since part of the reply had already arrived")
         if not failure.retryable:
             raise ModelError(failure.message)
+        if policy.max_retries == 0:
+            raise ModelError(f"{failure.message}; retries are off (TUTOR_MAX_RETRIES=0)")
         if retry >= policy.max_retries:
-            tries = f"{retry} retr{'y' if retry == 1 else 'ies'}" if retry else "no retries allowed (TUTOR_MAX_RETRIES=0)"
-            raise ModelError(f"{failure.message}; gave up after {tries}")
+            raise ModelError(f"{failure.message}; gave up after {retry} retr{'y' if retry == 1 else 'ies'}")
         await policy.sleep(policy.delay(retry, failure.retry_after))
         retry += 1
