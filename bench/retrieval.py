@@ -1,14 +1,14 @@
 """Retrieval quality and speed over the shipped course.
 
-Run: .venv/bin/python bench/retrieval.py [--quality] [--timing] [--queries 200] [--home DIR]
+Run: .venv/bin/python bench/retrieval.py [--quality] [--timing] [--queries 200]
 
 --quality  hit@1, hit@5 and MRR (first relevant result within the top 10) of dense, BM25 and
            hybrid ranking on tests/retrieval/eval_set.yaml, at lesson and at section level.
 --timing   cold full index (a new process: imports, model load, chunking, embedding, store),
            no-op re-index (a new process, nothing changed: what `tutor index` does then), and
            one query (embed + search + fuse) p50/p90 in a warm process, with CPU time.
-With neither flag, both run. The index is built in a temporary TUTOR_HOME unless --home is
-given. The machine is shared: load average and CPU seconds are printed next to wall times.
+With neither flag, both run, in a temporary TUTOR_HOME over a snapshot of curriculum/ taken at
+the start. The machine is shared: load average and CPU seconds are printed next to wall times.
 Goals: hybrid hit@5 >= 0.90 (lesson level); query p50 <= 25 ms; cold index <= 60 s; no-op
 re-index <= 2 s.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -119,14 +120,16 @@ def main() -> None:
     parser.add_argument("--quality", action="store_true")
     parser.add_argument("--timing", action="store_true")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--home", type=Path, help="TUTOR_HOME to use (default: a temporary one)")
     args = parser.parse_args()
     both = not (args.quality or args.timing)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     with tempfile.TemporaryDirectory() as tmp:
-        home = args.home or Path(tmp)
-        env = {**os.environ, "TUTOR_HOME": str(home), "HF_HUB_OFFLINE": "1"}
-        os.environ["TUTOR_HOME"] = str(home)
+        home = Path(tmp) / "home"
+        # a snapshot of the course, so edits landing while the bench runs do not count as work
+        course = Path(tmp) / "course"
+        shutil.copytree(REPO / "curriculum", course / "curriculum", ignore=shutil.ignore_patterns("runs", "__pycache__"))
+        env = {**os.environ, "TUTOR_HOME": str(home), "TUTOR_COURSE": str(course), "HF_HUB_OFFLINE": "1"}
+        os.environ.update(TUTOR_HOME=str(home), TUTOR_COURSE=str(course))
         print(f"retrieval bench: {os.cpu_count()} CPUs, load average {loadavg()}, TUTOR_HOME {home}")
         if args.timing or both:
             cold = run_child(COLD_INDEX, env)

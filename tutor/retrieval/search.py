@@ -98,14 +98,17 @@ class Retriever:
 
     # -- querying ------------------------------------------------------------------------------
     def embed_query(self, query: str) -> np.ndarray:
-        vec = self._query_vectors.get(query)
-        if vec is None:
-            vec = self.embedder.encode([query])[0]
+        """The query's unit vector; recent queries are remembered (the agent may ask twice)."""
+        with self._lock:
+            vec = self._query_vectors.get(query)
+            if vec is not None:
+                self._query_vectors.move_to_end(query)
+                return vec
+        vec = self.embedder.encode([query])[0]
+        with self._lock:
             self._query_vectors[query] = vec
             if len(self._query_vectors) > QUERY_CACHE:
                 self._query_vectors.popitem(last=False)
-        else:
-            self._query_vectors.move_to_end(query)
         return vec
 
     def search(
@@ -127,12 +130,13 @@ class Retriever:
             raise ValueError(f"unknown search mode '{mode}'; use one of: {', '.join(MODES)}")
         if k < 1 or not query.strip():
             return []
-        now = time.monotonic()
-        if self._memory is None or now - self._checked_at > RECHECK_S:
-            self.ensure_index()
-            self._checked_at = now
         memory = self._memory
-        assert memory is not None
+        now = time.monotonic()
+        if memory is None or now - self._checked_at > RECHECK_S:
+            with self._lock:
+                self.ensure_index()
+                self._checked_at = now
+                memory = self._memory
         mask = np.ones(len(memory.metadatas), dtype=bool)
         if lesson is not None:
             mask &= memory.lessons == lesson
