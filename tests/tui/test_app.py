@@ -126,9 +126,10 @@ async def test_a_citation_opens_its_section_in_the_side_panel(plain_settings):
         citations.focus()
         citations.highlighted = 0
         await pilot.press("enter")
-        panel = app.query_one("#section-panel", Markdown)
-        await wait_until(pilot, lambda: panel.has_class("open"))
-        assert "Fixed section text" in panel.source and "Concept focus" in panel.source
+        panel = app.query_one("#section-panel")
+        await wait_until(pilot, lambda: panel.has_class("open") and panel.query("#section-text"))
+        text = panel.query_one("#section-text", Markdown).source
+        assert "Fixed section text" in text and "Concept focus" in text
         await pilot.press("escape")
         await wait_until(pilot, lambda: not panel.has_class("open"))
 

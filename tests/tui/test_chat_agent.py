@@ -76,12 +76,13 @@ async def test_an_offline_reply_streams_with_citations_that_open_the_lesson_sect
         citations.focus()
         citations.highlighted = 0
         await pilot.press("enter")
-        panel = app.query_one("#section-panel", Markdown)
-        await wait_until(pilot, lambda: panel.has_class("open"))
+        panel = app.query_one("#section-panel")
+        await wait_until(pilot, lambda: panel.has_class("open") and panel.query("#section-text"))
+        text = panel.query_one("#section-text", Markdown).source
         cited = reply.citations[0]
         lines = (small_course / cited["file"]).read_text().splitlines()[cited["lines"][0] - 1: cited["lines"][1]]
-        assert cited["file"] in panel.source
-        assert next(line for line in lines if line.strip()).strip() in panel.source
+        assert cited["file"] in text
+        assert next(line for line in lines if line.strip()).strip() in text
 
 
 async def test_a_model_reply_streams_and_its_reasoning_is_hidden(course_settings, replay_file):

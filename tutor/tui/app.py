@@ -7,19 +7,19 @@ the agent, the store, torch and the index load in worker threads after it.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Input, Markdown, OptionList
+from textual.widgets import Footer, Input, OptionList
 
 from tutor.tui.backend import Backend, Done, Reasoning, Token, first_line
 from tutor.tui.actions import LabActions
 from tutor.tui.widgets.chat import ChatLog
-from tutor.tui.widgets.reply import Reply
 from tutor.tui.widgets.run_log import RunLog
 from tutor.tui.widgets.sidebar import LessonList
 from tutor.tui.widgets.status_bar import StatusBar
@@ -41,7 +41,7 @@ class IndexState(Message):
 
 
 class TutorApp(LabActions, App):
-    CSS_PATH = "tutor.tcss"
+    CSS_PATH = Path(__file__).with_name("tutor.tcss")  # absolute: subclasses elsewhere still find it
     TITLE = "tutor"
     # description: the footer's word; tooltip: the help screen's sentence
     BINDINGS = [
@@ -77,7 +77,7 @@ class TutorApp(LabActions, App):
                 yield ChatLog(id="chat")
                 yield RunLog(id="run-log")
                 yield Input(placeholder="Ask about the lesson (enter to send, F1 for keys)", id="prompt")
-            yield Markdown("", id="section-panel")
+            yield VerticalScroll(id="section-panel")  # the cited section, in a Markdown made on first use
         yield Footer()
 
     @property
@@ -92,7 +92,7 @@ class TutorApp(LabActions, App):
     # -- start-up ------------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.prompt.focus()
-        self.chat.add_note("Starting the tutor...", kind="starting")
+        self.chat.add_plain_note("Starting the tutor: loading the course and the teacher agent...", kind="starting")
         self.load_backend()
 
     @work(thread=True, exclusive=True, group="load")
@@ -207,7 +207,7 @@ class TutorApp(LabActions, App):
         self.reply_worker = self.answer(text, reply)
 
     @work(exclusive=True, group="reply")
-    async def answer(self, text: str, reply: Reply) -> None:
+    async def answer(self, text: str, reply) -> None:
         try:
             async for event in self.backend.turn(text):
                 if isinstance(event, Token):
@@ -234,7 +234,7 @@ class TutorApp(LabActions, App):
             self.prompt.focus()
             self.chat.add_note("_Reply cancelled; your question is back in the prompt._", kind="cancelled")
             return
-        panel = self.query_one("#section-panel", Markdown)
+        panel = self.query_one("#section-panel")
         if panel.has_class("open"):
             panel.remove_class("open")
             return
@@ -251,14 +251,23 @@ class TutorApp(LabActions, App):
     # -- citations -----------------------------------------------------------------------------
     @on(OptionList.OptionSelected, ".citations")
     def open_citation(self, event: OptionList.OptionSelected) -> None:
+        from textual.widgets import Markdown
+
+        from tutor.tui.widgets.reply import Reply
+
         reply = next((a for a in event.option_list.ancestors if isinstance(a, Reply)), None)
         citation = reply.citation(event.option.id) if reply else None
         if citation is None:
             return
-        panel = self.query_one("#section-panel", Markdown)
-        panel.update(f"**{citation.get('file')}**, lesson {citation.get('lesson')}: *{citation.get('section')}*\n\n"
-                     + self.backend.section_text(citation) + "\n\n_esc closes this panel_")
+        text = (f"**{citation.get('file')}**, lesson {citation.get('lesson')}: *{citation.get('section')}*\n\n"
+                + self.backend.section_text(citation) + "\n\n_esc closes this panel_")
+        panel = self.query_one("#section-panel")
+        if panel.query("#section-text"):
+            panel.query_one("#section-text", Markdown).update(text)
+        else:
+            panel.mount(Markdown(text, id="section-text"))
         panel.add_class("open")
+        panel.scroll_home(animate=False)
 
     # -- lessons -------------------------------------------------------------------------------
     @on(OptionList.OptionSelected, "#lessons")

@@ -32,7 +32,7 @@ def default_export_path(settings: Any) -> Path:
 
 
 class InstructorApp(App):
-    CSS_PATH = "instructor.tcss"
+    CSS_PATH = Path(__file__).with_name("instructor.tcss")  # absolute: subclasses elsewhere still find it
     TITLE = "tutor instructor"
     BINDINGS = [
         Binding("enter", "open_learner", "Details", show=False, tooltip="open the highlighted learner"),

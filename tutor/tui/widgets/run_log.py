@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import RichLog, Static
+from textual.widgets import Static
 
 
 def record_summary(record: dict, stored: bool) -> str:
@@ -26,7 +26,8 @@ def record_summary(record: dict, stored: bool) -> str:
 
 
 class RunLog(Vertical):
-    """Hidden until a run starts; ``escape`` in the app hides it again."""
+    """Hidden until a run starts; ``escape`` in the app hides it again. The log widget is
+    created by the first run, so the app's first paint does not import it."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -35,21 +36,26 @@ class RunLog(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="run-title", markup=False)
-        yield RichLog(classes="run-output", wrap=True, markup=False, highlight=False, max_lines=2000)
         yield Static("", classes="run-record", markup=False)
 
     def start(self, title: str) -> None:
+        from textual.widgets import RichLog
+
         self.running = True
         self.lines = 0
         self.query_one(".run-title", Static).update(title)
-        self.query_one(".run-output", RichLog).clear()
+        if not self.query(".run-output"):
+            self.mount(RichLog(classes="run-output", wrap=True, markup=False, highlight=False, max_lines=2000),
+                       before=self.query_one(".run-record"))
+        else:
+            self.query_one(".run-output").clear()
         self.query_one(".run-record", Static).update("running... (output appears as the lab prints it)")
         self.add_class("open")
 
     def write(self, stream: str, text: str) -> None:
         for line in text.rstrip("\n").split("\n"):
             self.lines += 1
-            self.query_one(".run-output", RichLog).write(f"[{stream}] {line}" if stream == "stderr" else line)
+            self.query_one(".run-output").write(f"[{stream}] {line}" if stream == "stderr" else line)
 
     def finish(self, summary: str) -> None:
         self.running = False
@@ -57,4 +63,4 @@ class RunLog(Vertical):
 
     @property
     def output(self) -> str:
-        return "\n".join(strip.text for strip in self.query_one(".run-output", RichLog).lines)
+        return "\n".join(strip.text for strip in self.query_one(".run-output").lines)
