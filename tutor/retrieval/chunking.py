@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tutor.course.markdown import FENCE, SELF_CHECK_ITEM, Section, sections
 
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2  # 2: no front-matter chunks; every citation opens on body text
 MAX_TOKENS = 180
 OVERLAP_TOKENS = 30
 KINDS = ("concept", "lab", "misconception", "self-check")
@@ -28,7 +28,6 @@ KINDS = ("concept", "lab", "misconception", "self-check")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _LAB_SECTIONS = {"lab", "required artifacts"}
 _SELF_CHECK_SECTION = "self-check questions"
-_FRONT_KEY = re.compile(r"^([A-Za-z_][\w-]*):")
 
 
 def count_tokens(text: str) -> int:
@@ -205,25 +204,6 @@ def chunk_markdown(
 
 
 # -- a lesson: body, front matter, misconceptions, lab README ---------------------------------
-def _front_matter_blocks(lines: list[str], keys: tuple[str, ...]) -> dict[str, tuple[int, int]]:
-    """1-based line ranges of top-level front-matter keys (between the first two ``---``)."""
-    if not lines or lines[0].strip() != "---":
-        return {}
-    try:
-        close = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
-    except StopIteration:
-        return {}
-    starts = [(i, m.group(1)) for i in range(1, close) if (m := _FRONT_KEY.match(lines[i]))]
-    blocks = {}
-    for n, (i, key) in enumerate(starts):
-        if key in keys:
-            end = (starts[n + 1][0] if n + 1 < len(starts) else close) - 1
-            while end > i and not lines[end].strip():
-                end -= 1
-            blocks[key] = (i + 1, end + 1)
-    return blocks
-
-
 def _rel(path: Path, root: Path) -> str:
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
@@ -232,22 +212,15 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def chunk_lesson(lesson, root: Path) -> list[Chunk]:
-    """Every chunk of one loaded lesson (``tutor.course.loader.Lesson``)."""
+    """Every chunk of one loaded lesson (``tutor.course.loader.Lesson``).
+
+    The front matter's objectives and key terms are not chunked: the body teaches the same
+    things, and a citation must open on text a reader recognises, not on YAML.
+    """
     meta = lesson.meta
     file = _rel(lesson.path, root)
     lines = lesson.path.read_text(encoding="utf-8").splitlines()
     chunks: list[Chunk] = []
-
-    blocks = _front_matter_blocks(lines, ("objectives", "key_terms"))
-    if "objectives" in blocks:
-        s, e = blocks["objectives"]
-        text = "What this lesson teaches:\n" + "\n".join(f"- {o}" for o in meta.objectives)
-        chunks.append(Chunk(meta.id, meta.title, "Objectives", file, s, e, "concept", text))
-    if "key_terms" in blocks:
-        s, e = blocks["key_terms"]
-        terms = [(f"{t.term}: {t.definition}", t) for t in meta.key_terms]
-        for piece in _bounded_groups([text for text, _ in terms]):
-            chunks.append(Chunk(meta.id, meta.title, "Key terms", file, s, e, "concept", "\n".join(piece)))
 
     first = lesson.body_first_line
     body_lines = lines[first - 1 :]
@@ -270,19 +243,6 @@ def chunk_lesson(lesson, root: Path) -> list[Chunk]:
             "lab", section_prefix="Lab README",
         )
     return chunks
-
-
-def _bounded_groups(items: list[str], max_tokens: int = MAX_TOKENS) -> list[list[str]]:
-    groups: list[list[str]] = [[]]
-    total = 0
-    for item in items:
-        n = count_tokens(item)
-        if groups[-1] and total + n > max_tokens:
-            groups.append([])
-            total = 0
-        groups[-1].append(item)
-        total += n
-    return [g for g in groups if g]
 
 
 def load_lessons(root: Path) -> dict:
