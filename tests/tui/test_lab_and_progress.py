@@ -105,3 +105,23 @@ async def test_progress_screen_shows_statuses_grades_misconceptions_and_where_we
         assert "tokens_are_words" in text
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, ProgressScreen))
+
+
+async def test_quitting_during_a_lab_run_asks_for_a_second_ctrl_q(plain_settings, tmp_path, monkeypatch):
+    lab = tmp_path / "labs" / "lesson_01"
+    lab.mkdir(parents=True)
+    (lab / "starter.py").write_text("import time\nprint('started', flush=True)\ntime.sleep(15)\n")
+    monkeypatch.chdir(tmp_path)
+    backend = ScriptedBackend(plain_settings, lesson=1)
+    app = TutorApp(plain_settings, backend=backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.ready)
+        await pilot.press("ctrl+r")
+        run_log = app.query_one("#run-log", RunLog)
+        await wait_until(pilot, lambda: run_log.query(".run-output") and "started" in run_log.output, timeout=60)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app.is_running and backend.ended == 0  # warned, not gone
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: backend.ended == 1)
+    assert not app.is_running

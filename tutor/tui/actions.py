@@ -5,12 +5,37 @@ kept apart so app.py stays about the chat."""
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from textual import work
+from textual.message import Message
 
 from tutor.tui.backend import first_line
 from tutor.tui.labs import LabTarget, lab_to_run
 from tutor.tui.widgets.run_log import RunLog, record_summary
+
+
+class RunOutput(Message):
+    """From the run thread: a piece of the lab's stdout or stderr."""
+
+    def __init__(self, stream: str, text: str):
+        super().__init__()
+        self.stream, self.text = stream, text
+
+
+class RunEnded(Message):
+    """From the run thread: the summary for the run panel and the note for the chat."""
+
+    def __init__(self, summary: str, note: str, failed: bool):
+        super().__init__()
+        self.summary, self.note, self.failed = summary, note, failed
+
+
+def post(app, message: Message) -> None:
+    try:  # thread-safe and never blocks; after the app's loop closed, nobody is watching
+        app.post_message(message)
+    except RuntimeError:
+        pass
 
 
 class LabActions:
@@ -28,27 +53,37 @@ class LabActions:
             self.chat.add_note(f"Lesson {self.backend.lesson} has no lab to run.")
             return
         run_log.start(f"Running {target.title}  (esc hides this panel when the run ends)")
-        self.run_lab(target)
+        # A daemon thread, not a Textual worker: worker threads are joined at exit, so quitting
+        # during a long run would hang. At exit bubblewrap's --die-with-parent ends the run.
+        threading.Thread(target=self._run_lab, args=(target,), name="tutor-lab-run", daemon=True).start()
 
-    @work(thread=True, exclusive=True, group="run")
-    def run_lab(self, target: LabTarget) -> None:
+    def _run_lab(self, target: LabTarget) -> None:
         from tutor.tui.labs import run_lab
 
-        run_log = self.query_one("#run-log", RunLog)
         try:
-            record = run_lab(target, self.settings, lambda stream, text: self.call_from_thread(run_log.write, stream, text))
+            record = run_lab(target, self.settings, lambda stream, text: post(self, RunOutput(stream, text)))
         except Exception as exc:  # sandbox problems are a message, never a crash
-            self.call_from_thread(run_log.finish, f"The run could not start: {first_line(exc)}")
-            self.call_from_thread(self.chat.add_note, f"**The lab run could not start:** {first_line(exc)}", kind="error")
+            post(self, RunEnded(f"The run could not start: {first_line(exc)}",
+                                f"**The lab run could not start:** {first_line(exc)}", True))
             return
         try:
             stored = self.backend.record_run(record)
         except Exception:
             stored = False
         summary = record_summary(record, stored)
-        self.call_from_thread(run_log.finish, summary)
-        self.call_from_thread(self.chat.add_note, "**Lab run finished.** " + summary.replace("\n", "  \n"), kind="run")
-        self.call_from_thread(self.reload_statuses)
+        post(self, RunEnded(summary, "**Lab run finished.** " + summary.replace("\n", "  \n"), False))
+
+    # handlers by name, not @on: the decorator is collected only on Textual classes, not mixins
+    def on_run_output(self, message: RunOutput) -> None:
+        self.query_one("#run-log", RunLog).write(message.stream, message.text)
+
+    def on_run_ended(self, message: RunEnded) -> None:
+        self.query_one("#run-log", RunLog).finish(message.summary)
+        self.chat.add_note(message.note, kind="error" if message.failed else "run")
+        self.reload_statuses()
+
+    def run_in_progress(self) -> bool:
+        return self.query_one("#run-log", RunLog).running
 
     def action_self_check(self) -> None:
         if not self.ready:

@@ -66,6 +66,7 @@ class TutorApp(LabActions, App):
         self.ready = False
         self.index_state = "loading"
         self.ended = False
+        self.quit_warned = False
         # held, not queried: index news can arrive from its thread while the app is closing
         self.status = StatusBar(getattr(settings, "model", "offline"), id="status")
 
@@ -327,7 +328,13 @@ class TutorApp(LabActions, App):
         yield SystemCommand("Help", "Every key binding (f1)", self.action_help)
 
     async def action_quit(self) -> None:
-        """Quitting ends the session, so the summary ("where we left off") is saved."""
+        """Quitting ends the session, so the summary ("where we left off") is saved. A lab run
+        still going is stopped only when the learner presses ctrl+q a second time."""
+        if self.run_in_progress() and not self.quit_warned:
+            self.quit_warned = True
+            self.query_one("#run-log").add_class("open")
+            self.notify("A lab run is still going. Press ctrl+q again to stop it and quit.", severity="warning")
+            return
         if self.reply_worker is not None and self.reply_worker.is_running:
             self.reply_worker.cancel()
         message = None
