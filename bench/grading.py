@@ -28,7 +28,7 @@ from tutor.llm.replay import ReplayModel  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = REPO / "rubrics" / "calibration" / "lesson_01_strong"
-REPLY = json.dumps({"level": 3, "rationale": "bench", "evidence": ["1.766 at 800"]})
+REPLY = json.dumps({"level": 3, "rationale": "bench", "evidence": ["2.436 at 800"]})
 
 
 def make_cohort(root: Path, count: int) -> Path:
