@@ -125,3 +125,11 @@ async def test_quitting_during_a_lab_run_asks_for_a_second_ctrl_q(plain_settings
         await pilot.press("ctrl+q")
         await wait_until(pilot, lambda: backend.ended == 1)
     assert not app.is_running
+
+
+def test_long_lesson_titles_are_shortened_in_the_progress_table():
+    from tutor.tui.screens.progress import short
+
+    title = "05 The transformer block: residuals, normalisation and the feed-forward network"
+    assert short(title) == title[:45] + "…" and len(short(title)) == 46
+    assert short("01 Tokenization") == "01 Tokenization"

@@ -149,7 +149,10 @@ class TutorApp(LabActions, App):
                 pass
 
         def progress(done: int, total: int, label: str) -> None:
-            show(f"building: {label}{f' {done}/{total}' if total else ''}")
+            if label == "done":  # the index is written; the embedding model loads next
+                show("loading the embedding model")
+            else:
+                show(f"building: {label}{f' {done}/{total}' if total else ''}")
 
         try:
             if self.backend.index_ready():

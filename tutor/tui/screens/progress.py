@@ -14,6 +14,10 @@ from textual.widgets import DataTable, Markdown, Static
 from tutor.tui.marks import grade_text, legend, status_text
 
 
+def short(text: str, width: int = 46) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def left_off_markdown(view: dict) -> str:
     left = view.get("where_left_off")
     parts = []
@@ -60,5 +64,5 @@ class ProgressScreen(ModalScreen):
         titles = self.lessons or [(n, "") for n in sorted(rows)]
         for number, title in titles:
             row = rows.get(number, {})
-            table.add_row(f"{number:02d} {title}", status_text(row.get("status")), str(row.get("attempts", 0)),
+            table.add_row(short(f"{number:02d} {title}"), status_text(row.get("status")), str(row.get("attempts", 0)),
                           grade_text(row.get("grade")), key=str(number))
