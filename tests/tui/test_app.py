@@ -191,3 +191,26 @@ async def test_onboarding_asks_again_for_a_missing_name(plain_settings):
         await pilot.pause()
         assert isinstance(app.screen, OnboardingScreen) and backend.profile is None
 
+
+
+async def test_the_command_palette_offers_every_action(plain_settings):
+    app = TutorApp(plain_settings, backend=ScriptedBackend(plain_settings))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.ready)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Run lab", "Self-check", "Progress", "Lessons", "Help"} <= titles
+
+
+async def test_a_tutor_that_cannot_start_says_why_and_keeps_the_question(tmp_path):
+    from tutor.config import load_settings
+
+    settings = load_settings(model="offline", course=tmp_path)  # no AGENTS.md, no lessons
+    app = TutorApp(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.ready, timeout=60)
+        assert any("could not start" in n for n in notes(app))
+        app.query_one("#prompt", Input).value = "hello?"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any("The reply failed" in n for n in notes(app)))
+        assert app.query_one("#prompt", Input).value == "hello?"
+        await pilot.press("ctrl+q")

@@ -109,10 +109,10 @@ class TutorApp(LabActions, App):
         for note in self.chat.query(".starting"):
             note.remove()
         self.refresh_lessons()
-        self.status.set(model=self.backend.model_label(),
-                        where=f"learner: {self.backend.learner_id}, lesson {self.backend.lesson}")
+        self.status.set(model=self.backend.model_label(), where=self.where())
         if self.backend.load_error:
-            self.chat.add_note(f"**The tutor could not start:** {self.backend.load_error}", kind="error")
+            self.chat.add_note(f"**The tutor could not start:** {self.backend.load_error}\n\nCheck the course with "
+                               "`tutor curriculum check` (and `TUTOR_COURSE`), then start again.", kind="error")
             self.status.set(index="index: not loaded")
             return
         self.prepare_index()
@@ -122,6 +122,10 @@ class TutorApp(LabActions, App):
             self.push_screen(OnboardingScreen(), self.profile_saved)
             return
         self.chat.add_note(self.backend.opening_message(), kind="opening")
+
+    def where(self) -> str:
+        lesson = self.backend.lesson
+        return f"learner: {self.backend.learner_id}" + (f", lesson {lesson}" if lesson is not None else "")
 
     def profile_saved(self, profile: dict | None) -> None:
         try:
@@ -308,7 +312,7 @@ class TutorApp(LabActions, App):
             self.chat.add_note(f"**Lesson {number}: {title}.** A new conversation on this lesson: ask about its "
                                "ideas or its lab; `ctrl+r` runs the lab, `ctrl+g` self-checks it.", kind="opening")
         self.query_one("#lessons", LessonList).update_statuses(statuses, number)
-        self.status.set(where=f"learner: {self.backend.learner_id}, lesson {number}")
+        self.status.set(where=self.where())
         self.prompt.focus()
 
     def action_focus_lessons(self) -> None:
