@@ -47,7 +47,6 @@ class Backend:
         self.store: Any = None
         self.model_error = ""
         self.load_error = ""
-        self.notices: list[str] = []
 
     # -- loading (worker threads) ------------------------------------------------------------------
     def model_label(self) -> str:
@@ -60,31 +59,10 @@ class Backend:
         from tutor.agent.session import TutorSession
 
         self.session = TutorSession(self.settings, self.learner_id, self.lesson)
-        self.course = getattr(self.session, "course", None) or self._load_course()
-        self.store = getattr(self.session, "store", None) or self._open_store()
-        self.lesson = getattr(self.session, "lesson", None) or self.lesson or self._first_lesson()
+        self.course = self.session.course
+        self.store = self.session.store
+        self.lesson = self.session.lesson
         self.model_error = getattr(self.session, "model_error", "") or ""
-
-    def _open_store(self) -> Any:
-        from tutor.store import open_store
-
-        try:
-            return open_store(self.settings)
-        except Exception as exc:  # the app still chats; progress is what is lost, and it says so
-            self.notices.append(f"progress is not saved: {exc}")
-            return None
-
-    def _load_course(self) -> Any:
-        from tutor.course.loader import CourseError, _Loader
-
-        try:
-            return _Loader(self.settings.course_dir).load()
-        except CourseError as exc:
-            self.notices.append(f"the course has problems (`tutor curriculum check`): {exc}")
-            return None
-
-    def _first_lesson(self) -> int | None:
-        return min(self.course.lessons) if self.course and self.course.lessons else None
 
     def index_ready(self) -> bool:
         from tutor.retrieval import get_retriever
@@ -108,10 +86,7 @@ class Backend:
         self.session.save_profile(**profile)
 
     def opening_message(self) -> str:
-        text = self.session.opening_message() if self.session is not None else "Welcome."
-        for notice in self.notices:
-            text += f"\n\n_Note: {notice}_"
-        return text
+        return self.session.opening_message()
 
     def end_session(self) -> None:
         if self.session is not None:
