@@ -49,11 +49,20 @@ class YamlDoc:
         return self.locate(loc)[0]
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml(text: str, file: str, line_offset: int = 0) -> YamlDoc:
     """Parse YAML; syntax errors become a Problem at the offending line."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        # one pass: compose the node tree (for line numbers), then build the data from it;
+        # libyaml's loader when PyYAML has it (about 10x faster on the whole course)
+        loader = _LOADER(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = (mark.line + 1 if mark is not None else 1) + line_offset
