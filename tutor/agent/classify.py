@@ -54,6 +54,8 @@ PATTERNS: list[tuple[str, str]] = [
                 r"\bdifference\b|\btell me about\b|\bmeaning of\b|\bintuition\b|\bformula\b|\bexample of\b|\bshow me how\b|"
                 r"\bconfused\b|\bi don'?t (?:get|understand)\b|\bwhen do\b|\bis it true\b|\bwalk me through\b"),
 ]
+FOLLOW_UP = re.compile(r"^\W*(?:and\s+)?(?:continue|go on|tell me more|more|more please|why|how so|how|really|"
+                       r"an? example|example|e\.g\.|what else|and then|such as|like what|elaborate)\W*$", re.I)
 DEBUG_STRONG = re.compile(r"traceback \(most recent call last\)|^\s*file \".+\", line \d+|\b\w+(?:error|exception)\s*:", re.M)
 
 
@@ -107,6 +109,10 @@ def pattern_intent(message: str) -> str | None:
     return None
 
 
+def _names_stub(message: str, stubs) -> bool:
+    return bool(set(re.findall(r"\w+", message.lower())) & {s.lower() for s in stubs})
+
+
 def course_words_in(message: str, vocabulary: frozenset[str] | set[str]) -> int:
     return sum(1 for w in set(re.findall(r"[a-z][a-z0-9_\-]{2,}", message.lower())) if w in vocabulary)
 
@@ -121,6 +127,7 @@ def classify(
     prototypes: IntentPrototypes | None = None,
     vocabulary: frozenset[str] | set[str] | None = None,
     quiz_pending: bool = False,
+    has_history: bool = False,
 ) -> Classification:
     """The intent of one learner turn, without any model."""
     detection = detect_outsourcing(message, stubs=stubs, extra_phrases=extra_phrases,
@@ -131,6 +138,12 @@ def classify(
     on_course = vocabulary is None or course_words_in(message, vocabulary) > 0 or bool(
         set(re.findall(r"\w+", message.lower())) & {s.lower() for s in stubs})
     intent = pattern_intent(message)
+    if has_history and FOLLOW_UP.match(message):
+        return Classification("concept", "context", prototype=nearest, notes=["follow-up to the last topic"])
+    if nearest is not None and nearest[0] == "off_topic" and nearest[1] >= 0.45 and intent not in ("debug", "progress"):
+        strong = course_words_in(message, vocabulary) if vocabulary is not None else 0
+        if strong <= 1 and not _names_stub(message, stubs):
+            return Classification("off_topic", "prototype", prototype=nearest)
     if quiz_pending and intent in (None, "concept") and not message.rstrip().endswith("?"):
         return Classification("assess", "context", prototype=nearest, notes=["answer to the pending quiz question"])
     if intent and (on_course or intent in ("progress", "debug", "assess")):

@@ -163,7 +163,7 @@ def coach(turn: Turn, *, kind: str, reason: str = "", named_stub: str | None = N
         stub = pick_stub(turn, named_stub, step, requested or [])
         if guard_rule:
             refusal = REFUSAL["guard"].format(what=GUARD_WHAT.get(guard_rule, "done your lab for you"))
-        elif "override" in reason or "role-play" in reason:
+        elif any(word in reason for word in ("override", "role-play", "contract phrase")):
             refusal = REFUSAL["override"].format(target=_target(stub, turn.lesson))
         else:
             refusal = REFUSAL["solution"].format(target=_target(stub, turn.lesson))

@@ -115,7 +115,9 @@ class CourseView:
         words.update({"lab", "lesson", "notes", "starter", "todo", "todos", "rubric", "grade", "quiz", "runs",
                       "experiment", "seed", "seeds", "baseline", "model", "models", "llm", "python", "numpy",
                       "torch", "gpu", "cpu", "tutor", "course", "nemotron", "transformer", "code", "error"})
-        return frozenset(w for w in words if w not in GENERIC and len(w) >= 3)
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        return frozenset(w for w in words if w not in GENERIC and w not in ENGLISH_STOP_WORDS and len(w) >= 3)
 
     def key_terms_citation(self, lesson: int) -> dict | None:
         """Where a lesson's key terms are defined (its front matter), as a citation."""

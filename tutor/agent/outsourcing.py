@@ -231,11 +231,11 @@ def detect_outsourcing(
     """A Detection when the message asks the tutor to do the learner's lab or notes."""
     text = _normalise(message)
     stubs = {s.lower() for s in stubs}
-    for phrase in extra_phrases:
-        if phrase.lower() in text:
-            return Detection(SOLUTION, f"contract phrase '{phrase}'")
     prose = _prose(text)
     stub = _stub_in(prose, stubs)
+    for phrase in extra_phrases:
+        if phrase.lower() in text:
+            return Detection(SOLUTION, f"contract phrase '{phrase}' (override trick)", stub, _step(prose))
     excused = any(re.search(p, prose) for p in EXCUSES)
 
     for pattern in OVERRIDE:

@@ -14,6 +14,7 @@ from typing import AsyncIterator, Callable
 
 from tutor.agent.context import TutorContext
 from tutor.agent.memory import next_steps, where_left_off
+from tutor.agent.nodes.finish import contract_events
 
 PROFILE_FIELDS = ("name", "goals", "experience", "learning_style", "python_fluency")
 _DEFAULT = object()
@@ -73,6 +74,7 @@ class TutorSession:
         start = lesson or (known if self.ctx.view.has(known) else None) or min(self.course.lessons)
         self.lesson = start
         self._turns = 0
+        self._index_checked = False
 
     def _configured_model(self, settings):
         from tutor.llm import ModelError, get_chat_model
@@ -135,17 +137,16 @@ class TutorSession:
     # -- turns ----------------------------------------------------------------------------------
     async def _ensure_index(self) -> None:
         retriever = self.ctx.retriever
-        if retriever is None:
+        if retriever is None or self._index_checked:
             return
-        if not retriever.index_ready():
+        if not retriever.index_ready():  # a few stat calls; building happens once, off the event loop
             await asyncio.to_thread(retriever.ensure_index, self.progress)
-        else:
-            await asyncio.to_thread(retriever.ensure_index)
+        self._index_checked = True
 
     async def turn(self, message: str) -> AsyncIterator[TokenEvent | ReasoningEvent | DoneEvent]:
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-        from tutor.agent.graph import build_graph
+        from tutor.agent.graph import graph
 
         await self._ensure_index()
         self.settings.home_dir.mkdir(parents=True, exist_ok=True)
@@ -154,9 +155,12 @@ class TutorSession:
         if self.model_error:
             yield TokenEvent(f"({self.model_error}.)\n\n")
         async with AsyncSqliteSaver.from_conn_string(str(self.settings.checkpoint_path)) as saver:
-            app = build_graph(saver)
+            app = graph.copy(update={"checkpointer": saver})  # compiled once; the saver is per turn
+            # the thread is written once, when the turn is complete: a turn cut off half-way is
+            # simply not remembered, and a turn costs one checkpoint write instead of eight
             async for mode, chunk in app.astream({"message": message, "lesson": self.lesson}, config,
-                                                 context=self.ctx, stream_mode=["custom", "values"]):
+                                                 context=self.ctx, stream_mode=["custom", "values"],
+                                                 durability="exit"):
                 if mode == "custom":
                     if chunk.get("token"):
                         yield TokenEvent(chunk["token"])
@@ -176,7 +180,8 @@ class TutorSession:
         misconception = state.get("misconception")
         yield DoneEvent(TurnResult(
             reply=reply, intent=state.get("intent", ""), action=state.get("action", ""),
-            citations=list(state.get("citations") or []), guard=list(state.get("guard") or []),
+            citations=list(state.get("citations") or []),
+            guard=[e for e in contract_events(state) if e["rule"] != "model_error"],
             misconceptions=[misconception["id"]] if misconception else [],
             model=state.get("model_used") or self.model_name,
         ))
@@ -185,8 +190,8 @@ class TutorSession:
         """The checkpointed state of the current thread (for tests and instructors)."""
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-        from tutor.agent.graph import build_graph
+        from tutor.agent.graph import graph
 
         async with AsyncSqliteSaver.from_conn_string(str(self.settings.checkpoint_path)) as saver:
-            snapshot = await build_graph(saver).aget_state({"configurable": {"thread_id": thread_id(self.learner_id, self.lesson)}})
+            snapshot = await graph.copy(update={"checkpointer": saver}).aget_state({"configurable": {"thread_id": thread_id(self.learner_id, self.lesson)}})
             return dict(snapshot.values)

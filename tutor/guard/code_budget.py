@@ -92,7 +92,7 @@ def unit_lines(unit: CodeUnit, scaffold_markers: tuple[str, ...] = ("TODO",), gi
     """Runnable lines of one code unit; a block labelled as another language counts only
     when its text is Python doing real work (a label is no disguise)."""
     if unit.kind == "inline":
-        return 1
+        return 0 if unit.code.strip() in given else 1
     if unit.kind in ("fenced", "unclosed") and not unit.pythonish:
         tree = parse_code(unit.code)
         if tree is None or not any(is_real_statement(s) for s in tree.body):

@@ -75,7 +75,12 @@ def filled_sections(reply: str, headings: list[str], template_lines: set[str] | 
     return filled
 
 
-def reflection_prose(reply: str) -> bool:
-    """Two or more distinct first-person reflection moves: someone's notes, not a tutor's help."""
-    hits = sum(1 for pattern in _REFLECTION if re.search(pattern, reply, re.I))
+def reflection_prose(reply: str, headings: list[str] | tuple = ()) -> bool:
+    """Two or more distinct first-person reflection moves: someone's notes, not a tutor's help.
+    Headings, template lines and the section names themselves ("What I expected") do not count."""
+    text = "\n".join(line for line in reply.splitlines()
+                     if not _HEADING_LINE.match(line) and not _TEMPLATE_LINE.match(line.strip()))
+    for heading in headings:
+        text = re.sub(re.escape(heading), " ", text, flags=re.I)
+    hits = sum(1 for pattern in _REFLECTION if re.search(pattern, text, re.I))
     return hits >= 2

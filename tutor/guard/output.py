@@ -145,6 +145,6 @@ def check_reply(
     sections = filled_sections(reply, list(policy.protected_notes_sections), notes_template)
     if sections:
         events.append({"rule": "protected_notes_section", "action": REWRITE, "detail": ", ".join(sections)})
-    elif reflection_prose(reply):
+    elif reflection_prose(reply, list(policy.protected_notes_sections)):
         events.append({"rule": "reflection_written", "action": REWRITE, "detail": "first-person reflection prose"})
     return events

@@ -68,14 +68,16 @@ def grade_answer(turn: Turn, quiz: dict) -> Draft:
         citation, where = self_check_section(turn, lesson_number)
     if not reference:
         return Draft("I lost track of which question that answers; ask me for a new one.", updates={"quiz": None})
-    mine, ref = set(words(turn.message)), set(words(reference))
-    key_words = {w for w in ref if len(w) > 3}
+    mine = set(words(turn.message))
+    # the first sentence of a long reference carries its point; later ones explain it
+    core = re.split(r"(?<=[.!?])\s+", reference.strip())[0] if len(reference) > 160 else reference
+    key_words = {w for w in words(core) if len(w) > 3}
     hit = sorted(mine & key_words)
     missing = sorted(key_words - mine)
     numbers_ref, numbers_mine = _numbers(reference), _numbers(turn.message)
     coverage = len(hit) / max(len(key_words), 1)
     numbers_ok = not numbers_ref or bool(numbers_ref & numbers_mine)
-    if coverage >= 0.4 and numbers_ok:
+    if coverage >= 0.34 and numbers_ok:
         verdict = "That matches the lesson's answer on the points that matter."
     elif coverage >= 0.2 or (numbers_ref and numbers_ref & numbers_mine):
         verdict = "Part of it is there."
@@ -94,7 +96,7 @@ def grade_answer(turn: Turn, quiz: dict) -> Draft:
     updates = {"quiz": None}
     if asked_key:
         updates["quiz_asked"] = [asked_key]
-    if quiz.get("kind") == "probe" and coverage >= 0.4:
+    if quiz.get("kind") == "probe" and coverage >= 0.34:
         updates["resolved"] = quiz["id"]
     return Draft(" ".join(parts).replace(" \n\n", "\n\n"), [citation] if citation else [], updates)
 

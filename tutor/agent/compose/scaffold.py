@@ -83,15 +83,14 @@ def notes_outline(turn: Turn) -> Draft:
     if m:
         topic = m.group(1).strip()
     parts = [f"Your `notes.md` for lesson {turn.lesson} has these sections; the writing in them is yours "
-             "(AGENTS.md), so here is what each one is for:"]
+             "(AGENTS.md). Strong notes quote run ids and numbers, keep the expectation (written before running) "
+             "apart from what happened, and say what would change your mind. What each section is for:"]
     for heading, guidance in headings:
         parts.append(f"## {heading}")
         if guidance.strip():
             parts.append(guidance.strip())
         if topic:
             parts.append(f"- Where does {topic} show up here: which numbers, which run ids?")
-    parts.append("Strong notes quote run ids and numbers, say what would change your mind, and keep expectation "
-                 "(written before running) apart from what happened.")
     return Draft("\n\n".join(parts))
 
 

@@ -39,10 +39,11 @@ async def guard_output(state, runtime) -> dict:
             "citations": (state.get("draft_citations") or []) + rewrite.citations}
 
 
-def _contract_events(state: dict) -> list[dict]:
+def contract_events(state: dict) -> list[dict]:
+    """This turn's contract interventions: a refused request, then what the output guard did."""
     events = []
     found = state.get("outsourcing")
-    if found:
+    if found and state.get("action") == "coach":  # a contract that allows the request refused nothing
         rule = "report_request" if found["kind"] == "report_request" else "outsourcing_request"
         events.append({"rule": rule, "action": "coach", "detail": found.get("reason", "")})
     for event in state.get("guard") or []:
@@ -84,7 +85,7 @@ async def record(state, runtime) -> dict:
     ctx = context_of(runtime)
     store, learner, lesson = ctx.store, ctx.learner_id, state["lesson"]
     out = _thread_updates(state)
-    events = _contract_events(state)
+    events = contract_events(state)
     misconception = state.get("misconception")
     note = state.get("model_note", "")
     try:
@@ -103,8 +104,11 @@ async def record(state, runtime) -> dict:
             store.resolve_misconception(learner, resolved)
         thread = {**state, **out}
         status = store.lesson_statuses(learner).get(lesson)
+        still_open = state.get("open_misconceptions") or []
+        if misconception or resolved:  # only then did the list change during this turn
+            still_open = store.open_misconceptions(learner)
         store.save_summary(learner, lesson, where_left_off(ctx.view, lesson, thread),
-                           next_steps(ctx.view, lesson, thread, status, store.open_misconceptions(learner)))
+                           next_steps(ctx.view, lesson, thread, status, still_open))
     except Exception as error:  # noqa: BLE001 - the learner still gets the reply; say what was not saved
         note = (note + " " if note else "") + f"(Progress not saved: {str(error).splitlines()[0][:200]})"
     if note != state.get("model_note", ""):

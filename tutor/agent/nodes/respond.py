@@ -37,6 +37,8 @@ def guard_check(ctx, state: dict, budget: int) -> Callable[[str], list[dict]]:
             stubs += lab.stubs
             given |= lab.given_lines
             template |= lab.notes_template_lines
+    # the learner's own pasted lines are theirs already: quoting them back is not a leak
+    given |= {line.strip() for line in (state.get("message") or "").splitlines() if len(line.strip()) >= 12}
     policy = ctx.policy
     return lambda text: check_reply(text, policy, stubs, given_lines=frozenset(given),
                                     notes_template=frozenset(template), max_code_lines=budget)

@@ -64,6 +64,7 @@ async def classify(state, runtime) -> dict:
         message, stubs=ctx.view.all_stub_names, extra_phrases=ctx.policy.outsourcing_phrases,
         previous_outsourcing=previous, vector=vector, prototypes=prototypes, vocabulary=ctx.view.vocabulary,
         quiz_pending=bool(state.get("quiz")) and looks_like_answer(message),
+        has_history=bool(state.get("topics")),
     )
     intent, source, belief = result.intent, result.source, None
     if ctx.capable_model and source != "outsourcing":
@@ -89,6 +90,9 @@ async def classify(state, runtime) -> dict:
 
 def _query(state) -> str:
     message = state["message"]
+    topics = state.get("topics") or []
+    if topics and len(re.findall(r"[a-z]{3,}", message.lower())) < 3:
+        return f"{topics[-1].split(' ', 1)[-1]} {message}"  # "go on": about the last topic
     if state.get("intent") == "debug":
         # an error line and the learner's words say more than a whole traceback
         lines = [line for line in message.splitlines() if re.search(r"error|exception|warning|nan|inf|[a-z]{4,} [a-z]{4,}", line, re.I)]
@@ -119,10 +123,12 @@ async def retrieve(state, runtime) -> dict:
 async def diagnose(state, runtime) -> dict:
     """Misconceptions in what the learner says, and whether a detour is done."""
     ctx = context_of(runtime)
-    if state.get("action") in ("coach", "status") or state.get("intent_source") == "context":
+    if state.get("action") in ("coach", "status"):
         return {}
     message = state["message"]
     detour = state.get("detour")
+    if state.get("intent_source") == "context" and not detour:
+        return {}  # an answer to a pending question is graded, not diagnosed
     if detour:
         turns = detour.get("turns", 0) + 1
         if answered_or_acknowledged(message) or turns >= 2:
