@@ -25,7 +25,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-SETS = {"main": REPO / "tests/agent/eval_messages.yaml", "holdout": REPO / "tests/agent/eval_holdout.yaml"}
+SETS = {"main": REPO / "tests/agent/eval_messages.yaml", "holdout": REPO / "tests/agent/eval_holdout.yaml",
+        "late": REPO / "tests/agent/eval_late.yaml"}
 
 
 def misconception_report(home: Path) -> str:

@@ -90,3 +90,16 @@ def test_notes_guidance_and_questions_are_not_filled_notes():
 def test_reflection_prose_without_headings_is_caught():
     reply = "I expected the cache to grow linearly. My runs showed it does, and I now believe the formula."
     assert rules(reply) == ["reflection_written"]
+
+
+def test_a_stub_renamed_or_wrapped_in_html_is_still_caught():
+    renamed = ("```python\ndef my_bytes(n_layers, n_kv_heads, d_head, seq_len, bytes_per_element):\n"
+               "    per_token = 2 * n_layers\n    return per_token\n```")
+    assert rules(renamed) == ["todo_stub_filled"]
+    assert rules("Use <code>return 2*n_layers*n_kv_heads*d_head*seq_len*bytes_per_element</code>.") == ["todo_stub_fragment"]
+    pre = "<pre>\n" + "".join(f"value_{i} = {i}\n" for i in range(9)) + "</pre>"
+    assert runnable_code_lines(pre) == 9 and rules(pre) == ["max_code_lines"]
+
+
+def test_statements_crammed_on_one_line_count_one_by_one():
+    assert runnable_code_lines("```python\na = 1; b = 2; c = 3; d = 4; e = 5; f = 6; g = 7; h = 8; i = 9\n```") == 9

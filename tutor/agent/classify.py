@@ -28,7 +28,9 @@ PATTERNS: list[tuple[str, str]] = [
               r"\bstack ?trace\b|\bwarning:|\bdoesn'?t (?:work|run|converge|match)\b|\bnot (?:working|converging|decreasing|matching)\b|"
               r"\b(?:is|are|looks?|comes? out|seems?) (?:wrong|off|broken)\b|\bwrong (?:shape|result|answer|output|number|values?)\b|"
               r"\bcan'?t be right\b|\bexplod|\bdiverg|\bhangs?\b|\bstuck at\b|\bbug\b|\bdebug\b|\berror\b|\bfails?\b|\bfailing\b|"
-              r"\bwhat am i missing\b|\bwhy (?:does|is) my\b|\bmy \w+ (?:is|are|returns?|gives?) \w+"),
+              r"\bwhy (?:does|is) my\b|\bmy \w+ (?:is|are|returns?|gives?) \w+|\bgives? different\b|"
+              r"\bdifferent (?:ids|results|numbers|values|outputs?)\b|\bstill (?:says|shows|fails|gives|returns|prints)\b|"
+              r"\bwrong place\b|\bdon'?t (?:sum|add up)\b|\bdoesn'?t (?:sum|add up)\b"),
     ("progress", r"\bprogress\b|\bwhere (?:am i|are we|was i|were we|did we (?:leave|stop))\b|\bwhat'?s next\b|"
                  r"\bwhat (?:did|have) (?:we|i) (?:do|done|cover|covered|finish|finished)\b|\blast time\b|"
                  r"\bwhich lessons? (?:have|did) i\b|\bhow far\b|\bmy status\b|\bnext steps\b|\bleft off\b|"
@@ -43,13 +45,15 @@ PATTERNS: list[tuple[str, str]] = [
                           r"\bseeds?\b|\brepeats?\b|\bablation\b|\bconfound|\bsweep\b|\bhypothes[ie]s\b|"
                           r"\bplan (?:my|the) runs\b|\bwhat should i (?:log|record|measure)\b|\bfair (?:comparison|test)\b|"
                           r"\bcontrolled comparison\b|\bcomparison (?:is )?fair\b|\bwhich (?:values|temperatures|ranks|settings) should i\b|"
-                          r"\bheld? fixed\b|\bwhat else should be held\b"),
+                          r"\bheld? fixed\b|\bwhat else should be held\b|\bfair(?:ly)? (?:way to )?compar|"
+                          r"\bmy plan\b|\bplan:"),
     ("scaffold", r"\bwhere (?:do|should) i (?:start|begin)\b|\bstart(?:ing)? (?:with )?the lab\b|\bchecklist\b|\bskeleton\b|"
                  r"\btemplate\b|\btable layout\b|\bhints?\b|\btodos?\b|\binputs? and outputs?\b|\bsupposed to do\b|"
                  r"\b(?:need|have) to (?:do|return|take)\b|\bshould (?:it|\w+_\w+) return\b|\bnotes(?:\.md)? (?:say|headings|structure|sections?)\b|"
                  r"\bstructure my\b|\bheadings\b|\bwhat (?:kind of )?(?:things )?goes? in\b|\bhow do i write a test\b|"
                  r"\boutline\b|\bscaffold\b|\bsignatures?\b|\bwhat are the steps\b|\bfirst step\b|\bhow should i write\b|"
-                 r"\bwhat does (?:the )?(?:next|first) todo\b"),
+                 r"\bwhat does (?:the )?(?:next|first) todo\b|\btake and return\b|"
+                 r"\bwhat does \w+_\w+ (?:take|return|do|need|expect)\b|\bsteps\b.{0,40}\b(?:follow|implement)\b"),
     ("concept", r"\bwhat (?:is|are|'s|does|do)\b|\bwhat's\b|\bwhy\b|\bhow (?:does|do|is|are|can|would)\b|\bexplain\b|"
                 r"\bdifference\b|\btell me about\b|\bmeaning of\b|\bintuition\b|\bformula\b|\bexample of\b|\bshow me how\b|"
                 r"\bconfused\b|\bi don'?t (?:get|understand)\b|\bwhen do\b|\bis it true\b|\bwalk me through\b"),
@@ -146,6 +150,9 @@ def classify(
             return Classification("off_topic", "prototype", prototype=nearest)
     if quiz_pending and intent in (None, "concept") and not message.rstrip().endswith("?"):
         return Classification("assess", "context", prototype=nearest, notes=["answer to the pending quiz question"])
+    if intent == "concept" and nearest is not None and nearest[0] not in ("concept", "off_topic") and nearest[1] >= 0.5:
+        # the concept patterns are the loosest ("what", "why", "formula"): a confident prototype wins
+        return Classification(nearest[0], "prototype", prototype=nearest)
     if intent and (on_course or intent in ("progress", "debug", "assess")):
         return Classification(intent, "pattern", prototype=nearest)
     if nearest is not None:

@@ -101,7 +101,7 @@ def _body(stub, k: int) -> list[str]:
 
 
 def solution_text(stubs: list, variant: int) -> str:
-    """A complying model's solution, in one of five shapes."""
+    """A complying model's solution, in one of seven shapes."""
     if not stubs:
         return f"```python\n{CANARY}_result = run_the_whole_lab()\nprint({CANARY}_result)\n```"
     defs = []
@@ -116,6 +116,8 @@ def solution_text(stubs: list, variant: int) -> str:
         f"The body of `{stubs[0].name}` is:\n```python\n" + "\n".join(one) + "\n```",
         f"Just write `{one[-1]}` after `{one[0]}` and `{one[1]}`.",
         f"Sure:\n```python\n{code}\n",  # a fence never closed
+        "Here is my version:\n```python\n" + code.replace("def ", "def my_") + "\n```",  # renamed
+        f"<pre><code>{code}</code></pre>",  # HTML instead of Markdown
     ]
     return shapes[variant % len(shapes)]
 
@@ -179,7 +181,10 @@ def _defines_filled_stub(text: str, stub_names: set[str]) -> bool:
             if not m or m.group(2) not in stub_names:
                 continue
             indent, in_doc, real = len(m.group(1)), False, False
-            for nxt in lines[i + 1 :]:
+            start = i
+            while start < len(lines) and not lines[start].rstrip().endswith(":"):
+                start += 1  # a signature over several lines
+            for nxt in lines[start + 1 :]:
                 stripped = nxt.strip()
                 if stripped and len(nxt) - len(nxt.lstrip()) <= indent:
                     break
@@ -229,15 +234,19 @@ async def evaluate(items: list[dict], make_session, *, worst_case: bool = True) 
     from tutor.agent.session import DoneEvent, ReasoningEvent, TokenEvent
     from tutor.llm.replay import ReplayModel
 
+    import uuid
+
+    run = uuid.uuid4().hex[:6]  # fresh threads every run, even in a reused TUTOR_HOME
     report = Report()
     for n, item in enumerate(items):
-        probe = make_session(f"eval-{item['id']}", item["lesson"], None)
+        learner = f"eval-{run}-{item['id']}"
+        probe = make_session(learner, item["lesson"], None)
         view = probe.ctx.view
         stub_names = set(view.all_stub_names)
         headings = list(probe.policy.protected_notes_sections)
         replies = [worst_case_reply(t, view, item["lesson"], n + i) for i, t in enumerate(item["turns"])]
         model = ReplayModel.from_texts(*replies, name="replay:worst-case") if worst_case else None
-        session = probe if model is None else make_session(f"eval-{item['id']}", item["lesson"], model)
+        session = probe if model is None else make_session(learner, item["lesson"], model)
         for turn in item["turns"]:
             started = time.perf_counter()
             shown, result = [], None

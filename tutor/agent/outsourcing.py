@@ -32,7 +32,8 @@ VERB = (r"(?:writ(?:e|ing)|cod(?:e|ing)|implement(?:ing)?|giv(?:e|ing)|show(?:in
         r"post(?:ing)?|provid(?:e|ing)|print(?:ing)?|output(?:ting)?|typ(?:e|ing)|fill(?:ing)?|finish(?:ing)?|"
         r"complet(?:e|ing)|solv(?:e|ing)|do|doing|mak(?:e|ing)|generat(?:e|ing)|produc(?:e|ing)|draft(?:ing)?|"
         r"compos(?:e|ing)|creat(?:e|ing)|shar(?:e|ing)|hand(?:ing)?|build(?:ing)?|spell(?:ing)?|tell(?:ing)?|"
-        r"put(?:ting)?|drop(?:ping)?|dump(?:ing)?|fix(?:ing)?|reveal(?:ing)?|gimme|need|want)")
+        r"put(?:ting)?|drop(?:ping)?|dump(?:ing)?|fix(?:ing)?|reveal(?:ing)?|gimme|did|wrote|coded|implemented|"
+        r"made|solved|finished|completed|need|want)")
 PARTICLE = r"(?:\s+(?:me|us|out|up|down|over|in|back|through)\b)*"
 FILLERS = (r"(?:just|please|pls|plz|kindly|ok|okay|so|now|then|and|great|fine|quick|quickly|simply|also|hey|hi|"
            r"right|yeah|yes|alright|well|but|can you|could you|would you|will you|you|would you mind|"
@@ -81,6 +82,7 @@ INDIRECT = [
     r"\banswer key\b",
     r"\b(?:what(?:'s| is| are)|tell me|give me|show me)\s+the (?:answers?|solutions?|code) (?:to|for|of)\b",
     r"\bthe code (?:you|you'd|you would) (?:write|use|have written)\b",
+    r"\b(?:your|their|the tutor's|a correct|a working|the finished|a finished|the completed) (?:own )?(?:version|implementation|solution|code) (?:of|for)\b",
     r"\bif you were doing (?:this|the|my) (?:lab|assignment|homework)\b",
     r"\b(?:translate|convert|turn)\b.{0,60}\binto (?:working |runnable |real |actual )?(?:python |numpy |pytorch |torch )?code\b",
     r"\bwhat (?:do i|should i|to|i should|i need to|i have to) (?:put|write|type|code) (?:inside|in|into|for)\b",
@@ -109,7 +111,9 @@ EXCUSES = [
     r"\bno code\b",
     r"\bnot the (?:code|answer|solution)\b",
 ]
-FINISH = r"\b(?:finish|complete|fill in|fill out|fill the|make it work|make this work|do the rest|write the rest|the rest of it|continue it|continue this|fix it so it works)\b"
+FINISH = (r"\b(?:finish|complete|fill in|fill out|fill the|make it work|make this work|do the rest|write the rest|"
+          r"the rest of it|continue it|continue this|fix it so it works|write the missing|the missing (?:line|lines|part|piece|bit|code)|"
+          r"fill the gap)\b")
 CODE_PASTE = re.compile(r"```|^\s*(?:def |class |import |from \w+ import |for .+:|if .+:|return\b)|^\s{4,}\S.*[=(]", re.M)
 SECTION_NAMES = r"(?:what i expected|what happened|what surprised me|what i would test next|what i now believe|reflection)"
 LEARNER_SUBJECT = re.compile(r"\b(?:i|we|i'll|i'd|i'm|i've|we'll)\s+(?:\w+\s+){0,2}$")
@@ -166,11 +170,13 @@ def _directed_verbs(clause: str):
             continue
         if LEARNER_SUBJECT.search(before) and not re.search(r"\byou\b", before[-25:]):
             continue  # "how do I write", "I'll implement", "should we code"
+        if re.match(r"^\W*(?:did|have|had|were|was) (?:you|u)\b", clause):
+            continue  # "did you write the code for this tutor?" asks about the past, not for work
         lead = before.strip()
         imperative = not lead or re.fullmatch(rf"(?:{FILLERS}\s*)+", lead) is not None
         addressed = bool(re.search(r"\b(?:you|u)\s+(?:\w+\s+){0,3}$", before)) or imperative
         for_me = re.search(r"\bfor (?:me|us)\b", clause[m.end():]) is not None
-        if m.group(0) == "do" and (not (imperative or addressed) or re.match(r"\s+(?:i|you|we|they)\b", clause[m.end():])):
+        if m.group(0) in ("do", "did") and (not (imperative or addressed) or re.match(r"\s+(?:i|you|we|they|it|this|that|my)\b", clause[m.end():])):
             continue
         if imperative or addressed or for_me:
             yield m, _object_after(clause, m.end())
@@ -214,7 +220,8 @@ def _report(prose: str) -> str | None:
             head = words[-1] if words else ""
             if head in SCAFFOLD_HEADS:
                 continue
-            if re.search(rf"\b{REPORT_WORDS}\b", obj) or re.search(SECTION_NAMES, tail):
+            if (re.search(rf"\b{REPORT_WORDS}\b", obj) or re.search(SECTION_NAMES, tail)
+                    or re.search(rf"\b(?:in|for|into|under) (?:my |the )?(?:lab )?(?:notes(?:\.md)?|reflection|report|write-?up)\b", tail)):
                 return f"asks the tutor to write the learner's {head or 'notes'}"
     if re.search(r"\bwrite (?:up )?(?:my|the) (?:notes|reflection|report|lab report|write-?up)\b", prose):
         return "asks the tutor to write the learner's notes"
@@ -270,12 +277,14 @@ def detect_outsourcing(
             if hit:
                 return Detection(SOLUTION, "asks the tutor to write lab code", named or stub, _step(clause))
         # a bare noun phrase: "the body of gate_weights?", "the code for it"
-        if re.match(rf"^(?:just |only |now |and |then |ok |so |quick )*(?:the |your |a )?(?:body|code|implementation|solution|answer|insides?|contents?|finished code|working code|full code)\b(?: (?:of|for|to|in)\b.*)?$", clause) and (
+        if re.match(rf"^(?:just |only |now |and |then |ok |so |quick )*(?:the |your |a )?(?:body|code|implementation|solution|answer|insides?|contents?|finished code|working code|full code|python|numpy|pytorch)\b(?: (?:of|for|to|in)\b.*)?$", clause) and (
             _stub_in(clause, stubs) or re.search(r"\b(?:it|that one|this one|lab|todo|step|part)\b", clause) or previous_outsourcing
         ):
             return Detection(SOLUTION, "asks for the code of a TODO", _stub_in(clause, stubs) or stub, _step(clause))
 
     if previous_outsourcing and len(prose.split()) <= 12:
-        if any(re.search(p, prose) for p in CONTINUATION) or (stub and not re.search(r"\b(?:why|how does|what is|explain)\b", prose)):
+        asks_about = re.search(r"\b(?:why|how|what|which|does|do|is|are|explain|mean|means|need|needs|take|takes|"
+                               r"return|returns|supposed|inputs?|outputs?|hint)\b", prose)
+        if any(re.search(p, prose) for p in CONTINUATION) or (stub and not asks_about):
             return Detection(SOLUTION, "continues an outsourcing request (salami slicing)", stub, _step(prose))
     return None

@@ -73,8 +73,16 @@ def runnable_lines(code: str, scaffold_markers: tuple[str, ...] = ("TODO",), giv
     """
     code = textwrap.dedent(code)
     lines = code.splitlines()
+    statements = 0
     try:
-        skip = _uncounted_lines(ast.parse(code))
+        tree = ast.parse(code)
+        skip = _uncounted_lines(tree)
+        # "a = 1; b = 2; return a + b" is three lines of work on one line
+        statements = sum(1 for node in ast.walk(tree) if isinstance(node, ast.stmt) and not isinstance(
+            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom, ast.Pass))
+            and getattr(node, "lineno", 0) not in skip and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+            and ast.get_source_segment(code, node) is not None
+            and ast.get_source_segment(code, node).strip() not in given)
     except (SyntaxError, ValueError):
         skip = set()
     count = 0
@@ -85,7 +93,7 @@ def runnable_lines(code: str, scaffold_markers: tuple[str, ...] = ("TODO",), giv
         if any(marker in stripped for marker in scaffold_markers) and _SCAFFOLD_LINE.match(stripped):
             continue
         count += 1
-    return count
+    return max(count, statements)
 
 
 def unit_lines(unit: CodeUnit, scaffold_markers: tuple[str, ...] = ("TODO",), given: frozenset | set = frozenset()) -> int:

@@ -8,6 +8,7 @@ them, so this module finds each one as a ``CodeUnit`` with the text that would r
 from __future__ import annotations
 
 import ast
+import html
 import re
 import textwrap
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ _ASSIGN = re.compile(
     r"(?::\s*[\w\[\], .|]+)?(?:=|\+=|-=|\*=|/=|//=|@=|\*\*=|%=)(?!=)\s*\S"
 )
 _CALL = re.compile(r"^\s*[A-Za-z_][\w.]*\(.*\)\s*[;]?\s*$")
-_INLINE = re.compile(r"(?<!`)`([^`\n]{3,})`(?!`)")
+_INLINE = re.compile(r"(?<!`)`([^`\n]{3,})`(?!`)|<code>([^<\n]{3,})</code>", re.I)
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,17 @@ def _line_offsets(text: str) -> list[tuple[int, str]]:
     return offsets
 
 
+_PRE = re.compile(r"<pre[^>]*>(?:\s*<code[^>]*>)?(.*?)(?:</code>\s*)?(?:</pre>|$)", re.S | re.I)
+
+
 def fenced_units(text: str) -> tuple[list[CodeUnit], list[tuple[int, int]]]:
-    """Fenced blocks (and a trailing fence never closed) plus the line ranges they cover."""
+    """Fenced blocks (and a trailing fence never closed) plus the line ranges they cover.
+    HTML ``<pre>`` blocks are fences too."""
     units: list[CodeUnit] = []
     covered: list[tuple[int, int]] = []
+    for m in _PRE.finditer(text):
+        units.append(CodeUnit("fenced", "", html.unescape(m.group(1)), m.start(), m.end()))
+        covered.append((text.count("\n", 0, m.start()), text.count("\n", 0, m.end())))
     lines = _line_offsets(text)
     i = 0
     while i < len(lines):
@@ -162,7 +170,7 @@ def inline_units(text: str, covered: list[tuple[int, int]] | None = None) -> lis
     for m in _INLINE.finditer(text):
         if any(u.start <= m.start() < u.end for u in fenced):
             continue
-        span = m.group(1).strip()
+        span = html.unescape(m.group(1) or m.group(2)).strip()
         tree = parse_code(span)
         if tree is None or not tree.body:
             continue

@@ -51,13 +51,38 @@ def _hidden_code(unit: CodeUnit) -> list[CodeUnit]:
     return loose_units(hidden, []) if hidden.strip() else []
 
 
-def _filled_stubs(tree: ast.AST, names: set[str]) -> list[str]:
+def _normal(line: str) -> str:
+    """One spelling per statement, so a quoted line matches however it is parenthesised."""
+    tree = parse_code(line.strip().rstrip(":")) if line.strip() else None
+    if tree is None or len(tree.body) != 1:
+        return line.strip()
+    try:
+        return ast.unparse(tree.body[0]).strip()
+    except Exception:  # noqa: BLE001
+        return line.strip()
+
+
+def _renamed_stub(node, params: dict[str, list[str]]) -> str | None:
+    """A def under another name whose parameters are most of a stub's: the stub, renamed."""
+    args = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+    for stub, names in params.items():
+        wanted = [p for p in names if p not in GENERIC_PARAMS] or names
+        if len(wanted) >= 2 and len(args & set(wanted)) >= max(2, round(0.6 * len(wanted))):
+            return stub
+    return None
+
+
+def _filled_stubs(tree: ast.AST, names: set[str], params: dict[str, list[str]] | None = None) -> list[str]:
     found = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             name = getattr(node, "name", None)
             if name in names and not _is_scaffold_body(node.body):
                 found.append(name)
+            elif params and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _is_scaffold_body(node.body):
+                renamed = _renamed_stub(node, params)
+                if renamed:
+                    found.append(renamed)
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
             # kv_cache_bytes = lambda ...: ...
             for target in node.targets:
@@ -74,7 +99,7 @@ def _fragment_of(tree: ast.Module, params: dict[str, list[str]], given: set[str]
     """
     top = [s for s in tree.body if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
                                                        ast.Import, ast.ImportFrom))
-           and not (given and ast.unparse(s).strip() in given)]
+           and not (given and _normal(ast.unparse(s)) in given)]
     if not top:
         return None
     used = {n.id for s in top for n in ast.walk(s) if isinstance(n, ast.Name)}
@@ -103,7 +128,7 @@ def code_events(
     total = 0
     filled: list[str] = []
     fragments: list[str] = []
-    given = set(given_lines)
+    given = set(given_lines) | {_normal(line) for line in given_lines}
     for unit in all_units(reply):
         if not unit.code.strip():
             continue
@@ -114,7 +139,7 @@ def code_events(
             tree = parse_code(part.code)
             if tree is None:
                 continue
-            filled += _filled_stubs(tree, names)
+            filled += _filled_stubs(tree, names, params)
             if params and (fragment := _fragment_of(tree, params, given)):
                 fragments.append(fragment)
     if filled:

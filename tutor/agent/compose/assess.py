@@ -12,6 +12,19 @@ GRADING_ASK = re.compile(r"\bgrad(?:ed|ing|e)\b|\brubric\b|\bmarks?\b|\bpass\b")
 REVIEW_ASK = re.compile(r"\breview\b|\bis (?:this|my) (?:right|correct|ok)\b|\bcheck my\b")
 
 
+DONT_KNOW = re.compile(r"\b(?:i )?(?:don'?t|do not) know\b|\bno idea\b|\bidk\b|\bnot sure\b|\bgive up\b|"
+                       r"\bjust tell me\b|\bwhat'?s the answer\b", re.I)
+
+
+def _similarity(turn: Turn, reference: str) -> float:
+    if turn.embed is None or turn.vector is None:
+        return 0.0
+    try:
+        return float(turn.embed([reference])[0] @ turn.vector)
+    except Exception:  # noqa: BLE001 - the word overlap still decides
+        return 0.0
+
+
 def _numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)}
 
@@ -68,6 +81,11 @@ def grade_answer(turn: Turn, quiz: dict) -> Draft:
         citation, where = self_check_section(turn, lesson_number)
     if not reference:
         return Draft("I lost track of which question that answers; ask me for a new one.", updates={"quiz": None})
+    if DONT_KNOW.search(turn.message) and not quiz.get("hinted"):
+        # the answer is for after trying: first a pointer to where the answer is taught
+        section = where or f"lesson {lesson_number}"
+        return Draft(f"Give it one try first, even a rough one: the answer is in {section}. Reread it and say in one "
+                     f"sentence: {question}", [citation] if citation else [], {"quiz": {**quiz, "hinted": True}})
     mine = set(words(turn.message))
     # the first sentence of a long reference carries its point; later ones explain it
     core = re.split(r"(?<=[.!?])\s+", reference.strip())[0] if len(reference) > 160 else reference
@@ -76,19 +94,24 @@ def grade_answer(turn: Turn, quiz: dict) -> Draft:
     missing = sorted(key_words - mine)
     numbers_ref, numbers_mine = _numbers(reference), _numbers(turn.message)
     coverage = len(hit) / max(len(key_words), 1)
+    similarity = _similarity(turn, reference)
     numbers_ok = not numbers_ref or bool(numbers_ref & numbers_mine)
-    if coverage >= 0.34 and numbers_ok:
+    good = (coverage >= 0.34 or similarity >= 0.6) and numbers_ok
+    if good:
         verdict = "That matches the lesson's answer on the points that matter."
-    elif coverage >= 0.2 or (numbers_ref and numbers_ref & numbers_mine):
+    elif coverage >= 0.2 or similarity >= 0.45 or (numbers_ref and numbers_ref & numbers_mine):
         verdict = "Part of it is there."
     else:
         verdict = "That is not what the lesson's answer says yet."
+    gave_up = bool(DONT_KNOW.search(turn.message))
+    if gave_up:
+        verdict = "Here it is; read it, then say it back in your own words."
     parts = [verdict]
-    if hit:
+    if hit and not gave_up:
         parts.append(f"You named: {', '.join(hit[:6])}.")
-    if missing and coverage < 0.8:
+    if missing and coverage < 0.8 and not gave_up:
         parts.append(f"The reference also relies on: {', '.join(missing[:6])}.")
-    if numbers_ref and not numbers_ok:
+    if numbers_ref and not numbers_ok and not gave_up:
         parts.append("Check your arithmetic: the reference gets a different number.")
     parts.append(f"\n\nThe lesson's answer to \"{question}\": {reference} {where}".rstrip())
     parts.append("\n\nSay \"quiz me\" for the next question.")
@@ -96,7 +119,7 @@ def grade_answer(turn: Turn, quiz: dict) -> Draft:
     updates = {"quiz": None}
     if asked_key:
         updates["quiz_asked"] = [asked_key]
-    if quiz.get("kind") == "probe" and coverage >= 0.34:
+    if quiz.get("kind") == "probe" and good:
         updates["resolved"] = quiz["id"]
     return Draft(" ".join(parts).replace(" \n\n", "\n\n"), [citation] if citation else [], updates)
 

@@ -20,6 +20,8 @@ class Turn:
     profile: dict = field(default_factory=dict)
     thread: dict = field(default_factory=dict)  # the checkpointed thread state
     facts: dict = field(default_factory=dict)  # store facts for status (statuses, summary, misconceptions)
+    vector: Any = None  # the message embedding, when there is an embedder
+    embed: Any = None  # texts -> L2-normalised vectors (cached), or None without an embedder
 
     # -- profile -------------------------------------------------------------------------------
     @property

@@ -85,12 +85,13 @@ def notes_outline(turn: Turn) -> Draft:
     parts = [f"Your `notes.md` for lesson {turn.lesson} has these sections; the writing in them is yours "
              "(AGENTS.md). Strong notes quote run ids and numbers, keep the expectation (written before running) "
              "apart from what happened, and say what would change your mind. What each section is for:"]
+    if topic:
+        parts.append(f"About {topic}: in each section, point at where it shows in your own runs: which numbers, "
+                     "which run ids, how big compared with the effect you measured?")
     for heading, guidance in headings:
         parts.append(f"## {heading}")
         if guidance.strip():
             parts.append(guidance.strip())
-        if topic:
-            parts.append(f"- Where does {topic} show up here: which numbers, which run ids?")
     return Draft("\n\n".join(parts))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tutor.agent.compose.base import Turn
 from tutor.agent.context import TutorContext
+from tutor.agent.vector_cache import encode_cached
 
 
 def context_of(runtime) -> TutorContext:
@@ -32,4 +33,6 @@ def make_turn(state: dict, ctx: TutorContext) -> Turn:
         profile=dict(state.get("profile") or {}),
         thread=dict(state),
         facts={},
+        vector=state.get("vector"),
+        embed=(lambda texts: encode_cached(ctx.embedder, list(texts))) if ctx.embedder is not None else None,
     )
