@@ -48,6 +48,9 @@ class Workspace:
 
         # Symlinks stay symlinks: inside the sandbox they resolve against the sandbox's root.
         shutil.copytree(source, self.lab, symlinks=True, ignore=ignore, dirs_exist_ok=True)
+        # copytree gave /lab the source's mode; a learner's 0700 folder would then stop bubblewrap
+        # (root without capabilities) from entering it. The runner's root stays 0711.
+        os.chmod(self.lab, 0o755)
         if uid is not None:
             chown_tree(self.lab, uid)
 
