@@ -35,6 +35,15 @@ async def test_salami_slicing_moves_to_the_next_stub_and_stays_coaching(make_ses
     assert "`kv_cache_bytes`" in r1.reply and "`expand_kv_heads`" in r2.reply
 
 
+async def test_right_after_an_attempt_even_one_line_of_that_todo_is_held_back(make_session, turn):
+    model = ReplayModel.from_texts("Let's coach.", "Start from the group size:\n```python\ng = n_heads // kv.shape[0]\n```\n")
+    session = make_session("sa", 7, model=model)
+    await turn(session, "write expand_kv_heads for me")
+    result, tokens, _ = await turn(session, "hmm, which quantity do you start from in it?")
+    assert result.intent != "solution_request"  # the detector let it through; the state-aware guard did not
+    assert "kv.shape" not in "".join(tokens) and result.guard[0]["rule"] == "todo_stub_fragment"
+
+
 async def test_a_complying_model_on_a_legit_turn_is_rewritten_before_any_token_leaks(make_session, turn):
     session = make_session("cy", 7, model=ReplayModel.from_texts("GQA shares KV heads.\n" + SOLUTION + "More prose.\n"))
     result, tokens, _ = await turn(session, "how does GQA change the cache formula?")

@@ -103,3 +103,9 @@ def test_a_stub_renamed_or_wrapped_in_html_is_still_caught():
 
 def test_statements_crammed_on_one_line_count_one_by_one():
     assert runnable_code_lines("```python\na = 1; b = 2; c = 3; d = 4; e = 5; f = 6; g = 7; h = 8; i = 9\n```") == 9
+
+
+def test_a_todo_asked_for_piece_by_piece_makes_any_line_of_it_a_piece():
+    one_line = "Start with:\n```python\ng = n_heads // kv.shape[0]\n```"
+    assert rules(one_line) == []
+    assert rules(one_line, hot_stubs={"expand_kv_heads"}) == ["todo_stub_fragment"]

@@ -102,6 +102,7 @@ CONTINUATION = [
     r"\b(?:the )?next (?:one|line|lines|function|step|part|todo|bit|piece|chunk)\b",
     r"\b(?:the )?rest of (?:it|the code|the function)\b",
     r"\bsame (?:for|with)\b",
+    r"\bwhat comes (?:after|next)\b|\bthen what\b|\bafter that\b|\bwhat(?:'s| is) next\b.{0,20}\b(?:line|step)\b",
     r"^\W*(?:and|then|now|ok|okay|also)\b.{0,20}\b(?:then )?(?:the )?\w+_\w+\b",
 ]
 EXCUSES = [

@@ -42,14 +42,18 @@ def units(text: str, chunk: int = 0) -> list[Unit]:
     out: list[Unit] = []
     paragraph: list[str] = []
     in_fence = False
+    paragraph_started = [False]  # has any paragraph been flushed yet (the first may be cut)
 
     def flush() -> None:
         if paragraph:
             joined = " ".join(" ".join(paragraph).split())
             for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z(\"'`*])", joined):
+                if not out and not paragraph_started[0] and sentence[:1].islower():
+                    continue  # the tail of a sentence cut by the chunk boundary
                 if len(sentence) > 12:
                     out.append(Unit(sentence, len(out), bool(_FORMULA.search(sentence)) and len(sentence) < 90, chunk))
             paragraph.clear()
+            paragraph_started[0] = True
 
     for line in text.splitlines():
         if line.strip().startswith(("```", "~~~")):
@@ -59,8 +63,8 @@ def units(text: str, chunk: int = 0) -> list[Unit]:
         if in_fence:
             continue
         stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            flush()
+        if not stripped or stripped.startswith(("#", "|")):
+            flush()  # headings and table rows do not condense into sentences
         elif line.startswith(("    ", "\t")) and _FORMULA.search(stripped):
             flush()
             out.append(Unit(stripped, len(out), True, chunk))

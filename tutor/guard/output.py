@@ -91,7 +91,8 @@ def _filled_stubs(tree: ast.AST, names: set[str], params: dict[str, list[str]] |
     return found
 
 
-def _fragment_of(tree: ast.Module, params: dict[str, list[str]], given: set[str] = frozenset()) -> str | None:
+def _fragment_of(tree: ast.Module, params: dict[str, list[str]], given: set[str] = frozenset(),
+                 hot: set[str] = frozenset()) -> str | None:
     """The stub whose body this top-level code would be, if any.
 
     A ``return`` of something computed from a stub's parameters is a body; so is a
@@ -108,6 +109,8 @@ def _fragment_of(tree: ast.Module, params: dict[str, list[str]], given: set[str]
     for stub, names in params.items():
         specific = [p for p in names if p not in GENERIC_PARAMS]
         hit = used & set(names)
+        if stub in hot and hit & set(specific or names):
+            return stub  # the learner is asking for this TODO piece by piece: any line of it is a piece
         if has_return and (hit & set(specific) or len(hit) >= 2):
             return stub
         if len(names) >= 3 and len(hit) >= max(3, round(0.6 * len(names))):
@@ -121,8 +124,10 @@ def code_events(
     stubs: Sequence[str | StubLike] = (),
     scaffold_markers: Iterable[str] = ("TODO", "NotImplementedError"),
     given_lines: set[str] | frozenset = frozenset(),
+    hot_stubs: set[str] | frozenset = frozenset(),
 ) -> list[dict]:
     names, params = _names_and_params(stubs)
+    hot = set(hot_stubs)
     markers = tuple(scaffold_markers)
     events: list[dict] = []
     total = 0
@@ -140,7 +145,7 @@ def code_events(
             if tree is None:
                 continue
             filled += _filled_stubs(tree, names, params)
-            if params and (fragment := _fragment_of(tree, params, given)):
+            if params and (fragment := _fragment_of(tree, params, given, hot)):
                 fragments.append(fragment)
     if filled:
         events.append({"rule": "todo_stub_filled", "action": REWRITE, "detail": ", ".join(sorted(set(filled)))})
@@ -159,14 +164,17 @@ def check_reply(
     given_lines: set[str] | frozenset = frozenset(),
     notes_template: set[str] | frozenset = frozenset(),
     max_code_lines: int | None = None,
+    hot_stubs: set[str] | frozenset = frozenset(),
 ) -> list[dict]:
     """Violations of the contract in one reply; empty when it may go out.
 
-    ``max_code_lines`` overrides the policy's budget (coaching replies get none at all).
+    ``max_code_lines`` overrides the policy's budget (coaching replies get none at all);
+    ``hot_stubs`` are TODOs the learner has just been asking for piece by piece: any code
+    line touching their parameters counts as a piece of them.
     """
     budget = policy.max_code_lines if max_code_lines is None else max_code_lines
     markers = getattr(policy, "scaffold_markers", ("TODO", "NotImplementedError"))
-    events = code_events(reply, budget, stubs, markers, given_lines)
+    events = code_events(reply, budget, stubs, markers, given_lines, hot_stubs)
     sections = filled_sections(reply, list(policy.protected_notes_sections), notes_template)
     if sections:
         events.append({"rule": "protected_notes_section", "action": REWRITE, "detail": ", ".join(sections)})

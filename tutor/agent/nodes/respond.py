@@ -26,6 +26,7 @@ from tutor.guard.output import check_reply
 from tutor.llm import ModelError
 
 PROMPT_KIND = {"catch_up": "teach", "resume": "status"}
+HOT_TURNS = 3  # how many turns after an outsourcing attempt its TODO stays under the strict guard
 
 
 def guard_check(ctx, state: dict, budget: int) -> Callable[[str], list[dict]]:
@@ -39,9 +40,12 @@ def guard_check(ctx, state: dict, budget: int) -> Callable[[str], list[dict]]:
             template |= lab.notes_template_lines
     # the learner's own pasted lines are theirs already: quoting them back is not a leak
     given |= {line.strip() for line in (state.get("message") or "").splitlines() if len(line.strip()) >= 12}
+    # salami slicing: right after attempts at a TODO, any line touching its inputs is a slice of it
+    recent = state.get("last_outsourcing_turn", -99) >= state.get("turn_index", 0) - HOT_TURNS
+    hot = frozenset((state.get("requested_stubs") or [])[-2:]) if recent else frozenset()
     policy = ctx.policy
     return lambda text: check_reply(text, policy, stubs, given_lines=frozenset(given),
-                                    notes_template=frozenset(template), max_code_lines=budget)
+                                    notes_template=frozenset(template), max_code_lines=budget, hot_stubs=hot)
 
 
 def _history(state: dict) -> list[dict]:
@@ -74,8 +78,11 @@ async def _respond(state: dict, runtime, kind: str, build: Callable[[Turn], Draf
         try:
             streamed = await stream_model(ctx.model, messages, guard, reasoning_guard, emit, ctx.settings)
             used_model = bool(streamed.text[len(draft.lead) + 2 if draft.lead else 0 :].strip()) or bool(streamed.violations)
-        except ModelError as error:
-            note = f"(The model failed: {str(error).splitlines()[0]}. This reply comes from the course text.)"
+        except Exception as error:  # noqa: BLE001 - ModelError or a provider bug: the learner still gets an answer
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            if not isinstance(error, ModelError):
+                reason = f"{type(error).__name__}: {reason}"
+            note = f"(The model failed: {reason}. This reply comes from the course text.)"
         if not used_model and not guard.violations:
             guard.discard_held()
             fallback = (f"{note}\n\n" if note else "") + draft.text
