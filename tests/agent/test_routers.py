@@ -28,7 +28,8 @@ def test_a_finished_detour_returns_to_the_plan():
     assert after_diagnose({"action": "explain", "resume": True, "detour": {"lesson": 3}}) == "resume"
 
 
-def test_status_and_off_topic_skip_retrieval():
+def test_status_off_topic_and_coaching_skip_retrieval():
     assert after_classify({"action": "status"}) == "diagnose"
+    assert after_classify({"action": "coach"}) == "diagnose"
     assert after_classify({"action": "redirect"}) == "diagnose"
     assert after_classify({"action": "explain"}) == "retrieve"

@@ -12,8 +12,9 @@ ACTION_NODE = {"explain": "explain", "design": "design", "scaffold": "scaffold",
 
 
 def after_classify(state: dict) -> Literal["retrieve", "diagnose"]:
-    """Status and off-topic turns need no passages; everything else is grounded in them."""
-    return "diagnose" if state.get("action") in ("status", "redirect") else "retrieve"
+    """Status, off-topic and coaching turns need no retrieved passages (coaching cites the
+    section its TODO is taught in); everything else is grounded in them."""
+    return "diagnose" if state.get("action") in ("status", "redirect", "coach") else "retrieve"
 
 
 def after_diagnose(state: dict) -> Responder:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import lru_cache
 from typing import Iterable, Protocol, Sequence
 
 from tutor.guard.code_budget import _is_scaffold_body, runnable_lines, unit_lines
-from tutor.guard.code_spans import CodeUnit, all_units, loose_units, parse_code  # noqa: F401
+from tutor.guard.code_spans import CodeUnit, all_units, loose_units, parse_code
 from tutor.guard.notes import filled_sections, reflection_prose
 
 REWRITE = "rewrite_to_coaching"
@@ -51,6 +52,7 @@ def _hidden_code(unit: CodeUnit) -> list[CodeUnit]:
     return loose_units(hidden, []) if hidden.strip() else []
 
 
+@lru_cache(maxsize=16384)
 def _normal(line: str) -> str:
     """One spelling per statement, so a quoted line matches however it is parenthesised."""
     tree = parse_code(line.strip().rstrip(":")) if line.strip() else None
@@ -70,6 +72,11 @@ def _renamed_stub(node, params: dict[str, list[str]]) -> str | None:
         if len(wanted) >= 2 and len(args & set(wanted)) >= max(2, round(0.6 * len(wanted))):
             return stub
     return None
+
+
+@lru_cache(maxsize=32)
+def _with_normal_forms(given: frozenset[str]) -> frozenset[str]:
+    return given | {_normal(line) for line in given}
 
 
 def _filled_stubs(tree: ast.AST, names: set[str], params: dict[str, list[str]] | None = None) -> list[str]:
@@ -133,7 +140,7 @@ def code_events(
     total = 0
     filled: list[str] = []
     fragments: list[str] = []
-    given = set(given_lines) | {_normal(line) for line in given_lines}
+    given = _with_normal_forms(frozenset(given_lines))
     for unit in all_units(reply):
         if not unit.code.strip():
             continue

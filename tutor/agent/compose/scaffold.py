@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from tutor.agent.compose.base import Draft, Turn, dedupe
-from tutor.agent.passages import label, words
+from tutor.agent.passages import words
 
 NOTES_ASK = re.compile(r"\bnotes(?:\.md)?\b|\breflection\b|\bheadings?\b|\bsections?\b|what i (?:expected|would test)|surprised|goes? in")
 TABLE_ASK = re.compile(r"\btable\b|\blayout\b|\bresults? (?:format|sheet)\b")
@@ -182,4 +182,4 @@ def scaffold(turn: Turn, detection_stub: str | None = None) -> Draft:
     return checklist(turn)
 
 
-__all__ = ["scaffold", "stub_for", "stub_card", "stub_section", "label"]
+__all__ = ["scaffold", "stub_for", "stub_card", "stub_section"]

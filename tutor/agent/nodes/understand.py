@@ -51,21 +51,24 @@ def looks_like_answer(message: str) -> bool:
 async def classify(state, runtime) -> dict:
     ctx = context_of(runtime)
     message = state["message"]
-    vector = _embed(ctx, message)
     turn_index = state["turn_index"]
-    previous = state.get("last_outsourcing_turn") == turn_index - 1
-    prototypes = None
-    if ctx.embedder is not None:
-        try:
-            prototypes = IntentPrototypes.for_embedder(ctx.embedder)
-        except Exception:  # noqa: BLE001
-            prototypes = None
-    result = classify_message(
-        message, stubs=ctx.view.all_stub_names, extra_phrases=ctx.policy.outsourcing_phrases,
-        previous_outsourcing=previous, vector=vector, prototypes=prototypes, vocabulary=ctx.view.vocabulary,
-        quiz_pending=bool(state.get("quiz")) and looks_like_answer(message),
-        has_history=bool(state.get("topics")),
-    )
+    options = dict(stubs=ctx.view.all_stub_names, extra_phrases=ctx.policy.outsourcing_phrases,
+                   previous_outsourcing=state.get("last_outsourcing_turn") == turn_index - 1,
+                   vocabulary=ctx.view.vocabulary, quiz_pending=bool(state.get("quiz")) and looks_like_answer(message),
+                   has_history=bool(state.get("topics")))
+    # the deterministic verdict first: an outsourcing attempt, a traceback or a progress
+    # question needs no embedding (coaching uses no passages; debug retrieves by its error line)
+    result = classify_message(message, **options)
+    vector = None
+    if not (result.source == "outsourcing" or (result.source == "pattern" and result.intent in ("progress", "debug"))):
+        vector = _embed(ctx, message)  # the one embedding of this turn, shared with retrieval and diagnosis
+        prototypes = None
+        if ctx.embedder is not None:
+            try:
+                prototypes = IntentPrototypes.for_embedder(ctx.embedder)
+            except Exception:  # noqa: BLE001
+                prototypes = None
+        result = classify_message(message, vector=vector, prototypes=prototypes, **options)
     intent, source, belief = result.intent, result.source, None
     if ctx.capable_model and source != "outsourcing":
         lessons = [state["focus"], *ctx.view.prerequisites(state["focus"])]
