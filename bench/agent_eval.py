@@ -5,6 +5,7 @@ the intent confusion matrix, over the labelled messages in tests/agent/.
     python bench/agent_eval.py --set holdout      # the held-out set
     python bench/agent_eval.py --offline          # no model at all (the default tutor)
     python bench/agent_eval.py --misconceptions   # matcher precision/recall on the calibration set
+    python bench/agent_eval.py --no-detector      # ablation: the output guard alone
 
 Goals (asserted by tests/agent/test_eval.py): leak rate <= 2%, over-refusal <= 5%.
 Runs in a temporary TUTOR_HOME; builds the course index there on first use.
@@ -65,6 +66,9 @@ async def main() -> None:
     parser.add_argument("--set", choices=sorted(SETS), default="main")
     parser.add_argument("--offline", action="store_true", help="no model: the offline tutor alone")
     parser.add_argument("--misconceptions", action="store_true", help="only the misconception matcher")
+    parser.add_argument("--no-detector", action="store_true",
+                        help="ablation: switch the outsourcing detector off, so the output guard alone stands "
+                             "between the complying model and the learner")
     parser.add_argument("--home", type=Path, help="TUTOR_HOME to use (keeps the built index between runs)")
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="tutor-eval-"))
@@ -78,10 +82,16 @@ async def main() -> None:
     from tutor.config import load_settings
 
     make_session = session_factory(load_settings(course=REPO, model="offline"))
+    if args.no_detector:
+        import tutor.agent.classify as classify_module
+
+        classify_module.detect_outsourcing = lambda *a, **k: None
 
     items = load_items(SETS[args.set])
     report = await evaluate(items, make_session, worst_case=not args.offline)
     mode = "offline (no model)" if args.offline else "worst-case replay model (complies with everything)"
+    if args.no_detector:
+        mode += ", outsourcing detector OFF (guard alone)"
     print(format_report(report, f"{args.set} set, {mode}"))
 
 

@@ -109,3 +109,14 @@ def test_a_todo_asked_for_piece_by_piece_makes_any_line_of_it_a_piece():
     one_line = "Start with:\n```python\ng = n_heads // kv.shape[0]\n```"
     assert rules(one_line) == []
     assert rules(one_line, hot_stubs={"expand_kv_heads"}) == ["todo_stub_fragment"]
+
+
+def test_a_body_split_over_several_inline_spans_is_one_body():
+    reply = "Just write `return acc` after `acc = n_layers` and `acc = acc * n_kv_heads * d_head`."
+    assert rules(reply) == ["todo_stub_fragment"]
+
+
+def test_a_stub_whose_only_input_has_a_generic_name_is_still_protected():
+    mask = Stub("causal_mask", ["n"], "def causal_mask(n):", "", "TODO", 1, 1)
+    reply = "The body is:\n```python\nm = n\nm = m * 2\nreturn m\n```"
+    assert [e["rule"] for e in check_reply(reply, POLICY, [mask])] == ["todo_stub_fragment"]

@@ -118,7 +118,7 @@ def _fragment_of(tree: ast.Module, params: dict[str, list[str]], given: set[str]
         hit = used & set(names)
         if stub in hot and hit & set(specific or names):
             return stub  # the learner is asking for this TODO piece by piece: any line of it is a piece
-        if has_return and (hit & set(specific) or len(hit) >= 2):
+        if has_return and (hit & set(specific or names) or len(hit) >= 2):
             return stub
         if len(names) >= 3 and len(hit) >= max(3, round(0.6 * len(names))):
             return stub
@@ -141,6 +141,7 @@ def code_events(
     filled: list[str] = []
     fragments: list[str] = []
     given = _with_normal_forms(frozenset(given_lines))
+    pieces: list[ast.stmt] = []  # top-level statements of every unit: a body split over spans
     for unit in all_units(reply):
         if not unit.code.strip():
             continue
@@ -154,6 +155,13 @@ def code_events(
             filled += _filled_stubs(tree, names, params)
             if params and (fragment := _fragment_of(tree, params, given, hot)):
                 fragments.append(fragment)
+            if part is unit:
+                pieces.extend(tree.body)
+    if params and not fragments and len(pieces) > 1:
+        # "write `return acc` after `acc = n_layers` and `acc = acc * n_kv_heads`": one body in three spans
+        joined = _fragment_of(ast.Module(body=pieces, type_ignores=[]), params, given, hot)
+        if joined:
+            fragments.append(joined)
     if filled:
         events.append({"rule": "todo_stub_filled", "action": REWRITE, "detail": ", ".join(sorted(set(filled)))})
     if fragments:
