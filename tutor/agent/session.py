@@ -123,8 +123,9 @@ class TutorSession:
         return text + (f"\n\nNext steps:\n{steps}" if steps else "")
 
     def end_session(self) -> None:
-        """Store where we left off. Turns already save it as they go; this is the last word."""
-        if self._turns == 0:
+        """Where we left off is saved by every turn as it ends (a crash loses nothing); at the
+        end of a session make sure the last one is there even if that save had failed."""
+        if self._turns == 0 or self.store.latest_summary(self.learner_id):
             return
         state = self._last_state or {}
         status = self.store.lesson_statuses(self.learner_id).get(self.lesson)
@@ -159,7 +160,7 @@ class TutorSession:
             # the thread is written once, when the turn is complete: a turn cut off half-way is
             # simply not remembered, and a turn costs one checkpoint write instead of eight
             async for mode, chunk in app.astream({"message": message, "lesson": self.lesson}, config,
-                                                 context=self.ctx, stream_mode=["custom", "values"],
+                                                 context=self.ctx, stream_mode=["custom", "updates"],
                                                  durability="exit"):
                 if mode == "custom":
                     if chunk.get("token"):
@@ -167,7 +168,9 @@ class TutorSession:
                     elif chunk.get("reasoning"):
                         yield ReasoningEvent(chunk["reasoning"])
                 else:
-                    state = chunk
+                    # each node's partial update; the keys read below are set outright (no reducers)
+                    for update in chunk.values():
+                        state.update(update or {})
         self._turns += 1
         self._last_state = state
         reply = state.get("reply", "")
