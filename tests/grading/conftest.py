@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grading_support import REPO, copy_submission, need_lesson
+from tests.grading.grading_support import REPO, copy_submission, need_lesson
 
 
 @pytest.fixture

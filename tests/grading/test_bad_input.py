@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from tutor.grading import grade_folder
 
-from grading_support import need_lesson
+from tests.grading.grading_support import need_lesson
 
 
 def grade(path: Path, settings, **kw):

@@ -10,7 +10,7 @@ import pytest
 from tutor.grading import BadInput, grade_many
 from tutor.grading.batch import discover
 
-from grading_support import copy_submission, need_lesson
+from tests.grading.grading_support import copy_submission, need_lesson
 
 BROKEN = {"broken_empty", "lesson_99_unknown", "broken_link", "broken_nothing", "broken_no_lesson"}
 

@@ -12,7 +12,7 @@ from tutor.grading import grade_folder
 from tutor.grading.calibration import agreement, calibrate, load_scores, status_for
 from tutor.llm.replay import ReplayModel
 
-from grading_support import CALIBRATION, REPO, judge_reply
+from tests.grading.grading_support import CALIBRATION, REPO, judge_reply
 
 
 def test_the_set_has_at_least_12_scored_submissions_across_lessons():

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from tutor.cli import app
 
-from grading_support import CALIBRATION, judge_reply
+from tests.grading.grading_support import CALIBRATION, judge_reply
 
 
 def invoke(*args):

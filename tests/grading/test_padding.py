@@ -7,7 +7,7 @@ from tutor.grading.notes_words import own_word_counts
 from tutor.grading.submission import split_sections
 from tutor.llm.replay import ReplayModel
 
-from grading_support import REPO, judge_reply
+from tests.grading.grading_support import REPO, judge_reply
 
 FILLER_SENTENCE = "This lab was very interesting and I learned a lot about the topic."
 

@@ -11,7 +11,7 @@ import pytest
 from tutor.grading import formats, grade_folder
 from tutor.llm.replay import ReplayModel
 
-from grading_support import judge_reply
+from tests.grading.grading_support import judge_reply
 
 
 def test_the_schema_is_a_valid_json_schema_and_versioned(schema):

@@ -8,7 +8,7 @@ from pathlib import Path
 from tutor.grading.checks import CheckContext, run_check
 from tutor.grading.submission import open_submission
 
-from test_checks import make_check
+from tests.grading.test_checks import make_check
 
 STARTER = """
 import argparse, json, os

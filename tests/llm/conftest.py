@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from llm_fake_server import ScriptedServer
+from tests.llm.llm_fake_server import ScriptedServer
 
 from tutor.config import Settings
 from tutor.llm.retry import RetryPolicy

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from llm_fake_server import anthropic_error, anthropic_stream
+from tests.llm.llm_fake_server import anthropic_error, anthropic_stream
 
 from tutor.llm import Message, ModelError, get_chat_model
 from tutor.llm.anthropic_model import AnthropicModel

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from llm_fake_server import Reply, openai_error, openai_event, openai_stream
+from tests.llm.llm_fake_server import Reply, openai_error, openai_event, openai_stream
 
 from tutor.llm import Message, ModelError, get_chat_model
 from tutor.llm.base import complete

@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))  # store_support, also for spawned children
 
 
 @pytest.fixture
@@ -15,7 +12,7 @@ def tutor_home(_isolated_user_data) -> Path:
 
 @pytest.fixture
 def store(tutor_home):
-    from store_support import make_settings
+    from tests.store.store_support import make_settings
     from tutor.store import open_store
 
     return open_store(make_settings(tutor_home))

@@ -11,7 +11,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from store_support import make_settings, sample_report, sample_run
+from tests.store.store_support import make_settings, sample_report, sample_run
 from tutor.store import open_store
 
 

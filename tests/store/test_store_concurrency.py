@@ -9,7 +9,7 @@ import signal
 
 import pytest
 
-from store_support import die_mid_transaction, make_settings, write_turns
+from tests.store.store_support import die_mid_transaction, make_settings, write_turns
 from tutor.store import open_store
 
 WORKERS, TURNS_EACH = 8, 25

@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 from sqlmodel import SQLModel
 
-from store_support import make_settings, sample_report
+from tests.store.store_support import make_settings, sample_report
 from tutor.store import StoreError, migrations, open_store
 from tutor.store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from store_support import sample_report, sample_run
+from tests.store.store_support import sample_report, sample_run
 
 
 def test_timeline_has_every_kind_in_time_order(store):

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from store_support import make_settings, sample_report, sample_run
+from tests.store.store_support import make_settings, sample_report, sample_run
 from tutor.store import open_store
 
 
