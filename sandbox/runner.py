@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import secrets
 import shutil
 import subprocess
@@ -280,6 +281,9 @@ def _cuda_preflight(plan: _Plan, limits: Limits) -> str | None:
 def _execute(record, plan: _Plan, limits, gpu, cgroups, run_dir: Path, on_output, workspace, in_place_lab) -> None:
     logs = {name: run_dir / f"{name}.log" for name in ("stdout", "stderr")}
     argv, preexec = launch.wrap(plan.argv, limits, gpu, cgroups, _nproc_limit(plan, limits))
+    # Linux carries the forking process's peak RSS into the child's ru_maxrss across exec, so
+    # wait4's figure is the lab's own only where it exceeds the runner's peak at spawn time.
+    runner_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     proc = subprocess.Popen(argv, cwd=plan.cwd, env=plan.env if plan.backend == "process" else {},
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True, preexec_fn=preexec)
@@ -312,7 +316,8 @@ def _execute(record, plan: _Plan, limits, gpu, cgroups, run_dir: Path, on_output
     record.output_bytes = {c.stream_name: c.total for c in captures}
     record.leftover_processes_killed = outcome.leftovers_killed
     record.peak_processes = max(outcome.peak_processes, cgroups.pids_peak() or 0) or None
-    peaks = [outcome.maxrss_bytes, outcome.polled_peak_rss, cgroups.memory_peak_bytes() or 0]
+    waited = outcome.maxrss_bytes if outcome.maxrss_bytes > runner_peak else 0
+    peaks = [waited, outcome.polled_peak_rss, cgroups.memory_peak_bytes() or 0]
     record.peak_rss_mb = round(max(peaks) / 2**20, 1)
     classify(record, outcome, proc.returncode, plan.backend, cgroups, logs["stderr"], gpu)
 
