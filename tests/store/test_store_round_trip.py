@@ -59,6 +59,16 @@ def test_bad_status_and_bad_lesson_are_refused(store):
         store.set_lesson_status("alice", "one", "passed")
 
 
+def test_side_records_do_not_move_the_current_lesson(store):
+    """A prerequisite misconception, a contract event about another lab, or an instructor's grading
+    run says nothing about where the learner is working."""
+    store.record_turn("alice", 9, message="m", reply="r", intent="concept", action="explain")
+    store.record_misconception("alice", 3, "temperature-changes-ranking", "temperature reorders tokens")
+    store.record_contract_event("alice", 12, "outsourcing_request", "coach")
+    store.record_submission("alice", 4, "hash", "/subs/alice", {"total": 0.5, "pass_score": 0.6})
+    assert store.current_lesson("alice") == 9
+
+
 def test_current_lesson_follows_the_latest_activity(store):
     assert store.current_lesson("alice") is None
     store.record_turn("alice", 2, message="m", reply="r", intent="concept", action="explain")

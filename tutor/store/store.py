@@ -227,7 +227,7 @@ class ProgressStore:
         learner_id, lesson = _learner(learner_id), _lesson(lesson)
         kept = _text(evidence)[:records.EVIDENCE_CHARS] if self.text_logging and evidence else None
         with self._write() as s:
-            self._touch(s, learner_id, lesson)
+            self._touch(s, learner_id)  # a catch-up on a prerequisite is not where the learner is
             row = MisconceptionRow(learner_id=learner_id, lesson=lesson, misconception_id=str(misconception_id),
                                    evidence=kept, created_at=utcnow())
             s.add(row)
@@ -252,7 +252,7 @@ class ProgressStore:
     def record_contract_event(self, learner_id: str, lesson: int | None, rule: str, action: str, detail: str = "") -> int:
         learner_id, lesson = _learner(learner_id), _lesson(lesson)
         with self._write() as s:
-            self._touch(s, learner_id, lesson)
+            self._touch(s, learner_id)  # asking for lesson 9's answers does not move a learner to lesson 9
             row = ContractEventRow(learner_id=learner_id, lesson=lesson, created_at=utcnow(), rule=str(rule),
                                    action=str(action), detail=_text(detail)[:records.DETAIL_CHARS])
             s.add(row)
@@ -278,7 +278,7 @@ class ProgressStore:
             passed = total >= pass_score
         now = utcnow()
         with self._write() as s:
-            self._touch(s, learner_id, lesson)
+            self._touch(s, learner_id)  # grading (often a batch by the instructor) is not the learner's place
             row = SubmissionRow(learner_id=learner_id, lesson=lesson, content_hash=content_hash, path=str(path),
                                 created_at=now, graded_at=report.get("graded_at"), status=report.get("status"),
                                 total=total, pass_score=pass_score, passed=passed,
