@@ -1,10 +1,16 @@
-"""The lab's environment: an allow-list, nothing inherited by default (no keys, no cloud creds)."""
+"""The lab's environment: an allow-list, nothing inherited by default (no keys, no cloud creds);
+the lab's own ``LAB_*`` settings pass, credentials among them do not."""
 
 from __future__ import annotations
 
 import os
+import re
 
 PASSED_THROUGH = ("LANG", "TERM")
+# The labs' own settings (LAB_BACKEND, LAB_MODEL, ...) are the learner's choices for this run;
+# anything named like a credential stays out even under that prefix.
+LAB_SETTING = re.compile(r"^LAB_[A-Z0-9_]+$")
+CREDENTIAL = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.IGNORECASE)
 
 
 def lab_env(*, path: str, home: str, seed: int, run_dir: str, parent: dict[str, str] | None = None,
@@ -13,6 +19,7 @@ def lab_env(*, path: str, home: str, seed: int, run_dir: str, parent: dict[str, 
     parent = dict(os.environ) if parent is None else parent
     env = {key: parent[key] for key in PASSED_THROUGH if key in parent}
     env.update({key: value for key, value in parent.items() if key.startswith("LC_")})
+    env.update({key: value for key, value in parent.items() if LAB_SETTING.match(key) and not CREDENTIAL.search(key)})
     env.update({"PATH": path, "HOME": home, "SEED": str(seed), "PYTHONHASHSEED": str(seed),
                 "TUTOR_RUN_DIR": run_dir})
     if cuda_visible_devices is not None:
@@ -23,7 +30,8 @@ def lab_env(*, path: str, home: str, seed: int, run_dir: str, parent: dict[str, 
         if kept:
             env["LD_LIBRARY_PATH"] = ":".join(kept)
     if model_url:
-        env["OPENAI_BASE_URL"] = model_url
+        # the only route out: a lab preferring LAB_BASE_URL must not aim past the bridge
+        env["OPENAI_BASE_URL"] = env["LAB_BASE_URL"] = model_url
         if model_name:
             env["LAB_MODEL"] = model_name
     if marker:

@@ -77,6 +77,10 @@ def test_environment_is_an_allow_list():
                       model_url="http://127.0.0.1:8000/v1", model_name="m")
     assert gpu_env["CUDA_VISIBLE_DEVICES"] == "0" and gpu_env["OPENAI_BASE_URL"].endswith("/v1")
     assert gpu_env["LAB_MODEL"] == "m"
+    assert gpu_env["LAB_BASE_URL"] == gpu_env["OPENAI_BASE_URL"]  # the bridge is the only way out
+    lab_settings = lab_env(path="/p", home="/tmp", seed=0, run_dir="/r", parent={
+        "LAB_BACKEND": "vllm", "LAB_MODEL": "nemotron", "LAB_API_KEY": "k", "LAB_HF_TOKEN": "t", "LABEL": "x"})
+    assert {k: v for k, v in lab_settings.items() if k.startswith("LAB")} == {"LAB_BACKEND": "vllm", "LAB_MODEL": "nemotron"}
     cuda_env = lab_env(path="/p", home="/tmp", seed=0, run_dir="/r", cuda_visible_devices="0",
                        parent={"LD_LIBRARY_PATH": "/usr/local/nvidia/lib64:/root/secret/lib"})
     assert cuda_env["LD_LIBRARY_PATH"] == "/usr/local/nvidia/lib64"
