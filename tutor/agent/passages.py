@@ -27,7 +27,11 @@ class Unit:
 
 
 def words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[a-z0-9_]+(?:-[a-z0-9_]+)?", text.lower()) if w not in STOP and len(w) > 1]
+    """Content words; a hyphenated compound counts whole and by its parts ('byte-pair')."""
+    found = []
+    for w in re.findall(r"[a-z0-9_]+(?:-[a-z0-9_]+)?", text.lower()):
+        found += [w, *w.split("-")] if "-" in w else [w]
+    return [w for w in found if w not in STOP and len(w) > 1]
 
 
 def _stem(word: str) -> str:
@@ -44,27 +48,32 @@ def units(text: str, chunk: int = 0) -> list[Unit]:
     in_fence = False
     paragraph_started = [False]  # has any paragraph been flushed yet (the first may be cut)
 
-    def flush() -> None:
+    def flush(introduces_skipped: bool = False) -> None:
         if paragraph:
             joined = " ".join(" ".join(paragraph).split())
-            for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z(\"'`*])", joined):
+            sentences = _sentences(joined)
+            if introduces_skipped and sentences and sentences[-1].rstrip().endswith(":"):
+                sentences.pop()  # "The pair counts are:" + a table we do not keep says nothing
+            for sentence in sentences:
                 if not out and not paragraph_started[0] and sentence[:1].islower():
                     continue  # the tail of a sentence cut by the chunk boundary
-                if len(sentence) > 12:
+                if len(sentence) > 12 and len(re.findall(r"[A-Za-z]{2,}", sentence)) >= 4:
                     out.append(Unit(sentence, len(out), bool(_FORMULA.search(sentence)) and len(sentence) < 90, chunk))
             paragraph.clear()
             paragraph_started[0] = True
 
     for line in text.splitlines():
         if line.strip().startswith(("```", "~~~")):
-            flush()
+            flush(introduces_skipped=not in_fence)
+            _drop_dangling_intro(out, not in_fence)
             in_fence = not in_fence
             continue
         if in_fence:
             continue
         stripped = line.strip()
         if not stripped or stripped.startswith(("#", "|")):
-            flush()  # headings and table rows do not condense into sentences
+            flush(introduces_skipped=stripped.startswith("|"))  # headings and table rows do not condense into sentences
+            _drop_dangling_intro(out, stripped.startswith("|"))
         elif line.startswith(("    ", "\t")) and _FORMULA.search(stripped):
             flush()
             out.append(Unit(stripped, len(out), True, chunk))
@@ -79,6 +88,26 @@ def units(text: str, chunk: int = 0) -> list[Unit]:
             paragraph.append(stripped)
     flush()
     return out
+
+
+def _drop_dangling_intro(out: list[Unit], skipped_block_starts: bool) -> None:
+    """A sentence ending in ':' before a blank line and a table or code block we drop."""
+    if skipped_block_starts and out and out[-1].text.rstrip().endswith(":") and not out[-1].formula:
+        out.pop()
+
+
+ABBREVIATION = re.compile(r"(?:\b(?:Dr|Mr|Ms|vs|Fig|Eq|al|approx|cf)|\be\.g|\bi\.e)\.$")
+
+
+def _sentences(paragraph: str) -> list[str]:
+    """Split at sentence ends, but not after 'Dr.', 'e.g.', 'et al.' and the like."""
+    merged: list[str] = []
+    for piece in re.split(r"(?<=[.!?])\s+(?=[A-Z(\"'`*])", paragraph):
+        if merged and ABBREVIATION.search(merged[-1]):
+            merged[-1] += " " + piece
+        else:
+            merged.append(piece)
+    return merged
 
 
 def _idf(all_units: list[Unit]) -> dict[str, float]:
@@ -104,13 +133,18 @@ def condense(chunks: list[str], query: str, max_units: int = 4, examples_first: 
         return [[] for _ in chunks]
     idf = _idf(all_units)
     q = {_stem(w) for w in words(query)}
-    ranked = sorted(all_units, key=lambda u: (-(score(u, q, idf) + (0.15 if u.formula and prefer_formula else 0.0)
+    following = {(u.chunk, u.order): u for u in all_units}
+    # a sentence that only introduces what follows (a table or list that is not kept) says
+    # nothing alone: it may be chosen only when a formula line follows it
+    candidates = [u for u in all_units if not u.text.rstrip().endswith(":")
+                  or getattr(following.get((u.chunk, u.order + 1)), "formula", False)] or all_units
+    ranked = sorted(candidates, key=lambda u: (-(score(u, q, idf) + (0.15 if u.formula and prefer_formula else 0.0)
                                                  - 0.02 * u.chunk - 0.001 * u.order)))
-    chosen = [u for u in ranked[:max_units] if score(u, q, idf) > 0 or u is ranked[0]]
+    chosen = [u for u in ranked[:max_units] if score(u, q, idf) > 0] or ranked[:1]
     # a formula line right after a chosen sentence belongs with it ("For one sequence ...:" + formula)
     for u in list(chosen):
         if u.text.rstrip().endswith(":"):
-            nxt = next((v for v in all_units if v.chunk == u.chunk and v.order == u.order + 1), None)
+            nxt = following.get((u.chunk, u.order + 1))
             if nxt is not None and nxt not in chosen:
                 chosen.append(nxt)
     result: list[list[str]] = []

@@ -12,18 +12,31 @@ RELEVANT = 0.30  # cosine of the best chunk below which the course has nothing o
 FORMULA_ASK = re.compile(r"\b(?:formula|size|how (?:big|much|many)|compute|calculate|bytes|count|number of|memory|cost)\b")
 
 
-def key_terms(turn: Turn, text: str) -> list[tuple[str, str, int]]:
-    """(term, definition, lesson) for key terms the question or passage names."""
+def _term_names(term: str) -> list[str]:
+    """'byte-pair encoding (BPE)' -> ['byte pair encoding (bpe)', 'byte pair encoding', 'bpe']."""
+    low = _plain(term)
+    names = [low, re.sub(r"\s*\([^)]*\)", "", low).strip(), *re.findall(r"\(([^)]+)\)", low)]
+    return [n.strip() for n in dict.fromkeys(names) if len(n.strip()) > 2]
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[-_]", " ", text.lower())
+
+
+def key_terms(turn: Turn, text: str, lessons: list[int] = ()) -> list[tuple[str, str, int]]:
+    """(term, definition, lesson) for key terms the question names, looked up in the current
+    lesson, its prerequisites and the lessons the retrieved passages come from."""
     found = []
-    low = text.lower()
-    for n in dict.fromkeys([turn.lesson, *turn.view.prerequisites(turn.lesson, depth=1)]):
+    low = _plain(text)
+    candidates = [turn.lesson, *turn.view.prerequisites(turn.lesson, depth=1), *lessons]
+    for n in dict.fromkeys(candidates):
         lesson = turn.view.lessons.get(n)
         if lesson is None:
             continue
         for term in lesson.meta.key_terms:
-            names = [term.term.lower()] + re.findall(r"\(([^)]+)\)", term.term.lower())
-            if any(re.search(rf"(?<!\w){re.escape(name.strip())}(?!\w)", low) for name in names if len(name.strip()) > 2):
-                found.append((term.term, term.definition, n))
+            if any(re.search(rf"(?<!\w){re.escape(name)}s?(?!\w)", low) for name in _term_names(term.term)):
+                if term.term.lower() not in {t.lower() for t, _, _ in found}:
+                    found.append((term.term, term.definition, n))
     return found
 
 
@@ -64,15 +77,9 @@ def explain(turn: Turn) -> Draft:
         return Draft(f"I could not find that in the course text, so I won't guess.{hint} "
                      "Try naming the idea or the lesson it comes from.")
     size = {"beginner": 3, "some": 4, "advanced": 5}[turn.experience]
-    # at most three chunks, preferring different sections
-    top: list[dict] = []
-    for hit in hits:
-        if len(top) == 3:
-            break
-        if hit["section"] not in {h["section"] for h in top} or len(hits) <= 3:
-            top.append(hit)
-    groups = condense([h["text"] for h in top], turn.message, max_units=size,
-                      examples_first=turn.examples_first, prefer_formula=bool(FORMULA_ASK.search(turn.message.lower())))
+    # at most three chunks, preferring different sections; a chunk with nothing to say on the
+    # question (a table, a worked example's numbers) gives its place to the next hit
+    top, groups = _condensed(turn, hits, size)
     parts, citations, cited = [], [], []
     for hit, units in zip(top, groups):
         if not units:
@@ -86,13 +93,13 @@ def explain(turn: Turn) -> Draft:
         parts.append(f"{block.strip()} {label(hit['lesson'], hit['section'])}")
         citations.append(turn.cite(hit))
         cited.append((hit["lesson"], hit["section"]))
-    text = "\n\n".join(parts)
+    text = "\n\n".join(p for p in parts if p.strip())
     beginner = turn.experience == "beginner" or turn.beginner_python
     if DEFINITION_ASK.search(turn.message.lower()) or beginner:
-        terms = key_terms(turn, turn.message)[: 3 if beginner else 2]
+        terms = key_terms(turn, turn.message, [h["lesson"] for h in top])[: 3 if beginner else 2]
         if terms:
             definitions = "\n".join(f"- **{t}**: {d} [L{n} § Key terms]" for t, d, n in terms)
-            text = f"{definitions}\n\n{text}"
+            text = f"{definitions}\n\n{text}".strip()
             for _, _, n in terms:
                 citation = turn.view.key_terms_citation(n)
                 if citation:
@@ -113,6 +120,22 @@ def explain(turn: Turn) -> Draft:
         text += f"\n\n**Check yourself:** {question[0]}"
         updates["quiz"] = question[1]
     return Draft(text, dedupe(citations), updates)
+
+
+def _condensed(turn: Turn, hits: list[dict], size: int) -> tuple[list[dict], list[list[str]]]:
+    distinct = [h for i, h in enumerate(hits) if h["section"] not in {g["section"] for g in hits[:i]}]
+    pool = distinct if len(distinct) >= 3 else hits
+    formula = bool(FORMULA_ASK.search(turn.message.lower()))
+    top, groups = pool[:3], []
+    for _ in range(3):
+        groups = condense([h["text"] for h in top], turn.message, max_units=size,
+                          examples_first=turn.examples_first, prefer_formula=formula)
+        kept = [(h, g) for h, g in zip(top, groups) if g]
+        spare = [h for h in pool if h not in top]
+        if len(kept) == len(top) or not spare:
+            break
+        top = [h for h, _ in kept] + spare[: len(top) - len(kept)]
+    return top, groups
 
 
 def _is_formula_line(unit: str) -> bool:

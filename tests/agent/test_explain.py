@@ -1,0 +1,41 @@
+"""The offline explanation reads as an answer: the definition a 'what is' question asks for,
+no sentence that only introduced a table it dropped, no sentence cut at an abbreviation."""
+
+from __future__ import annotations
+
+import re
+
+from tutor.agent.passages import condense, units
+
+
+async def test_a_what_is_question_leads_with_the_key_term_from_the_lesson_it_retrieved(make_session, turn):
+    session = make_session("kt", 1)  # the learner is on lesson 1; the term lives in lesson 14
+    result, _, _ = await turn(session, "what does LoRA's rank control?")
+    assert result.action == "explain"
+    assert result.reply.startswith("- **")
+    assert "**rank (r)**: The inner dimension of the adapter" in result.reply
+    assert any(c["lesson"] == 14 for c in result.citations)
+
+
+async def test_a_hyphenated_term_is_found_written_with_spaces(make_session, turn):
+    session = make_session("bp", 1)
+    result, _, _ = await turn(session, "what is byte pair encoding?")
+    assert "**byte-pair encoding (BPE)**" in result.reply
+    assert not re.search(r":\s*\[L\d+ §", result.reply), "a sentence introducing a dropped table was kept"
+
+
+def test_a_sentence_that_introduces_a_table_is_not_a_unit():
+    text = "Suppose the counts are `low` x5 and `lower` x2 for this example. The pair counts are:\n\n| pair | count |\n| --- | --- |\n| l o | 7 |\n"
+    assert [u.text for u in units(text)] == ["Suppose the counts are `low` x5 and `lower` x2 for this example."]
+
+
+def test_sentences_are_not_cut_after_an_abbreviation():
+    text = "Read the DAPO and Dr. GRPO papers on what they changed, e.g. token-level averaging of the loss."
+    assert [u.text for u in units(text)] == [text]
+
+
+def test_condense_never_returns_a_lone_colon_sentence():
+    chunks = ["The merge list matters because encoding replays merges in the learned order:\n\n| a | b |\n|---|---|\n",
+              "Encoding new text replays the learned merges in order, never the longest match."]
+    groups = condense(chunks, "why does the merge order matter when encoding")
+    assert groups[0] == [] and groups[1]
