@@ -25,6 +25,9 @@ class TutorContext:
     embedder: Any = field(default=None, metadata={"description": "tutor.retrieval.Embedder, or None (patterns only)"})
     model: Any = field(default=None, metadata={"description": "a ChatModel, or None for the offline tutor"})
     learner_id: str = field(default="default", metadata={"description": "whose progress and thread this is"})
+    wait_for_embedder: bool = field(default=True, metadata={
+        "description": "False: while the embedding model is still loading, answer from keyword search and "
+                       "patterns instead of waiting for it (the app, whose first question may come early)"})
 
     @property
     def policy(self):
@@ -33,6 +36,11 @@ class TutorContext:
     @cached_property
     def view(self) -> CourseView:
         return course_view(self.course)
+
+    @property
+    def embeddings_now(self) -> bool:
+        """May this turn use embeddings? Always when it may wait; else only once the model is loaded."""
+        return self.embedder is not None and (self.wait_for_embedder or bool(getattr(self.embedder, "loaded", True)))
 
     @property
     def log_text(self) -> bool:

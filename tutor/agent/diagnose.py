@@ -66,6 +66,25 @@ def _cue_usable(cue: str) -> bool:
     return not QUESTION_START.match(cue) and not cue.strip().endswith("?")
 
 
+def _could_state_a_belief(message: str) -> bool:
+    return not (is_neutral_question(message) or len(message.split()) < 4 or REPORT.match(message))
+
+
+def cue_match(view: CourseView, message: str, lesson: int) -> Match | None:
+    """A catalogue cue phrase ("cache the attention") of this lesson or a prerequisite, said
+    verbatim; needs no embedding."""
+    if not _could_state_a_belief(message):
+        return None
+    lessons = [lesson, *view.prerequisites(lesson)]
+    text = " ".join(message.lower().split())
+    for entry in view.catalogue:
+        if entry.lesson in lessons:
+            for cue in entry.cues:
+                if _cue_usable(cue) and cue.lower() in text:
+                    return Match(entry, 1.0, "cue", entry.lesson != lesson)
+    return None
+
+
 class Catalogue:
     """Belief and cue embeddings of the whole course, computed once per course and embedder."""
 
@@ -93,15 +112,13 @@ class Catalogue:
             return cls._cache[key]
 
     def match(self, message: str, vector: np.ndarray | None, lesson: int, threshold: float = THRESHOLD) -> Match | None:
-        if is_neutral_question(message) or len(message.split()) < 4 or REPORT.match(message):
+        if not _could_state_a_belief(message):
             return None
+        cued = cue_match(self.view, message, lesson)
+        if cued is not None:
+            return cued
         lessons = [lesson, *self.view.prerequisites(lesson)]
         text = " ".join(message.lower().split())
-        for entry in self.view.catalogue:
-            if entry.lesson in lessons:
-                for cue in entry.cues:
-                    if _cue_usable(cue) and cue.lower() in text:
-                        return Match(entry, 1.0, "cue", entry.lesson != lesson)
         if vector is None or not len(self.rows):
             return None
         vector = np.asarray(vector, dtype=np.float32)

@@ -74,6 +74,11 @@ class Retriever:
         self._checked_at = float("-inf")
 
     # -- index lifecycle -----------------------------------------------------------------------
+    @property
+    def loaded(self) -> bool:
+        """Are the chunks, vectors and BM25 held in memory (so a BM25 search needs no model)?"""
+        return self._memory is not None
+
     def index_ready(self) -> bool:
         """Is a current index on disk? Cheap: a few ``stat`` calls once it has been checked."""
         return self.index.is_current()

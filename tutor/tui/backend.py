@@ -59,6 +59,9 @@ class Backend:
         from tutor.agent.session import TutorSession
 
         self.session = TutorSession(self.settings, self.learner_id, self.lesson)
+        # a question asked while the embedding model still loads (prepare_index) is answered
+        # from keyword search at once instead of after the load
+        self.session.ctx.wait_for_embedder = False
         self.course = self.session.course
         self.store = self.session.store
         self.lesson = self.session.lesson

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from tutor.agent.classify import IntentPrototypes, classify as classify_message
-from tutor.agent.diagnose import Catalogue, answered_or_acknowledged, is_neutral_question
+from tutor.agent.diagnose import Catalogue, answered_or_acknowledged, cue_match, is_neutral_question
 from tutor.agent.model_reply import classify_with_model
 from tutor.agent.nodes.common import context_of
 from tutor.agent.outsourcing import REPORT, SOLUTION
@@ -34,7 +34,7 @@ async def load_context(state, runtime) -> dict:
 
 
 def _embed(ctx, text: str):
-    if ctx.embedder is None:
+    if not ctx.embeddings_now:
         return None
     try:
         return ctx.embedder.encode([text])[0]
@@ -63,7 +63,7 @@ async def classify(state, runtime) -> dict:
     if not (result.source == "outsourcing" or (result.source == "pattern" and result.intent in ("progress", "debug"))):
         vector = _embed(ctx, message)  # the one embedding of this turn, shared with retrieval and diagnosis
         prototypes = None
-        if ctx.embedder is not None:
+        if ctx.embeddings_now:
             try:
                 prototypes = IntentPrototypes.for_embedder(ctx.embedder)
             except Exception:  # noqa: BLE001
@@ -110,6 +110,12 @@ async def retrieve(state, runtime) -> dict:
     query = _query(state)
     vector = state.get("vector") if query == state["message"][:1000] else None
     focus = state["focus"]
+    if not ctx.embeddings_now and getattr(ctx.retriever, "loaded", False):
+        # the embedding model is still loading: keyword search now rather than a wait
+        try:
+            return {"hits": [h.to_dict() for h in ctx.retriever.search(query, k=6, boost_lesson=focus, mode="bm25")]}
+        except Exception:  # noqa: BLE001
+            return {"hits": []}
     try:
         ranked = ctx.retriever.search(query, k=6, boost_lesson=focus, query_embedding=vector)
         dense = ctx.retriever.search(query, k=30, mode="dense", query_embedding=vector)
@@ -138,12 +144,14 @@ async def diagnose(state, runtime) -> dict:
             return {"resume": True, "detour": {**detour, "turns": turns}}
         return {"detour": {**detour, "turns": turns}}
     match = None
-    if ctx.embedder is not None:
+    if ctx.embeddings_now:
         try:
             catalogue = Catalogue.for_view(ctx.view, ctx.embedder)
             match = catalogue.match(message, state.get("vector"), state["lesson"])
         except Exception:  # noqa: BLE001
             match = None
+    else:  # the embedding model is still loading: the catalogue's cue phrases only
+        match = cue_match(ctx.view, message, state["lesson"])
     if match is not None:
         entry = match.entry
         return {"misconception": {"id": entry.id, "lesson": entry.lesson, "score": round(match.score, 3),
