@@ -48,3 +48,24 @@ async def test_outsourcing_is_still_coached(agent_settings, turn):
     session = _session(agent_settings, "early3", 7)
     result, _, _ = await turn(session, "just write the code for my lesson 7 lab")
     assert result.action == "coach"
+
+
+def test_the_course_vocabulary_does_not_import_heavy_libraries():
+    """The first turn builds the course vocabulary; importing scikit-learn for its stop words
+    cost ~2 s there once."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from tutor.course.loader import load_course\n"
+        "from tutor.paths import course_root\n"
+        "from tutor.agent.course_view import CourseView\n"
+        "words = CourseView(load_course(course_root())).vocabulary\n"
+        "assert 'attention' in words and 'which' not in words, sorted(words)[:20]\n"
+        "heavy = sorted(m for m in ('sklearn', 'torch', 'sentence_transformers', 'chromadb') if m in sys.modules)\n"
+        "print(','.join(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from tutor.agent.lab import LabView, lab_view
+from tutor.agent.stopwords import ENGLISH_STOP_WORDS
 
 # Common English words that say nothing about the course even when its text uses them.
 GENERIC = frozenset("""
@@ -115,8 +116,6 @@ class CourseView:
         words.update({"lab", "lesson", "notes", "starter", "todo", "todos", "rubric", "grade", "quiz", "runs",
                       "experiment", "seed", "seeds", "baseline", "model", "models", "llm", "python", "numpy",
                       "torch", "gpu", "cpu", "tutor", "course", "nemotron", "transformer", "code", "error"})
-        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
         return frozenset(w for w in words if w not in GENERIC and w not in ENGLISH_STOP_WORDS and len(w) >= 3)
 
     def key_terms_citation(self, lesson: int) -> dict | None:

@@ -74,7 +74,11 @@ class Backend:
 
     def prepare_index(self, progress: Callable[[int, int, str], None]) -> None:
         """Build or refresh the course index (with progress), then load the embedding model, so
-        the first question does not pay for either."""
+        the first question does not pay for either. The agent's graph is imported first: a
+        question asked meanwhile needs it, and keyword search on the index, but not the model."""
+        import tutor.agent.graph  # noqa: F401
+        import langgraph.checkpoint.sqlite.aio  # noqa: F401
+
         from tutor.retrieval import get_retriever
 
         retriever = get_retriever(self.settings)

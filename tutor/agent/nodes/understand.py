@@ -110,9 +110,12 @@ async def retrieve(state, runtime) -> dict:
     query = _query(state)
     vector = state.get("vector") if query == state["message"][:1000] else None
     focus = state["focus"]
-    if not ctx.embeddings_now and getattr(ctx.retriever, "loaded", False):
-        # the embedding model is still loading: keyword search now rather than a wait
+    if not ctx.embeddings_now:
+        # the embedding model is still loading: keyword search on the index now rather than a
+        # wait; an index still being built (it needs the model) gives no passages this turn
         try:
+            if not (ctx.retriever.loaded or ctx.retriever.index_ready()):
+                return {"hits": []}
             return {"hits": [h.to_dict() for h in ctx.retriever.search(query, k=6, boost_lesson=focus, mode="bm25")]}
         except Exception:  # noqa: BLE001
             return {"hits": []}
