@@ -90,3 +90,14 @@ def replay_file(tmp_path):
 def plain_settings():
     """Settings for tests whose backend is a double: nothing is loaded from the course."""
     return load_settings(model="offline")
+
+
+@pytest.fixture
+def cohort_store(plain_settings, monkeypatch):
+    """A store holding the three learners of ``store_data.populate`` (fixed clock)."""
+    from tests.tui.store_data import populate
+    from tutor.store import open_store
+
+    store = open_store(plain_settings)
+    populate(store, monkeypatch)
+    return store

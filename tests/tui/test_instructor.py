@@ -6,24 +6,19 @@ import pytest
 from textual.widgets import DataTable, Input, Markdown, Static
 
 from tests.tui.conftest import wait_until
-from tests.tui.store_data import populate
-from tutor.config import load_settings
-from tutor.store import open_store
 from tutor.tui.instructor.app import InstructorApp
 from tutor.tui.instructor.export import ExportScreen
 from tutor.tui.instructor.learner import LearnerScreen
 
 
 @pytest.fixture
-def settings():
-    return load_settings(model="offline")
+def settings(plain_settings):
+    return plain_settings
 
 
 @pytest.fixture
-def store(settings, monkeypatch):
-    store = open_store(settings)
-    populate(store, monkeypatch)
-    return store
+def store(cohort_store):
+    return cohort_store
 
 
 def cell_text(table: DataTable, row: int, column: int) -> str:

@@ -8,9 +8,6 @@ import pytest
 from textual.widgets import Input
 
 from tests.tui.doubles import ScriptedBackend
-from tests.tui.store_data import populate
-from tutor.config import load_settings
-from tutor.store import open_store
 from tutor.tui.app import TutorApp
 from tutor.tui.instructor.app import InstructorApp
 from tutor.tui.instructor.learner import LearnerScreen
@@ -20,15 +17,13 @@ SIZE = (120, 36)
 
 
 @pytest.fixture
-def settings():
-    return load_settings(model="offline")
+def settings(plain_settings):
+    return plain_settings
 
 
 @pytest.fixture
-def store(settings, monkeypatch):
-    store = open_store(settings)
-    populate(store, monkeypatch)
-    return store
+def store(cohort_store):
+    return cohort_store
 
 
 async def settled(pilot) -> None:
