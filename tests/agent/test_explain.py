@@ -39,3 +39,19 @@ def test_condense_never_returns_a_lone_colon_sentence():
               "Encoding new text replays the learned merges in order, never the longest match."]
     groups = condense(chunks, "why does the merge order matter when encoding")
     assert groups[0] == [] and groups[1]
+
+
+def test_a_sentence_that_points_back_keeps_the_sentence_it_points_to():
+    chunk = ("Decoding applies the merges in the order they were learned, so the same word always splits "
+             "the same way. That is why the merge list, not just the vocabulary, is part of a BPE tokenizer. "
+             "Training stops when the vocabulary reaches its target size.")
+    [group] = condense([chunk], "why is the merge list part of a bpe tokenizer", max_units=1)
+    assert group[0].startswith("Decoding applies the merges")
+    assert group[1].startswith("That is why")
+
+
+async def test_the_bpe_answer_does_not_open_on_a_dangling_reference(make_session, turn):
+    session = make_session("dangle", 1)
+    result, _, _ = await turn(session, "why does BPE merge frequent pairs?")
+    assert result.action == "explain"
+    assert not re.match(r"(?:That|This|These|So|Thus|Hence)\b", result.reply.lstrip("- *"))

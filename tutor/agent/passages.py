@@ -96,6 +96,7 @@ def _drop_dangling_intro(out: list[Unit], skipped_block_starts: bool) -> None:
         out.pop()
 
 
+ANAPHORIC = re.compile(r"(?:That|This|These|Those|So|Thus|Hence|Therefore|Such)\b(?! (?:lesson|lab|course|section)\b)")
 ABBREVIATION = re.compile(r"(?:\b(?:Dr|Mr|Ms|vs|Fig|Eq|al|approx|cf)|\be\.g|\bi\.e)\.$")
 
 
@@ -141,6 +142,11 @@ def condense(chunks: list[str], query: str, max_units: int = 4, examples_first: 
     ranked = sorted(candidates, key=lambda u: (-(score(u, q, idf) + (0.15 if u.formula and prefer_formula else 0.0)
                                                  - 0.02 * u.chunk - 0.001 * u.order)))
     chosen = [u for u in ranked[:max_units] if score(u, q, idf) > 0] or ranked[:1]
+    # a sentence that points back ("That is why ...", "This means ...") needs the one before it
+    for u in list(chosen):
+        before = following.get((u.chunk, u.order - 1))
+        if ANAPHORIC.match(u.text) and before is not None and before not in chosen:
+            chosen.append(before)
     # a formula line right after a chosen sentence belongs with it ("For one sequence ...:" + formula)
     for u in list(chosen):
         if u.text.rstrip().endswith(":"):
