@@ -214,3 +214,30 @@ async def test_a_tutor_that_cannot_start_says_why_and_keeps_the_question(tmp_pat
         await wait_until(pilot, lambda: any("The reply failed" in n for n in notes(app)))
         assert app.query_one("#prompt", Input).value == "hello?"
         await pilot.press("ctrl+q")
+
+
+async def test_onboarding_works_from_the_keyboard_alone(plain_settings):
+    """Type, enter, pick a choice with enter, and the hint says which key does what."""
+    from textual.widgets import Select, Static
+
+    from tutor.tui.screens.onboarding import OnboardingScreen
+
+    backend = ScriptedBackend(plain_settings, onboarding=True)
+    app = TutorApp(plain_settings, backend=backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, OnboardingScreen) and app.screen.query("#start"))
+        screen = app.screen
+        hint = screen.query_one("#onboarding-step", Static)
+        await pilot.press(*"Ada", "enter", *"learn", "enter", *"some", "enter")
+        await pilot.pause()
+        assert screen.query_one("#learning_style", Select).has_focus
+        assert str(hint.render()) == ("Step 4 of 6: How do you like to learn? "
+                                      "Enter opens the choices, tab keeps this one and moves on.")
+        await pilot.press("enter", "down", "enter")  # open the list, take "theory first"
+        await wait_until(pilot, lambda: screen.query_one("#python_fluency", Select).has_focus)
+        await pilot.press("tab")
+        assert str(hint.render()) == "Step 6 of 6: enter starts the course."
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: backend.profile is not None)
+    assert backend.profile == {"name": "Ada", "goals": "learn", "experience": "some",
+                               "learning_style": "theory first", "python_fluency": "intermediate"}

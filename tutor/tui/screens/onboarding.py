@@ -21,6 +21,17 @@ STEPS = [key for key, _ in FIELDS] + [key for key, *_ in CHOICES] + ["start"]
 PROMPTS = dict(FIELDS) | {key: prompt for key, prompt, *_ in CHOICES} | {"start": "Start"}
 
 
+def step_hint(key: str) -> str:
+    """'Step 4 of 6: How do you like to learn? Enter opens the choices, tab keeps this one.'"""
+    prompt = PROMPTS[key]
+    where = f"Step {STEPS.index(key) + 1} of {len(STEPS)}: {prompt}{'' if prompt.endswith(('?', '.')) else '.'}"
+    if key == "start":
+        return f"Step {len(STEPS)} of {len(STEPS)}: enter starts the course."
+    if key in dict(FIELDS):
+        return f"{where} Enter or tab moves on."
+    return f"{where} Enter opens the choices, tab keeps this one and moves on."
+
+
 class OnboardingScreen(Screen[dict]):
     """Dismisses with the profile dict that session.save_profile takes."""
 
@@ -47,15 +58,20 @@ class OnboardingScreen(Screen[dict]):
         self.query_one("#name", Input).focus()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        """Say where the keyboard is: step n of 6, and how to move on."""
+        """Say where the keyboard is: step n of 6, and which key does what there."""
         key = event.widget.id
         if key in STEPS:
-            self.query_one("#onboarding-step", Static).update(
-                f"Step {STEPS.index(key) + 1} of {len(STEPS)}: {PROMPTS[key]}. Tab or enter moves on.")
+            self.query_one("#onboarding-step", Static).update(step_hint(key))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter moves to the next question, so the whole form works from the keyboard."""
         self.focus_next()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        """Picking a choice (enter in the open list) moves on, as enter does in a text field."""
+        focused = self.focused
+        if focused is not None and (focused is event.select or event.select in focused.ancestors):
+            self.call_after_refresh(self.focus_next)  # after the Select takes focus back from its list
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         profile = {key: self.query_one(f"#{key}", Input).value.strip() for key, _ in FIELDS}
