@@ -105,21 +105,23 @@ def tmux_paint(env: dict, cwd: str) -> float | None:
     if shutil.which("tmux") is None or not tutor.exists():
         return None
     session = f"tutor-bench-{uuid.uuid4().hex[:8]}"
+    # a server of its own, so the session gets this env (a running server would give its own)
+    tmux = ["tmux", "-L", session, "-f", "/dev/null"]
     env = {k: v for k, v in env.items() if not k.startswith("TMUX")}
     start = time.perf_counter()
-    started = subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", str(tutor)],
+    started = subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", str(tutor)],
                              env={**env, "TERM": "xterm-256color"}, cwd=cwd, capture_output=True, text=True)
     if started.returncode != 0:
         print(f"  (tmux could not start a session: {started.stderr.strip()})")
         return None
     try:
         while time.perf_counter() - start < 60:
-            shown = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+            shown = subprocess.run([*tmux, "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
             if "replies come from the course text" in shown:
                 return time.perf_counter() - start
         return None
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
 
 
 def main() -> None:

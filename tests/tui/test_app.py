@@ -236,7 +236,7 @@ async def test_onboarding_works_from_the_keyboard_alone(plain_settings):
         await pilot.press("enter", "down", "enter")  # open the list, take "theory first"
         await wait_until(pilot, lambda: screen.query_one("#python_fluency", Select).has_focus)
         await pilot.press("tab")
-        assert str(hint.render()) == "Step 6 of 6: enter starts the course."
+        assert str(hint.render()) == "Step 6 of 6: Start. Enter begins the course."
         await pilot.press("enter")
         await wait_until(pilot, lambda: backend.profile is not None)
     assert backend.profile == {"name": "Ada", "goals": "learn", "experience": "some",

@@ -19,6 +19,9 @@ from tutor.config import load_settings
 from tutor.store import open_store
 
 TUTOR = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "tutor"
+# A tmux server of this test's own: a session started on a server that is already running (the
+# developer's own tmux) gets that server's environment, not TUTOR_HOME and the rest set below.
+TMUX = ["tmux", "-L", f"tutor-e2e-{uuid.uuid4().hex[:8]}", "-f", "/dev/null"]
 
 
 def tutor_command() -> str | None:
@@ -28,7 +31,7 @@ def tutor_command() -> str | None:
 
 
 def screen(session: str) -> str:
-    return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+    return subprocess.run([*TMUX, "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
 
 
 def wait_for(session: str, text: str, timeout: float = 60.0) -> str:
@@ -39,11 +42,11 @@ def wait_for(session: str, text: str, timeout: float = 60.0) -> str:
             return shown
         if time.monotonic() > deadline:
             raise AssertionError(f"{text!r} not on screen before the deadline:\n{shown}")
-        subprocess.run(["tmux", "wait-for", "-S", "nothing"], capture_output=True)  # cheap yield
+        subprocess.run([*TMUX, "wait-for", "-S", "nothing"], capture_output=True)  # cheap yield
 
 
 def keys(session: str, *names: str) -> None:
-    subprocess.run(["tmux", "send-keys", "-t", session, *names], check=True)
+    subprocess.run([*TMUX, "send-keys", "-t", session, *names], check=True)
 
 
 def type_and_see(session: str, text: str) -> None:
@@ -63,7 +66,7 @@ def test_installed_tutor_onboards_answers_a_question_and_saves_on_quit(small_cou
     env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
     env.update(TUTOR_HOME=str(home), TUTOR_COURSE=str(small_course), TUTOR_MODEL="offline",
                TUTOR_CONFIG=str(home / "no-config.toml"), TERM="xterm-256color", HF_HUB_OFFLINE="1")
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "140", "-y", "40", tutor_command()],
+    subprocess.run([*TMUX, "new-session", "-d", "-s", session, "-x", "140", "-y", "40", tutor_command()],
                    env=env, check=True, cwd=tmp_path)
     try:
         # the form says which step has the keyboard; a person waits for that before typing on
@@ -86,11 +89,11 @@ def test_installed_tutor_onboards_answers_a_question_and_saves_on_quit(small_cou
         assert "> what is byte pair encoding" in shown
         keys(session, "C-q")
         deadline = time.monotonic() + 30
-        while subprocess.run(["tmux", "has-session", "-t", session], capture_output=True).returncode == 0:
+        while subprocess.run([*TMUX, "has-session", "-t", session], capture_output=True).returncode == 0:
             assert time.monotonic() < deadline, "tutor did not quit on ctrl+q"
-            subprocess.run(["tmux", "wait-for", "-S", "nothing"], capture_output=True)
+            subprocess.run([*TMUX, "wait-for", "-S", "nothing"], capture_output=True)
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        subprocess.run([*TMUX, "kill-server"], capture_output=True)
     store = open_store(load_settings(home=home, course=small_course))
     assert store.get_profile("default")["name"] == "Ada Lovelace"
     assert store.get_profile("default")["experience"] == "two years of numpy"

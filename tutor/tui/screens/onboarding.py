@@ -26,7 +26,7 @@ def step_hint(key: str) -> str:
     prompt = PROMPTS[key]
     where = f"Step {STEPS.index(key) + 1} of {len(STEPS)}: {prompt}{'' if prompt.endswith(('?', '.')) else '.'}"
     if key == "start":
-        return f"Step {len(STEPS)} of {len(STEPS)}: enter starts the course."
+        return f"{where} Enter begins the course."
     if key in dict(FIELDS):
         return f"{where} Enter or tab moves on."
     return f"{where} Enter opens the choices, tab keeps this one and moves on."
