@@ -14,7 +14,7 @@ DONE = ("submitted", "passed")
 
 def where_left_off(view: CourseView, lesson: int, thread: dict) -> str:
     parts = [f"Lesson {lesson}" + (f" ({view.lessons[lesson].title})" if view.has(lesson) else "")]
-    topics = [t.split(" ", 1)[-1] for t in (thread.get("topics") or [])][-3:]
+    topics = [_topic(t, lesson) for t in (thread.get("topics") or [])][-3:]
     if topics:
         parts.append("we last looked at " + "; ".join(dict.fromkeys(topics)))
     detour = thread.get("detour")
@@ -22,12 +22,28 @@ def where_left_off(view: CourseView, lesson: int, thread: dict) -> str:
         parts.append(f"we were on a detour to lesson {detour['lesson']} and still have to come back")
     asked = thread.get("requested_stubs") or []
     if asked:
-        parts.append(f"you were working on the TODO `{asked[-1]}`")
+        parts.append(f"you were working on {_todo(view, lesson, asked[-1])}")
     elif thread.get("scaffolded"):
-        parts.append(f"you were starting the TODO `{thread['scaffolded'][-1]}`")
+        parts.append(f"you were starting {_todo(view, lesson, thread['scaffolded'][-1])}")
     if thread.get("quiz"):
         parts.append("a self-check question was still open")
     return ", ".join(parts[:1]) + (": " + "; ".join(parts[1:]) if len(parts) > 1 else "") + "."
+
+
+def _topic(topic: str, lesson: int) -> str:
+    """'L9 Temperature ...' -> 'Temperature ...', naming the lesson when it is not this one."""
+    label, _, title = topic.partition(" ")
+    if not title or not label.startswith("L") or label == f"L{lesson}":
+        return title or topic
+    return f"{title} (lesson {label[1:]})"
+
+
+def _todo(view: CourseView, lesson: int, name: str) -> str:
+    """'the TODO `x`', or 'the lesson 9 TODO `x`' when x is not in this lesson's lab."""
+    if any(stub.name == name for stub in view.stubs(lesson)):
+        return f"the TODO `{name}`"
+    home = next((n for n in sorted(view.lessons) if any(s.name == name for s in view.stubs(n))), None)
+    return f"the lesson {home} TODO `{name}`" if home is not None else f"the TODO `{name}`"
 
 
 def next_steps(view: CourseView, lesson: int, thread: dict, status: str | None, open_misconceptions: list[dict]) -> list[str]:

@@ -1,0 +1,34 @@
+"""'Where we left off' names the lesson of a topic or TODO that belongs to another lesson, so a
+learner on lesson 1 who asked about lesson 9 is not told lesson 9's TODO is lesson 1's."""
+
+from __future__ import annotations
+
+import pytest
+
+from tutor.agent.course_view import course_view
+from tutor.agent.memory import where_left_off
+from tutor.course.loader import load_course
+from tutor.paths import course_root
+
+
+@pytest.fixture(scope="module")
+def view():
+    return course_view(load_course(course_root()))
+
+
+def test_topics_and_todos_of_another_lesson_name_that_lesson(view):
+    stub = view.stubs(9)[0].name
+    thread = {"topics": ["L9 Temperature, top-k and top-p", "L1 Byte-pair encoding, step by step"],
+              "requested_stubs": [stub]}
+    text = where_left_off(view, 1, thread)
+    assert "Temperature, top-k and top-p (lesson 9)" in text
+    assert "; Byte-pair encoding, step by step;" in text
+    assert "(lesson 1)" not in text
+    assert f"the lesson 9 TODO `{stub}`" in text
+
+
+def test_this_lessons_todo_is_named_plainly(view):
+    stub = view.stubs(1)[0].name
+    text = where_left_off(view, 1, {"topics": ["L1 Byte-pair encoding, step by step"], "scaffolded": [stub]})
+    assert text == (f"Lesson 1 ({view.lessons[1].title}): we last looked at Byte-pair encoding, step by step; "
+                    f"you were starting the TODO `{stub}`.")
