@@ -43,7 +43,9 @@ def test_asking_for_the_lesson_9_lab_is_coached_without_code_and_recorded(home):
     assert "lesson 9" in result["reply"].lower() or "truncate_distribution" in result["reply"]
     assert {"rule": "outsourcing_request", "action": "coach"} in result["guard"]
     events = open_store(load_settings()).contract_events("default")
-    assert [(e["rule"], e["lesson"]) for e in events] == [("outsourcing_request", 1)]
+    # filed under the lab it asked for, without moving the learner off lesson 1
+    assert [(e["rule"], e["lesson"]) for e in events] == [("outsourcing_request", 9)]
+    assert open_store(load_settings()).current_lesson("default") == 1
 
 
 def test_a_new_process_remembers_the_learner_where_they_left_off_and_the_ladder(home):

@@ -39,12 +39,15 @@ async def guard_output(state, runtime) -> dict:
             "citations": (state.get("draft_citations") or []) + rewrite.citations}
 
 
+REQUEST_RULES = ("outsourcing_request", "report_request")
+
+
 def contract_events(state: dict) -> list[dict]:
     """This turn's contract interventions: a refused request, then what the output guard did."""
     events = []
     found = state.get("outsourcing")
     if found and state.get("action") == "coach":  # a contract that allows the request refused nothing
-        rule = "report_request" if found["kind"] == "report_request" else "outsourcing_request"
+        rule = REQUEST_RULES[1] if found["kind"] == "report_request" else REQUEST_RULES[0]
         events.append({"rule": rule, "action": "coach", "detail": found.get("reason", "")})
     for event in state.get("guard") or []:
         events.append({"rule": event["rule"], "action": event["action"], "detail": event.get("detail", "")})
@@ -96,7 +99,9 @@ async def record(state, runtime) -> dict:
                           misconceptions=[misconception["id"]] if misconception else [],
                           model=state.get("model_used") or ctx.model_name, log_text=ctx.log_text)
         for event in events:
-            store.record_contract_event(learner, lesson, event["rule"], event["action"], event["detail"])
+            # a refused request is filed under the lesson it asked about ("my lesson 9 lab")
+            about = state.get("focus") or lesson if event["rule"] in REQUEST_RULES else lesson
+            store.record_contract_event(learner, about, event["rule"], event["action"], event["detail"])
         if misconception:
             store.record_misconception(learner, misconception["lesson"], misconception["id"], state["message"])
         resolved = (state.get("updates") or {}).get("resolved")
