@@ -104,6 +104,22 @@ def pids_with_marker(marker: str) -> set[int]:
     return found
 
 
+def pids_running(program: str, token: str) -> set[int]:
+    """Processes started as ``program`` with ``token`` among their arguments."""
+    found = set()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = Path(f"/proc/{entry.name}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].decode(errors="replace") == program and any(token.encode() in a for a in argv[1:]):
+            found.add(int(entry.name))
+    found.discard(os.getpid())
+    return found
+
+
 def pids_of_uid(uid: int) -> set[int]:
     """Live processes owned by uid: a stat per /proc entry, /proc/<pid>/stat only for matches."""
     found = set()

@@ -300,6 +300,7 @@ def _execute(record, plan: _Plan, limits, gpu, cgroups, run_dir: Path, on_output
     supervisor = Supervisor(proc=proc, timeout_s=limits.timeout_s, grace_s=limits.grace_s, cgroups=cgroups,
                             run_uid=plan.run_uid, marker=plan.isolation.get("marker"),
                             spare_root=plan.backend == "bubblewrap",
+                            launcher=(plan.prefix[0], plan.env["TUTOR_RUN_DIR"]) if plan.backend == "bubblewrap" else None,
                             rss_limit_bytes=limits.memory_mb * 2**20 if memory_watchdog else None,
                             disk_limit_bytes=limits.disk_mb * 2**20 if disk_watch else None, disk_usage=disk_watch)
     poller = None

@@ -41,6 +41,10 @@ class Supervisor:
     run_uid: int | None = None               # a uid used by this run alone: every process of it is ours
     marker: str | None = None                # env marker of the process backend's processes
     spare_root: bool = False                 # bwrap itself gets SIGTERM last (it would kill the lab at once)
+    # (program, token): the sandbox's own processes, found by their arguments. Killed before it
+    # has set the lab up, bwrap leaves its namespace's init behind, still root and outside the
+    # run's uid, about to start the lab: only its arguments tell it apart.
+    launcher: tuple[str, str] | None = None
     rss_limit_bytes: int | None = None       # watchdog, when no other mechanism bounds memory
     disk_limit_bytes: int | None = None
     disk_usage: Callable[[], int] | None = None
@@ -147,8 +151,11 @@ class Supervisor:
         killed: set[int] = set()
         end = time.monotonic() + deadline_s
         proctree.signal_group(self.proc.pid, signal.SIGKILL)
+        orphans_possible = self.launcher is not None and (self.proc.returncode or 0) < 0
         while time.monotonic() < end:
             pids = self.run_pids() - {self.proc.pid}
+            if orphans_possible:  # the launcher died of a signal: it may have left its init behind
+                pids |= proctree.pids_running(*self.launcher) - {self.proc.pid}
             if not pids:
                 break
             proctree.signal_all(pids, signal.SIGKILL)

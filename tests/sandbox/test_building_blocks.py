@@ -157,3 +157,37 @@ def test_standalone_entry_point_prints_the_record(make_lab, tmp_path, capsys):
     assert code == 0 and record["reason"] == "ok"
     assert Path(record["run_dir"]).parent == tmp_path / "runs"
     assert main([str(lab)]) == 2
+
+
+def _orphan_and_killed_launcher(token: str):
+    """A process that outlived its launcher (as bwrap's namespace init does when bwrap is killed
+    mid set-up), and the launcher itself, killed by a signal."""
+    import subprocess
+    import sys
+
+    orphan = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", token])
+    launcher = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    launcher.kill()
+    launcher.wait()
+    return orphan, launcher
+
+
+def test_sweep_kills_what_a_killed_launcher_left_behind():
+    import sys
+    import uuid
+
+    from sandbox.cgroups import RunCgroups
+    from sandbox.supervise import Supervisor
+
+    token = f"/lab/runs/{uuid.uuid4().hex}"
+    orphan, launcher = _orphan_and_killed_launcher(token)
+    try:
+        bare = Supervisor(proc=launcher, timeout_s=1, grace_s=0.1, cgroups=RunCgroups(), run_uid=2_000_000_000)
+        bare.sweep(deadline_s=0.2)
+        assert orphan.poll() is None  # by uid alone the orphan (another uid) is invisible
+        Supervisor(proc=launcher, timeout_s=1, grace_s=0.1, cgroups=RunCgroups(), run_uid=2_000_000_000,
+                   launcher=(sys.executable, token)).sweep(deadline_s=2)
+        assert orphan.wait(timeout=5) == -9
+    finally:
+        orphan.kill()
+        orphan.wait()
