@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -61,11 +62,19 @@ def test_installed_package_falls_back_to_its_shipped_copy(tmp_path, monkeypatch)
 @pytest.mark.slow
 def test_wheel_ships_course_rubrics_contract_and_sandbox(tmp_path):
     pytest.importorskip("hatchling")
+    # built from a copy of the checkout in which a learner has run lab 1 in place
+    tree = tmp_path / "checkout"
+    shutil.copytree(REPO, tree, ignore=shutil.ignore_patterns(".git", ".venv", "*.egg-info", ".pytest_cache",
+                                                              "__pycache__", "dist", "build"))
+    learner_run = tree / "curriculum" / "labs" / "lesson_01" / "runs" / "20260101-000000-abcdef"
+    learner_run.mkdir(parents=True, exist_ok=True)
+    (learner_run / "run.json").write_text("{}")
+    out = tmp_path / "wheel"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path)],
+        [sys.executable, "-m", "pip", "wheel", str(tree), "--no-deps", "--no-build-isolation", "-q", "-w", str(out)],
         check=True, capture_output=True,
     )
-    wheel = next(tmp_path.glob("*.whl"))
+    wheel = next(out.glob("*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "tutor/_course/AGENTS.md" in names
     assert "tutor/_course/rubrics/default.yaml" in names
