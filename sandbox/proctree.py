@@ -88,15 +88,15 @@ def tree_rss_bytes(root: int, extra: set[int] | None = None) -> tuple[int, set[i
     return sum(procs[p].rss_bytes for p in pids), pids
 
 
-def pids_with_marker(marker: str) -> set[int]:
-    """Processes whose environment holds `marker` (readable for our own uid or as root)."""
-    needle = marker.encode()
+def _pids_whose(name: str, matches) -> set[int]:
+    """Processes whose whole /proc/<pid>/<name> satisfies ``matches`` (read in full: a bwrap
+    command line runs past one page)."""
     found = set()
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
-            if needle in Path(f"/proc/{entry.name}/environ").read_bytes():
+            if matches(Path(f"/proc/{entry.name}/{name}").read_bytes()):
                 found.add(int(entry.name))
         except OSError:
             continue
@@ -104,20 +104,16 @@ def pids_with_marker(marker: str) -> set[int]:
     return found
 
 
+def pids_with_marker(marker: str) -> set[int]:
+    """Processes whose environment holds `marker` (readable for our own uid or as root)."""
+    needle = marker.encode()
+    return _pids_whose("environ", lambda environ: needle in environ)
+
+
 def pids_running(program: str, token: str) -> set[int]:
     """Processes started as ``program`` with ``token`` among their arguments."""
-    found = set()
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = Path(f"/proc/{entry.name}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0].decode(errors="replace") == program and any(token.encode() in a for a in argv[1:]):
-            found.add(int(entry.name))
-    found.discard(os.getpid())
-    return found
+    first, needle = program.encode() + b"\0", token.encode()
+    return _pids_whose("cmdline", lambda cmdline: cmdline.startswith(first) and needle in cmdline[len(first):])
 
 
 def pids_of_uid(uid: int) -> set[int]:
