@@ -75,8 +75,10 @@ def cue_match(view: CourseView, message: str, lesson: int) -> Match | None:
     verbatim; needs no embedding."""
     if not _could_state_a_belief(message):
         return None
-    lessons = [lesson, *view.prerequisites(lesson)]
-    text = " ".join(message.lower().split())
+    return _cued(view, " ".join(message.lower().split()), lesson, [lesson, *view.prerequisites(lesson)])
+
+
+def _cued(view: CourseView, text: str, lesson: int, lessons: list[int]) -> Match | None:
     for entry in view.catalogue:
         if entry.lesson in lessons:
             for cue in entry.cues:
@@ -114,11 +116,11 @@ class Catalogue:
     def match(self, message: str, vector: np.ndarray | None, lesson: int, threshold: float = THRESHOLD) -> Match | None:
         if not _could_state_a_belief(message):
             return None
-        cued = cue_match(self.view, message, lesson)
-        if cued is not None:
-            return cued
         lessons = [lesson, *self.view.prerequisites(lesson)]
         text = " ".join(message.lower().split())
+        cued = _cued(self.view, text, lesson, lessons)
+        if cued is not None:
+            return cued
         if vector is None or not len(self.rows):
             return None
         vector = np.asarray(vector, dtype=np.float32)
