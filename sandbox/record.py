@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sandbox import safe_files
 
 SCHEMA_VERSION = 1
 REASONS = ("ok", "timeout", "memory", "killed", "error")
@@ -54,9 +55,8 @@ class RunRecord:
         return asdict(self)
 
     def write(self, path: Path) -> Path:
-        """Write run.json atomically: a reader never sees half a record."""
+        """Write run.json atomically: a reader never sees half a record, and a name the lab
+        planted in its run directory (run.json or a temp name as a symlink) is never followed."""
         path = Path(path)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, default=str) + "\n")
-        os.replace(tmp, path)
-        return path
+        data = (json.dumps(self.to_dict(), indent=2, default=str) + "\n").encode()
+        return safe_files.write_in(path.parent, path.name, data)

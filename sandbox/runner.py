@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import secrets
@@ -14,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sandbox import gpu as gpu_support
-from sandbox import host, launch
+from sandbox import host, launch, safe_files
 from sandbox.bwrap_args import BRIDGE_MOUNT, LAB_MOUNT, BwrapSpec, build_argv
 from sandbox.capture import OnOutput, StreamCapture
 from sandbox.cgroups import RunCgroups
@@ -35,6 +34,11 @@ METRICS_MAX_BYTES = 4 * 2**20
 WEAK_ISOLATION = ("process backend: NO filesystem, network or user isolation; the lab runs as the "
                   "invoking user and can read and write whatever that user can. Only rlimits, "
                   "a scrubbed environment and process-tree cleanup apply.")
+
+
+# The weaker run-wide memory mode: no memory cgroup is joined (it costs ~15 ms a run), so the
+# whole run is sampled instead; a burst between two samples can pass the limit briefly.
+RUN_MEMORY_WATCHDOG = "run-wide watchdog (PSS of all the run's processes, sampled every 0.1 s)"
 
 
 class SandboxError(Exception):
@@ -247,9 +251,9 @@ def _limit_mechanisms(limits: Limits, gpu: bool, cgroups: RunCgroups, plan: _Pla
         procs.append("RLIMIT_NPROC (counts all of the user's processes)")
     mech["processes"] = " + ".join(procs) or "NONE: root without a writable pids cgroup"
     if gpu:
-        mech["memory"] = cgroups.mechanism("memory") or "RSS watchdog polling /proc"
+        mech["memory"] = cgroups.mechanism("memory") or RUN_MEMORY_WATCHDOG
     else:
-        mech["memory"] = "RLIMIT_AS"
+        mech["memory"] = "RLIMIT_AS per process + " + (cgroups.mechanism("memory") or RUN_MEMORY_WATCHDOG)
     mech["disk"] = workspace.disk_mechanism
     if plan.backend == "bubblewrap":
         mech["tmp"] = "tmpfs size" if host.bwrap_supports("--size") else "NONE: bwrap without --size"
@@ -291,7 +295,9 @@ def _execute(record, plan: _Plan, limits, gpu, cgroups, run_dir: Path, on_output
                 for name, path in logs.items()]
     for capture in captures:
         capture.start()
-    memory_watchdog = gpu and cgroups.mechanism("memory") is None
+    # RLIMIT_AS bounds each process; the run as a whole (fan-out of children) is bounded by its
+    # memory cgroup where there is one, else by the run-wide watchdog.
+    memory_watchdog = cgroups.mechanism("memory") is None
     disk_watch = None
     if not workspace.mounted:
         target = in_place_lab or workspace.lab
@@ -321,27 +327,45 @@ def _execute(record, plan: _Plan, limits, gpu, cgroups, run_dir: Path, on_output
     peaks = [waited, outcome.polled_peak_rss, cgroups.memory_peak_bytes() or 0]
     record.peak_rss_mb = round(max(peaks) / 2**20, 1)
     classify(record, outcome, proc.returncode, plan.backend, cgroups, logs["stderr"], gpu)
+    if record.limit_hit is None and workspace.full():
+        # The lab may catch ENOSPC and go on (or exit 0): the filled scratch still says which limit hit.
+        record.limit_hit = "disk"
+        record.detail = "; ".join(filter(None, [record.detail, f"the {limits.disk_mb} MiB scratch space "
+                                                "(or its inode limit) filled up"]))
 
 
 def _finish(record: RunRecord, run_dir: Path, started: float, inner_run_dir: Path) -> RunRecord:
     if inner_run_dir.resolve() != run_dir.resolve():
-        copy_outputs(inner_run_dir, run_dir)
-    record.metrics = _read_metrics(run_dir / "metrics.json")
+        _, left = copy_outputs(inner_run_dir, run_dir)
+        if left:
+            record.detail = "; ".join(filter(None, [record.detail, left]))
+    record.metrics = _read_metrics(run_dir)
     record.ended_at = _now()
     record.duration_s = round(time.monotonic() - started, 4)
     record.write(run_dir / "run.json")
     return record
 
 
-def _read_metrics(path: Path) -> dict | None:
-    if not path.is_file():
-        return None
-    if path.stat().st_size > METRICS_MAX_BYTES:
-        return {"_error": f"metrics.json is larger than {METRICS_MAX_BYTES} bytes; not read"}
+def _read_metrics(run_dir: Path) -> dict | None:
+    """metrics.json as the lab left it: never through a link, bounded in size and depth."""
     try:
-        return json.loads(path.read_text())
-    except (ValueError, OSError) as exc:
-        return {"_error": f"metrics.json is not valid JSON: {exc}"}
+        dir_fd = safe_files.open_dir(run_dir)
+    except OSError:
+        return None
+    try:
+        data, too_big = safe_files.read_capped(dir_fd, "metrics.json", METRICS_MAX_BYTES)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return {"_error": f"metrics.json not read: {_first_line(exc)}"}
+    finally:
+        os.close(dir_fd)
+    if too_big:
+        return {"_error": f"metrics.json is larger than {METRICS_MAX_BYTES} bytes; not read"}
+    value, problem = safe_files.load_json(data)
+    if problem:
+        return {"_error": f"metrics.json is {problem}"}
+    return value
 
 
 def _now() -> str:

@@ -45,7 +45,7 @@ class Supervisor:
     # has set the lab up, bwrap leaves its namespace's init behind, still root and outside the
     # run's uid, about to start the lab: only its arguments tell it apart.
     launcher: tuple[str, str] | None = None
-    rss_limit_bytes: int | None = None       # watchdog, when no other mechanism bounds memory
+    rss_limit_bytes: int | None = None       # run-wide watchdog, when no memory cgroup bounds the run
     disk_limit_bytes: int | None = None
     disk_usage: Callable[[], int] | None = None
 
@@ -121,9 +121,10 @@ class Supervisor:
         out.peak_processes = max(out.peak_processes, len(pids - {self.proc.pid}))
         rss = proctree.rss_bytes(pids | {self.proc.pid})
         out.polled_peak_rss = max(out.polled_peak_rss, rss)
-        if self.rss_limit_bytes and rss > self.rss_limit_bytes:
+        if self.rss_limit_bytes and rss > self.rss_limit_bytes and (
+                used := proctree.pss_bytes(pids | {self.proc.pid})) > self.rss_limit_bytes:
             out.memory_killed = True
-            out.notes.append(f"resident memory {rss // 2**20} MiB passed the limit")
+            out.notes.append(f"the run's processes together held {used // 2**20} MiB, past the run's memory limit")
             return now  # no grace: memory is the host's to lose
         if self.disk_limit_bytes and self.disk_usage and self.disk_usage() > self.disk_limit_bytes:
             out.disk_killed = True

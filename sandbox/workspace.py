@@ -13,6 +13,12 @@ from pathlib import Path
 # Never copied into the sandbox: earlier runs, version control, environments, caches.
 SKIP_TOP = {"runs", ".git", ".venv", "venv", ".mypy_cache", ".pytest_cache"}
 SKIP_ANY = {"__pycache__"}
+# What one run may copy back from its scratch copy to the host's runs/<id>/.
+COPY_BACK_MAX_BYTES = 256 * 2**20
+COPY_BACK_MAX_FILES = 2000
+# Inodes of the scratch tmpfs: empty files cost kernel memory but no blocks, so size= alone
+# does not bound them.
+SCRATCH_MAX_INODES = 100_000
 
 
 @dataclass
@@ -35,8 +41,8 @@ class Workspace:
             lab.mkdir()
             if os.geteuid() == 0:
                 owner = f",uid={uid},gid={uid}" if uid is not None else ""
-                mounted = _mount_tmpfs(lab, f"size={disk_mb}m,mode=0755{owner}")
-        mechanism = "tmpfs size" if mounted else "disk watchdog (du polling) + RLIMIT_FSIZE"
+                mounted = _mount_tmpfs(lab, f"size={disk_mb}m,nr_inodes={SCRATCH_MAX_INODES + 1},mode=0755{owner}")
+        mechanism = f"tmpfs size and {SCRATCH_MAX_INODES} inodes" if mounted else "disk watchdog (du polling) + RLIMIT_FSIZE"
         return cls(root=root, lab=lab, disk_mechanism=mechanism, mounted=mounted)
 
     def copy_lab(self, source: Path, uid: int | None) -> None:
@@ -71,6 +77,16 @@ class Workspace:
         for name in mount_points:  # host directories bound on top need a place in the read-only /etc
             (etc / name).mkdir(mode=0o755, exist_ok=True)
         return etc
+
+    def full(self) -> str | None:
+        """'disk' when the scratch tmpfs has no blocks or no inodes left, else None."""
+        if not self.mounted:
+            return None
+        try:
+            fs = os.statvfs(self.lab)
+        except OSError:
+            return None
+        return "disk" if fs.f_bavail * fs.f_frsize < 64 * 1024 or fs.f_favail < 16 else None
 
     def used_bytes(self) -> int:
         return tree_bytes(self.lab)
@@ -131,11 +147,17 @@ def tree_bytes(path: Path) -> int:
     return total
 
 
-def copy_outputs(source: Path, dest: Path) -> list[str]:
-    """Copy the lab's run outputs back: regular files and directories only, never a symlink."""
-    copied = []
+def copy_outputs(source: Path, dest: Path, max_bytes: int | None = None,
+                 max_files: int | None = None) -> tuple[list[str], str]:
+    """Copy the lab's run outputs back: regular files and directories only, never a symlink,
+    and at most max_bytes / max_files in all (the host disk is not the lab's to fill).
+    (copied, "" or a one-line note of what was left behind)."""
+    copied: list[str] = []
+    max_bytes = COPY_BACK_MAX_BYTES if max_bytes is None else max_bytes
+    max_files = COPY_BACK_MAX_FILES if max_files is None else max_files
+    budget, left = max_bytes, 0
     if not source.is_dir():
-        return copied
+        return copied, ""
     for directory, dirs, files in os.walk(source):
         rel = Path(directory).relative_to(source)
         dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(directory, d))]
@@ -147,6 +169,13 @@ def copy_outputs(source: Path, dest: Path) -> list[str]:
             target = dest / rel / name
             if target.exists():
                 continue  # the runner's own logs and record win
+            size = src.lstat().st_size
+            if size > budget or len(copied) >= max_files:
+                left += 1
+                continue
             shutil.copyfile(src, target)
+            budget -= size
             copied.append(str(rel / name))
-    return copied
+    note = (f"{left} output file(s) not copied back: over the {max_bytes // 2**20} MiB / {max_files} file "
+            "copy-back limit") if left else ""
+    return copied, note
