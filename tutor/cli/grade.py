@@ -79,19 +79,19 @@ def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, grade
         def done(report: dict, skipped: bool) -> None:
             bar.update(task, advance=1, description=report["submission"]["name"] + (" (unchanged)" if skipped else ""))
 
-        record, lookup = progress_store_hooks(cfg)
+        hooks = progress_store_hooks(cfg)
         try:
             result = grade_many(list(paths), lesson=lesson, settings=cfg, judge=model, use_judge=model is not None,
                                 smoke=smoke, out=out, force=force, workers=workers, samples=samples, on_done=done,
-                                store=record, lookup=lookup)
+                                store=hooks.record, lookup=hooks.lookup, others=hooks.others)
         except KeyboardInterrupt:
             fail("interrupted; run the same command again to grade the rest (finished folders are skipped)",
                  EXIT_INTERRUPTED)
     reports = result.reports
     if gradescope:
-        for report in reports:
-            try:
-                formats.write_gradescope(output_dir(Path(report["submission"]["path"]), out), report)
+        for folder, report in zip(result.folders, reports):
+            try:  # next to the folder the grader was given, never a path read from a report
+                formats.write_gradescope(output_dir(folder, out), report)
             except OSError as exc:
                 err.print(f"tutor: cannot write results.json for {report['submission']['name']}: {exc}")
     if junit:
@@ -107,24 +107,24 @@ def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, grade
                     "not_gradable": len(broken), "fail_under": threshold, "below_fail_under": len(below),
                     "submissions": reports})
     else:
-        _print_table(reports, out)
+        _print_table(reports, result.folders, out)
     for report in broken:
         err.print(f"tutor: {report['submission']['name']}: not gradable: {report['reason']}", markup=False, highlight=False, soft_wrap=True)
     return EXIT_PROBLEMS if broken or below else EXIT_OK
 
 
-def _print_table(reports, out) -> None:
+def _print_table(reports, folders, out) -> None:
     from rich.console import Console
     from rich.table import Table
 
     from tutor.grading.report import output_dir
 
     table = Table("submission", "lesson", "total", "result", "flags", "report")
-    for r in reports:
+    for folder, r in zip(folders, reports):
         total = "—" if r.get("total") is None else f"{r['total'] * 100:.0f}%"
         result = "not gradable" if not r["gradable"] else ("pass" if r.get("passed") else "below pass mark")
         flags = ", ".join(sorted({f["code"] for f in r["flags"]})) or ""
-        where = output_dir(Path(r["submission"]["path"]), out) / "report.md"
+        where = output_dir(folder, out) / "report.md"
         table.add_row(r["submission"]["name"], str(r.get("lesson") or "?"), total, result, flags, str(where))
     Console().print(table)
 

@@ -81,7 +81,7 @@ def gradescope(report: dict[str, Any], points: float = 100.0) -> dict[str, Any]:
 
 
 def write_gradescope(folder: Path, report: dict[str, Any]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "results.json"
-    path.write_text(json.dumps(gradescope(report), indent=2), encoding="utf-8")
-    return path
+    """folder is where the grader put the report (never a path read from the report itself)."""
+    from tutor.grading.report import write_file
+
+    return write_file(folder, "results.json", json.dumps(gradescope(report), indent=2))

@@ -29,20 +29,29 @@ def skeleton(path: Path, content_hash: str | None = None) -> dict[str, Any]:
     }
 
 
+def duplicate_flag(others: list[str]) -> dict:
+    """Plagiarism is shown, not hidden: the submission is graded and this flag names the others."""
+    names = ", ".join(sorted(others)[:10]) + (" ..." if len(others) > 10 else "")
+    return {"code": "duplicate_submission", "message": f"identical content to the submission of {names}",
+            "where": "submission"}
+
+
 def not_gradable(path: Path, reason: str, out: Path | None, write: bool, content_hash: str | None = None) -> dict:
     report = skeleton(path, content_hash)
     report.update(gradable=False, reason=reason, status="complete")
     if write:
-        _write(path, out, report, final=True)
+        write_report(path, out, report, final=True)
     return report
 
 
-def _write(path: Path, out: Path | None, report: dict, final: bool = False) -> None:
+def write_report(path: Path, out: Path | None, report: dict, final: bool = False) -> None:
+    """report.json (and at the end report.md), each replaced atomically. The final report.md is
+    written before the final report.json: a complete report.json always has its report.md."""
     folder = report_io.output_dir(path, out)
     try:
-        report_io.write_json(folder, report)
         if final:
             report_io.write_markdown(folder, report)
+        report_io.write_json(folder, report)
     except OSError as exc:
         report.setdefault("flags", []).append({"code": "report_not_written", "message": str(exc), "where": str(folder)})
 
@@ -69,7 +78,7 @@ def resolve_judge(settings, judge, use_judge: bool) -> tuple[Any, str]:
 def grade_folder(path, *, lesson: int | None = None, settings=None, judge=None, smoke: bool = False,
                  use_judge: bool = True, out: Path | None = None, write: bool = True,
                  samples: int | None = None, submission: Submission | None = None,
-                 content_hash: str | None = None) -> dict[str, Any]:
+                 content_hash: str | None = None, duplicate_of: list[str] | None = None) -> dict[str, Any]:
     """The report.json content for one folder. Never raises for a broken folder."""
     path = Path(path)
     if settings is None:
@@ -96,6 +105,9 @@ def grade_folder(path, *, lesson: int | None = None, settings=None, judge=None, 
     report = skeleton(path, content_hash)
     report.update(lesson=found, lesson_source=source, pass_score=rubric.pass_score, skipped_files=sub.skipped)
     flags = report["flags"]
+    if duplicate_of:
+        report["submission"]["duplicate_of"] = sorted(duplicate_of)
+        flags.append(duplicate_flag(duplicate_of))
     flags += [{"code": "unsafe_path", "message": s, "where": s.split(":")[0]} for s in sub.skipped if "symlink" in s]
     injected = _scan_notes(sub, flags)
 
@@ -106,7 +118,7 @@ def grade_folder(path, *, lesson: int | None = None, settings=None, judge=None, 
     report["criteria"] = [_criterion(cid, weight, det.get(cid)) for cid, weight in rubric.weights.items()]
     _refresh_total(report)
     if write:
-        _write(path, out, report)
+        write_report(path, out, report)
 
     model, why_not = resolve_judge(settings, judge, use_judge)
     if model is None:
@@ -115,11 +127,11 @@ def grade_folder(path, *, lesson: int | None = None, settings=None, judge=None, 
             c["not_judged_reason"] = why_not
     else:
         _run_judge(report, model, sub, rubric, default, injected, samples or settings.judge_samples, settings,
-                   lambda: write and _write(path, out, report))
+                   lambda: write and write_report(path, out, report))
     _refresh_total(report)
     report["status"] = "complete"
     if write:
-        _write(path, out, report, final=True)
+        write_report(path, out, report, final=True)
     return report
 
 

@@ -1,7 +1,10 @@
 """report.json (schema in report.schema.json) and report.md, written as grading goes.
 
 report.json is rewritten atomically (temp file + rename) after the checks and after each
-criterion, with ``status: "partial"`` until the end, so a crash leaves what was done.
+criterion, with ``status: "partial"`` until the end, so a crash leaves what was done. The
+report folder is inside the learner's submission: every write goes through a directory
+descriptor and never follows a link (sandbox/safe_files.py). Nothing read back from it is
+trusted: reuse decisions come from the grader's own store (batch.py).
 """
 
 from __future__ import annotations
@@ -9,9 +12,10 @@ from __future__ import annotations
 import json
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from sandbox import safe_files
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
@@ -22,25 +26,43 @@ def output_dir(submission: Path, out: Path | None) -> Path:
     return (Path(out) / submission.name) if out else submission / "grading"
 
 
-def _safe_dir(folder: Path) -> None:
-    # Never write through a link the learner planted where the report goes.
-    for candidate in (folder, folder.parent):
+REPORT_MODE = 0o644                      # report.json, report.md and results.json alike
+STALE_TEMPS = (safe_files.TEMP_PREFIX, ".report-")
+
+
+def open_output(folder: Path) -> int:
+    """A descriptor for the report folder, made if missing. Neither it nor its parent may be a
+    link the learner planted (``grading -> /dir``): both are opened with O_NOFOLLOW. Temp files
+    a killed writer left there are removed."""
+    parent_fd = safe_files.open_dir(folder.parent, create=True)
+    try:
         try:
-            if stat.S_ISLNK(os.lstat(candidate).st_mode):
-                raise OSError(f"{candidate} is a symlink; not writing a report through it")
-        except FileNotFoundError:
+            os.mkdir(folder.name, 0o755, dir_fd=parent_fd)
+        except FileExistsError:
             pass
-    folder.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(folder.name, os.O_RDONLY | os.O_DIRECTORY | safe_files.NOFOLLOW, dir_fd=parent_fd)
+        except OSError as exc:
+            raise safe_files.UnsafeFile(f"{folder} is a symlink or not a folder; not writing a report through it") from exc
+    finally:
+        os.close(parent_fd)
+    safe_files.remove_stale_temps(fd, STALE_TEMPS)
+    return fd
+
+
+def write_file(folder: Path, name: str, text: str) -> Path:
+    """Atomically replace folder/name: a kill leaves the old file or the new one, never a
+    0-byte or half file, and a planted link is replaced, not written through."""
+    fd = open_output(folder)
+    try:
+        safe_files.write_atomic(fd, name, text.encode("utf-8"), REPORT_MODE)
+    finally:
+        os.close(fd)
+    return folder / name
 
 
 def write_json(folder: Path, report: dict[str, Any]) -> Path:
-    _safe_dir(folder)
-    target = folder / "report.json"
-    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".json", dir=folder)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(report, handle, indent=2, ensure_ascii=False, default=str)
-    os.replace(tmp, target)
-    return target
+    return write_file(folder, "report.json", json.dumps(report, indent=2, ensure_ascii=False, default=str))
 
 
 def read_existing(folder: Path) -> dict[str, Any] | None:
@@ -93,7 +115,4 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def write_markdown(folder: Path, report: dict[str, Any]) -> Path:
-    _safe_dir(folder)
-    path = folder / "report.md"
-    path.write_text(markdown(report), encoding="utf-8")
-    return path
+    return write_file(folder, "report.md", markdown(report))

@@ -66,7 +66,8 @@ def timeline(session: Session, learner_id: str) -> list[dict]:
         events.append({**run, "kind": "run", "summary": f"run {r.run_id}: {r.reason}{took}"})
     for sub in submission_dicts(session, of(SubmissionRow), with_report=False):
         verdict = "passed" if sub["passed"] else "not passed"
-        events.append({**sub, "kind": "submission", "summary": f"graded {_pct(sub['total'])} ({verdict})"})
+        copied = f"; DUPLICATE of {', '.join(sub['duplicate_of'])}" if sub["duplicate_of"] else ""
+        events.append({**sub, "kind": "submission", "summary": f"graded {_pct(sub['total'])} ({verdict}){copied}"})
     for r in of(SummaryRow):
         events.append({**records.summary(r), "time": iso(r.created_at), "kind": "summary",
                        "summary": r.where_left_off})

@@ -59,6 +59,7 @@ def submission(row: SubmissionRow, criteria: list[CriterionScoreRow], *, with_re
            "content_hash": row.content_hash, "path": row.path, "graded_at": row.graded_at,
            "status": row.status, "total": row.total, "pass_score": row.pass_score, "passed": row.passed,
            "judge_model": row.judge_model, "criteria": [criterion(c) for c in criteria],
+           "duplicate_of": list(((row.report or {}).get("submission") or {}).get("duplicate_of") or []),
            "checks": {s: sum(1 for c in checks if isinstance(c, dict) and c.get("status") == s)
                       for s in ("passed", "failed", "error", "skipped")}}
     if with_report:
