@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from tutor import untrusted
 from tutor.cli.common import EXIT_OK, EXIT_PROBLEMS, fail, print_json, settings
 
 
@@ -77,7 +78,7 @@ def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, grade
         task = bar.add_task("", total=count)
 
         def done(report: dict, skipped: bool) -> None:
-            bar.update(task, advance=1, description=report["submission"]["name"] + (" (unchanged)" if skipped else ""))
+            bar.update(task, advance=1, description=untrusted.rich(report["submission"]["name"]) + (" (unchanged)" if skipped else ""))
 
         hooks = progress_store_hooks(cfg)
         try:
@@ -93,7 +94,8 @@ def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, grade
             try:  # next to the folder the grader was given, never a path read from a report
                 formats.write_gradescope(output_dir(folder, out), report)
             except OSError as exc:
-                err.print(f"tutor: cannot write results.json for {report['submission']['name']}: {exc}")
+                err.print(f"tutor: cannot write results.json for {untrusted.terminal(report['submission']['name'])}: "
+                          f"{untrusted.terminal(exc)}", markup=False, highlight=False)
     if junit:
         try:
             junit.write_text(formats.junit_xml(reports), encoding="utf-8")
@@ -109,7 +111,8 @@ def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, grade
     else:
         _print_table(reports, result.folders, out)
     for report in broken:
-        err.print(f"tutor: {report['submission']['name']}: not gradable: {report['reason']}", markup=False, highlight=False, soft_wrap=True)
+        err.print(f"tutor: {untrusted.terminal(report['submission']['name'])}: not gradable: "
+                  f"{untrusted.terminal(report['reason'])}", markup=False, highlight=False, soft_wrap=True)
     return EXIT_PROBLEMS if broken or below else EXIT_OK
 
 
@@ -125,7 +128,8 @@ def _print_table(reports, folders, out) -> None:
         result = "not gradable" if not r["gradable"] else ("pass" if r.get("passed") else "below pass mark")
         flags = ", ".join(sorted({f["code"] for f in r["flags"]})) or ""
         where = output_dir(folder, out) / "report.md"
-        table.add_row(r["submission"]["name"], str(r.get("lesson") or "?"), total, result, flags, str(where))
+        table.add_row(untrusted.rich(r["submission"]["name"]), str(r.get("lesson") or "?"), total, result,
+                      untrusted.rich(flags), untrusted.rich(where))
     Console().print(table)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox import safe_files
+from tutor import untrusted
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
@@ -80,37 +81,40 @@ def _fmt(score: float | None) -> str:
 
 
 def markdown(report: dict[str, Any]) -> str:
+    """Everything from the submission or the judge is escaped (tutor/untrusted.py): a name with a
+    newline cannot add a heading, a rationale cannot carry HTML."""
+    md, block = untrusted.markdown_inline, untrusted.markdown_block
     sub = report["submission"]
-    lines = [f"# Grading report: {sub['name']}", ""]
+    lines = [f"# Grading report: {md(sub['name'])}", ""]
     if not report["gradable"]:
-        lines += [f"**Not gradable:** {report['reason']}", ""]
+        lines += [f"**Not gradable:** {md(report['reason'])}", ""]
         return "\n".join(lines)
     passed = report.get("passed")
     lines += [f"Lesson {report['lesson']} · total **{_fmt(report.get('total'))}** "
               f"(pass mark {_fmt(report.get('pass_score'))}: {'passed' if passed else 'not passed'})", ""]
     judge = report["judge"]
-    lines += [f"Judge: {judge['model'] or 'none'}" + ("" if judge["ran"] else f" (not run: {judge['reason']})")]
+    lines += [f"Judge: {md(judge['model'] or 'none')}" + ("" if judge["ran"] else f" (not run: {md(judge['reason'])})")]
     if judge.get("calibration"):
-        lines.append(f"Calibration: {judge['calibration']['summary']}")
+        lines.append(f"Calibration: {md(judge['calibration']['summary'])}")
     lines.append("")
     lines += ["## Criteria", "", "| criterion | weight | checks | level | score | source |", "| --- | --- | --- | --- | --- | --- |"]
     for c in report["criteria"]:
-        lines.append(f"| {c['id']} | {c['weight']:g} | {_fmt(c['deterministic_score'])} | "
-                     f"{'n/a' if c['level'] is None else c['level']} | {_fmt(c['score'])} | {c['source']} |")
+        lines.append(f"| {md(c['id'])} | {c['weight']:g} | {_fmt(c['deterministic_score'])} | "
+                     f"{'n/a' if c['level'] is None else c['level']} | {_fmt(c['score'])} | {md(c['source'])} |")
     for c in report["criteria"]:
         if c.get("rationale") or c.get("evidence") or c.get("not_judged_reason"):
-            lines += ["", f"### {c['id']}"]
+            lines += ["", f"### {md(c['id'])}"]
             if c.get("not_judged_reason"):
-                lines.append(f"Not judged: {c['not_judged_reason']}")
+                lines.append(f"Not judged: {md(c['not_judged_reason'])}")
             if c.get("rationale"):
-                lines.append(c["rationale"])
-            lines += [f"> {q}" for q in c.get("evidence", [])]
+                lines.append(block(c["rationale"]))
+            lines += [f"> {md(q)}" for q in c.get("evidence", [])]
     lines += ["", "## Checks", "", "| check | criterion | status | message |", "| --- | --- | --- | --- |"]
     for check in report["checks"]:
-        message = check["message"].replace("|", "\\|")
-        lines.append(f"| {check['id']} | {check['criterion']} | {check['status']} | {message} |")
+        lines.append(f"| {md(check['id'])} | {md(check['criterion'])} | {md(check['status'])} | {md(check['message'])} |")
     if report["flags"]:
-        lines += ["", "## Flags", ""] + [f"- **{f['code']}** ({f.get('where', '')}): {f['message']}" for f in report["flags"]]
+        lines += ["", "## Flags", ""] + [f"- **{md(f['code'])}** ({md(f.get('where', ''))}): {md(f['message'])}"
+                                         for f in report["flags"]]
     return "\n".join(lines) + "\n"
 
 
