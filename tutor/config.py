@@ -13,6 +13,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from tutor import paths
+from tutor.redact import redact_url
 
 MODEL_PREFIXES = ("offline", "vllm:", "openai:", "openai-compatible:", "anthropic:", "replay:")
 
@@ -106,6 +107,8 @@ class Settings(BaseSettings):
                 view[name] = "set" if value else "not set"
             else:
                 view[name] = str(value) if isinstance(value, Path) else value
+                if isinstance(view[name], str):
+                    view[name] = redact_url(view[name])  # TUTOR_BASE_URL=http://user:PASS@host
         view["home"] = str(self.home_dir)
         view["course"] = str(self.course_dir)
         view["config_file"] = str(paths.config_file())

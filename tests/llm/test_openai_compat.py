@@ -304,3 +304,15 @@ def test_bad_model_specs_say_what_is_wrong(make_settings, spec, words):
 def test_a_base_url_that_is_not_http_is_refused(make_settings):
     with pytest.raises(ModelError, match="not an http"):
         get_chat_model(make_settings("localhost:8000/v1"), model="vllm:m")
+
+
+async def test_a_password_in_the_base_url_never_reaches_a_failure_message(closed_port_url, make_settings, policy, sleeps):
+    """Issue 13: TUTOR_BASE_URL=http://user:PASS@host/v1 is shown as http://***@host/v1."""
+    url = closed_port_url.replace("http://", "http://learner:S3cretPASS@")
+    model = OpenAICompatModel.from_settings(make_settings(url), "vllm", "m", policy=policy(max_retries=1))
+
+    with pytest.raises(ModelError) as caught:
+        await collect(model)
+    await model.aclose()
+    assert "S3cretPASS" not in str(caught.value) and "S3cretPASS" not in repr(model)
+    assert "http://***@" in str(caught.value)

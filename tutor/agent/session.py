@@ -15,6 +15,7 @@ from typing import AsyncIterator, Callable
 from tutor.agent.context import TutorContext
 from tutor.agent.memory import next_steps, where_left_off
 from tutor.agent.nodes.finish import contract_events
+from tutor.redact import redact_urls_in
 
 PROFILE_FIELDS = ("name", "goals", "experience", "learning_style", "python_fluency")
 _DEFAULT = object()
@@ -83,7 +84,8 @@ class TutorSession:
             return get_chat_model(settings)
         except ModelError as error:
             # the app must still open: answer offline and say why on every turn
-            self.model_error = f"model not available ({str(error).splitlines()[0]}); answering from the course text"
+            reason = redact_urls_in(str(error).splitlines()[0]) if str(error) else type(error).__name__
+            self.model_error = f"model not available ({reason}); answering from the course text"
             return None
 
     @property

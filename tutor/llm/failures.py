@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Any
 
 from tutor.llm.retry import Failure, parse_retry_after
+from tutor.redact import redact_url, redact_urls_in
 
 RETRYABLE_STATUS = {408, 409, 429}
 QUOTE_LIMIT = 200
@@ -28,6 +29,10 @@ class Endpoint:
     key_hint: str  # the variable(s) that hold the key, e.g. "OPENAI_API_KEY/TUTOR_API_KEY"
     timeout: float
     secret: str = ""  # scrubbed from quoted server messages
+
+    def __post_init__(self) -> None:
+        # A password in the base URL is never worded into a failure (shown, then stored).
+        object.__setattr__(self, "where", redact_url(self.where) or "")
 
 
 def server_message(body: Any, fallback: str = "") -> str:
@@ -46,6 +51,7 @@ def server_message(body: Any, fallback: str = "") -> str:
 
 
 def quote(text: str, secret: str = "") -> str:
+    text = redact_urls_in(text)
     if secret:
         text = text.replace(secret, "***")
     line = " ".join(text.split())
