@@ -131,3 +131,16 @@ def test_force_regrades_replace_the_stored_grade_instead_of_piling_up(strong_lab
     from tutor.store import open_store
 
     assert len(open_store(settings).submissions(learner_id=strong_lab.name)) == 1
+
+
+def test_a_deeply_nested_metrics_file_is_one_bad_run_not_a_derailed_grade(strong_lab, tmp_path, settings):
+    from tutor.grading import grade_folder
+
+    honest = grade_folder(strong_lab, settings=settings, use_judge=False, write=False)
+    bad = strong_lab / "runs" / "run-99"
+    bad.mkdir(parents=True)
+    (bad / "config.json").write_text('{"seed": 1}')
+    (bad / "metrics.json").write_text("[" * 100_000 + "]" * 100_000)
+    report = grade_folder(strong_lab, settings=settings, use_judge=False, write=False)
+    assert report["total"] == honest["total"]
+    assert not [c for c in report["checks"] if c["status"] == "error"]
