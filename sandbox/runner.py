@@ -117,7 +117,8 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
     route: ModelRoute | None = None
     inner_run_dir = run_dir
     try:
-        workspace = Workspace.create(limits.disk_mb, dropped_uid, with_lab=not in_place)
+        workspace = Workspace.create(limits.disk_mb, dropped_uid, with_lab=not in_place,
+                                     own_namespace=backend == "bubblewrap")
         if not in_place:
             try:
                 workspace.copy_lab(lab, dropped_uid)
@@ -126,8 +127,9 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
                 record.detail = (f"the lab folder could not be copied into the {limits.disk_mb} MiB scratch "
                                  f"space ({_first_line(exc)}); raise the disk limit or run in place")
                 return _finish(record, run_dir, started, run_dir)
-        lab_host = lab if in_place else workspace.lab
-        inner_run_dir = lab_host / "runs" / run_id
+        lab_host = lab if in_place else workspace.lab              # the sandbox binds this at /lab
+        lab_access = lab if in_place else workspace.lab_access     # the runner reaches it this way
+        inner_run_dir = lab_access / "runs" / run_id
         inner_run_dir.mkdir(parents=True, exist_ok=True)
         if dropped_uid is not None:
             # In place, only the run's own directory becomes the lab's; the learner's runs/ stays theirs.
@@ -229,7 +231,7 @@ def _plan(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, ne
                  "user": f"uid {dropped_uid} (setpriv)" if dropped_uid is not None else "user namespace",
                  "capabilities": "all dropped", "namespaces": "pid, net, ipc, uts, cgroup, mount",
                  "hidden": "home directories, /root, /etc/shadow, host processes"}
-    return _Plan("bubblewrap", build_argv(spec), command, None, LAB_MOUNT, env, dropped_uid, {}, isolation,
+    return _Plan("bubblewrap", workspace.enter() + build_argv(spec), command, None, LAB_MOUNT, env, dropped_uid, {}, isolation,
                  net_state, net_detail)
 
 
@@ -300,13 +302,13 @@ def _execute(record, plan: _Plan, limits, gpu, cgroups, run_dir: Path, on_output
     memory_watchdog = cgroups.mechanism("memory") is None
     disk_watch = None
     if not workspace.mounted:
-        target = in_place_lab or workspace.lab
+        target = in_place_lab or workspace.lab_access
         baseline = tree_bytes(target)
         disk_watch = lambda: tree_bytes(target) - baseline  # noqa: E731
     supervisor = Supervisor(proc=proc, timeout_s=limits.timeout_s, grace_s=limits.grace_s, cgroups=cgroups,
                             run_uid=plan.run_uid, marker=plan.isolation.get("marker"),
                             spare_root=plan.backend == "bubblewrap",
-                            launcher=(plan.prefix[0], plan.env["TUTOR_RUN_DIR"]) if plan.backend == "bubblewrap" else None,
+                            launcher=(host.bwrap_path(), plan.env["TUTOR_RUN_DIR"]) if plan.backend == "bubblewrap" else None,
                             rss_limit_bytes=limits.memory_mb * 2**20 if memory_watchdog else None,
                             disk_limit_bytes=limits.disk_mb * 2**20 if disk_watch else None, disk_usage=disk_watch)
     poller = None

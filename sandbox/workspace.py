@@ -24,26 +24,41 @@ SCRATCH_MAX_INODES = 100_000
 @dataclass
 class Workspace:
     root: Path                 # private to the runner: holds lab/, etc/, bridge/
-    lab: Path                  # what the sandbox binds at /lab
+    lab: Path                  # what the sandbox binds at /lab (a path inside the keeper's namespace)
     disk_mechanism: str        # what caps the lab's total writes
     mounted: bool = False
+    keeper: subprocess.Popen | None = None   # holds the mount namespace the scratch tmpfs lives in
 
     @classmethod
-    def create(cls, disk_mb: int, uid: int | None, with_lab: bool = True) -> "Workspace":
-        """The runner's private directory; with_lab=False (in place) holds only etc/ and bridge/."""
+    def create(cls, disk_mb: int, uid: int | None, with_lab: bool = True, own_namespace: bool = False) -> "Workspace":
+        """The runner's private directory; with_lab=False (in place) holds only etc/ and bridge/.
+        The size-capped tmpfs is mounted only in a mount namespace of its own (own_namespace: the
+        bubblewrap backend enters it), never in the host's: when the runner dies, however it
+        dies, the keeper dies with it (PDEATHSIG), the namespace goes and the tmpfs with it."""
         root = Path(tempfile.mkdtemp(prefix="tutor-sandbox-", dir=os.environ.get("SANDBOX_SCRATCH")))
         os.chmod(root, 0o711)  # the lab's uid may pass through, not list
         for sub in ("etc", "bridge"):
             (root / sub).mkdir(mode=0o755)
         lab = root / "lab"
-        mounted = False
+        keeper = None
         if with_lab:
             lab.mkdir()
-            if os.geteuid() == 0:
+            if os.geteuid() == 0 and own_namespace:
                 owner = f",uid={uid},gid={uid}" if uid is not None else ""
-                mounted = _mount_tmpfs(lab, f"size={disk_mb}m,nr_inodes={SCRATCH_MAX_INODES + 1},mode=0755{owner}")
-        mechanism = f"tmpfs size and {SCRATCH_MAX_INODES} inodes" if mounted else "disk watchdog (du polling) + RLIMIT_FSIZE"
-        return cls(root=root, lab=lab, disk_mechanism=mechanism, mounted=mounted)
+                keeper = _start_keeper(lab, f"size={disk_mb}m,nr_inodes={SCRATCH_MAX_INODES + 1},mode=0755{owner}")
+        mounted = keeper is not None
+        mechanism = (f"tmpfs size and {SCRATCH_MAX_INODES} inodes, in the sandbox's own mount namespace" if mounted
+                     else "disk watchdog (du polling) + RLIMIT_FSIZE")
+        return cls(root=root, lab=lab, disk_mechanism=mechanism, mounted=mounted, keeper=keeper)
+
+    @property
+    def lab_access(self) -> Path:
+        """The runner's way to the lab copy: through the keeper's root when it is in its namespace."""
+        return Path(f"/proc/{self.keeper.pid}/root{self.lab}") if self.keeper else self.lab
+
+    def enter(self) -> list[str]:
+        """The prefix that runs a command inside the scratch namespace (empty without one)."""
+        return [_nsenter(), f"--mount=/proc/{self.keeper.pid}/ns/mnt", "--"] if self.keeper else []
 
     def copy_lab(self, source: Path, uid: int | None) -> None:
         def ignore(directory: str, names: list[str]) -> set[str]:
@@ -53,12 +68,12 @@ class Workspace:
             return skip
 
         # Symlinks stay symlinks: inside the sandbox they resolve against the sandbox's root.
-        shutil.copytree(source, self.lab, symlinks=True, ignore=ignore, dirs_exist_ok=True)
+        shutil.copytree(source, self.lab_access, symlinks=True, ignore=ignore, dirs_exist_ok=True)
         # copytree gave /lab the source's mode; a learner's 0700 folder would then stop bubblewrap
         # (root without capabilities) from entering it. The runner's root stays 0711.
-        os.chmod(self.lab, 0o755)
+        os.chmod(self.lab_access, 0o755)
         if uid is not None:
-            chown_tree(self.lab, uid)
+            chown_tree(self.lab_access, uid)
 
     def write_etc(self, uid: int, copied: tuple[str, ...], mount_points: tuple[str, ...] = ()) -> Path:
         """The sandbox's /etc: passwd/group naming the lab's uid (getpass and friends work, no
@@ -83,49 +98,46 @@ class Workspace:
         if not self.mounted:
             return None
         try:
-            fs = os.statvfs(self.lab)
+            fs = os.statvfs(self.lab_access)
         except OSError:
             return None
         return "disk" if fs.f_bavail * fs.f_frsize < 64 * 1024 or fs.f_favail < 16 else None
 
     def used_bytes(self) -> int:
-        return tree_bytes(self.lab)
+        return tree_bytes(self.lab_access)
 
     def cleanup(self) -> None:
-        if self.mounted:
-            _unmount(self.lab)
+        if self.keeper is not None:  # the namespace, and the tmpfs in it, end with their last process
+            self.keeper.kill()
+            self.keeper.wait()
+            self.keeper = None
         shutil.rmtree(self.root, ignore_errors=True)
 
 
 @functools.cache
-def _libc():
-    import ctypes
-
-    try:
-        return ctypes.CDLL("libc.so.6", use_errno=True)
-    except OSError:  # not glibc: ask the loader (ctypes.util forks helpers, so only as a fallback)
-        import ctypes.util
-
-        return ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+def _nsenter() -> str:
+    return shutil.which("nsenter") or "nsenter"
 
 
-def _mount_tmpfs(target: Path, options: str) -> bool:
-    """mount(2) directly: forking mount(8) costs milliseconds on every run."""
-    try:
-        return _libc().mount(b"tutor-sandbox", str(target).encode(), b"tmpfs", 0, options.encode()) == 0
-    except (OSError, AttributeError):
-        return subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tutor-sandbox", str(target)],
-                              capture_output=True).returncode == 0
+# Mounts the tmpfs inside a new private mount namespace, says so, then waits to be killed.
+KEEPER_SCRIPT = 'mount -t tmpfs -o "$1" tutor-sandbox "$2" || exit 1; echo ready; exec sleep 86400'
 
 
-def _unmount(target: Path) -> None:
-    MNT_DETACH = 2
-    try:
-        if _libc().umount2(str(target).encode(), MNT_DETACH) == 0:
-            return
-    except (OSError, AttributeError):
-        pass
-    subprocess.run(["umount", "-l", str(target)], capture_output=True)
+def _start_keeper(target: Path, options: str) -> subprocess.Popen | None:
+    """A tiny process holding a private mount namespace with the scratch tmpfs mounted at target;
+    it gets SIGKILL when the runner's thread that started it dies (setpriv --pdeathsig)."""
+    setpriv, unshare = shutil.which("setpriv"), shutil.which("unshare")
+    if not (setpriv and unshare):
+        return None
+    keeper = subprocess.Popen([setpriv, "--pdeathsig", "KILL", "--", unshare, "--mount", "--propagation", "private",
+                               "--", "/bin/sh", "-c", KEEPER_SCRIPT, "keeper", options, str(target)],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    if keeper.stdout.readline().strip() != b"ready":
+        keeper.kill()
+        keeper.wait()
+        return None
+    keeper.stdout.close()
+    return keeper
 
 
 def chown_tree(path: Path, uid: int, gid: int | None = None) -> None:

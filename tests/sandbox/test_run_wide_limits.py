@@ -165,3 +165,48 @@ def test_deeply_nested_metrics_give_a_one_line_reason_and_a_record(make_lab):
     assert record.reason == "ok"
     assert record.metrics == {"_error": "metrics.json is nested too deeply to parse"}
     assert json.loads((Path(record.run_dir) / "run.json").read_text())["metrics"] == record.metrics
+
+
+def _tmpfs_mounts(under: Path) -> list[str]:
+    """Mounts below `under`: on the host (findmnt) and in any process's mount namespace."""
+    import subprocess
+
+    found = [line for line in subprocess.run(["findmnt", "-rn", "-o", "TARGET"], capture_output=True,
+                                             text=True).stdout.splitlines() if line.startswith(str(under))]
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if str(under).encode() in Path(f"/proc/{entry.name}/mounts").read_bytes():
+                    found.append(f"namespace of pid {entry.name}")
+            except OSError:
+                pass
+    return found
+
+
+@requires_bwrap
+@root_only
+def test_sigkill_of_the_runner_leaves_no_scratch_mount(make_lab, marker, tmp_path, monkeypatch):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("SANDBOX_SCRATCH", str(scratch))
+    lab = make_lab("import time\ntime.sleep(60)\n")
+    runner = subprocess.Popen([sys.executable, "-c", "import sys; from sandbox import Limits, run; "
+                               "run(sys.argv[1], ['python', 'main.py', sys.argv[2]], Limits(timeout_s=60))",
+                               str(lab), marker], cwd=Path(__file__).resolve().parents[2])
+    deadline = time.monotonic() + 20
+    while not _tmpfs_mounts(scratch) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _tmpfs_mounts(scratch), "the run never mounted its scratch space"
+    time.sleep(0.3)
+    os.kill(runner.pid, signal.SIGKILL)
+    runner.wait()
+    deadline = time.monotonic() + 5
+    while _tmpfs_mounts(scratch) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _tmpfs_mounts(scratch) == []
+    assert_no_process_left(marker)
