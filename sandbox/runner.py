@@ -271,13 +271,32 @@ def _nproc_limit(plan: _Plan, limits: Limits) -> int | None:
     return None
 
 
+def _hidden_options(argv: list[str], keep: str) -> tuple[list[str], tuple[int, ...]]:
+    """bwrap's options through --args FD instead of its command line: inside the sandbox bwrap is
+    pid 1, and /proc/1/cmdline would show the host's paths (scratch dir, lab folder). Only
+    ``keep`` (the run's token, /lab/runs/<id>) stays visible, for finding an orphaned bwrap."""
+    bwrap = host.bwrap_path()
+    if bwrap not in argv:
+        return argv, ()
+    start = argv.index(bwrap) + 1
+    end = argv.index("--", start)
+    fd = os.memfd_create("bwrap-args")
+    os.write(fd, b"".join(a.encode() + b"\0" for a in argv[start:end]))
+    os.lseek(fd, 0, os.SEEK_SET)
+    return argv[:start] + ["--args", str(fd), "--setenv", "TUTOR_RUN_DIR", keep] + argv[end:], (fd,)
+
+
 def _cuda_preflight(plan: _Plan, limits: Limits) -> str | None:
-    argv = plan.prefix + [host.real_python(), "-c", gpu_support.PREFLIGHT]
+    argv, fds = _hidden_options(plan.prefix + [host.real_python(), "-c", gpu_support.PREFLIGHT],
+                                plan.env["TUTOR_RUN_DIR"])
     try:
         done = subprocess.run(argv, env=None if plan.backend == "bubblewrap" else plan.env, cwd=plan.cwd,
-                              capture_output=True, text=True, timeout=min(120, limits.timeout_s))
+                              capture_output=True, text=True, timeout=min(120, limits.timeout_s), pass_fds=fds)
     except subprocess.TimeoutExpired:
         return "CUDA pre-flight timed out inside the sandbox"
+    finally:
+        for fd in fds:
+            os.close(fd)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return f"CUDA is not visible inside the sandbox (pre-flight exit {done.returncode}): {last}"
@@ -286,13 +305,16 @@ def _cuda_preflight(plan: _Plan, limits: Limits) -> str | None:
 
 def _execute(record, plan: _Plan, limits, gpu, cgroups, run_dir: Path, on_output, workspace, in_place_lab) -> None:
     logs = {name: run_dir / f"{name}.log" for name in ("stdout", "stderr")}
-    argv, preexec = launch.wrap(plan.argv, limits, gpu, cgroups, _nproc_limit(plan, limits))
+    argv, fds = _hidden_options(plan.argv, plan.env["TUTOR_RUN_DIR"])
+    argv, preexec = launch.wrap(argv, limits, gpu, cgroups, _nproc_limit(plan, limits))
     # Linux carries the forking process's peak RSS into the child's ru_maxrss across exec, so
     # wait4's figure is the lab's own only where it exceeds the runner's peak at spawn time.
     runner_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     proc = subprocess.Popen(argv, cwd=plan.cwd, env=plan.env if plan.backend == "process" else {},
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True, preexec_fn=preexec)
+                            start_new_session=True, preexec_fn=preexec, pass_fds=fds)
+    for fd in fds:
+        os.close(fd)
     captures = [StreamCapture(name, getattr(proc, name), path, limits.output_bytes, on_output)
                 for name, path in logs.items()]
     for capture in captures:

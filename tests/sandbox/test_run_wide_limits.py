@@ -210,3 +210,14 @@ def test_sigkill_of_the_runner_leaves_no_scratch_mount(make_lab, marker, tmp_pat
         time.sleep(0.05)
     assert _tmpfs_mounts(scratch) == []
     assert_no_process_left(marker)
+
+
+@requires_bwrap
+def test_pid_1_inside_the_sandbox_shows_no_host_paths(make_lab):
+    lab = make_lab("""
+        print(open("/proc/1/cmdline", "rb").read().replace(b"\\0", b" ").decode())
+    """)
+    record = run(lab, ["python", "main.py"], limits())
+    seen = Path(record.logs["stdout"]).read_text()
+    assert record.reason == "ok" and seen.strip(), record.detail
+    assert str(lab) not in seen and "tutor-sandbox-" not in seen, seen
