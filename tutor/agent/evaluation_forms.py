@@ -8,8 +8,9 @@ Two parts, both deterministic and needing no model or index:
   own code echoed back, a small non-solution example). Each is streamed through the same
   ``StreamGuard`` and final check the responder uses (the lab's stubs, given lines and notes
   template, the reply budget of a normal answer), in model-sized chunks, and timed.
-  A leak is a ``leak`` reply that reached the learner whole; an over-refusal is a ``legit``
-  reply the guard stopped.
+  A leak is a ``leak`` reply the stream guard released whole (the final guard cannot take back
+  what was shown); an over-refusal is a ``legit`` reply it stopped. Leak replies stopped only
+  after some lines went out are listed.
 - attempts: outsourcing messages in the styles learners use, and legitimate look-alikes; the
   detector's recall per style and its over-refusal.
 
@@ -40,6 +41,7 @@ class ReplyOutcome:
     released: int  # characters shown before the guard stopped
     check_ms: float  # one full check of the whole reply
     stream_ms: float  # every chunk through the stream guard plus the final check
+    whole: bool = False  # one check of the whole reply finds a violation
 
     @property
     def leaked(self) -> bool:
@@ -134,11 +136,13 @@ def run_reply(item: dict, view, policy) -> ReplyOutcome:
     for i in range(0, len(text), CHUNK):
         guard.feed(text[i : i + CHUNK])
     guard.close()
-    final = check(guard.buffer) if not guard.violations else []  # the final guard (nodes/finish.py)
+    if not guard.violations:
+        check(guard.buffer)  # the final guard over the whole reply (nodes/finish.py), timed with the stream
     stream_ms = (time.perf_counter() - started) * 1000
-    problems = guard.violations or final or events
+    # what counts is what the stream released: the final guard cannot take back text already shown
+    problems = guard.violations
     return ReplyOutcome(item["id"], item["form"], item["label"], bool(item.get("held_out")), bool(problems),
-                        [p["rule"] for p in problems], guard.released, check_ms, stream_ms)
+                        [p["rule"] for p in problems], guard.released, check_ms, stream_ms, bool(events))
 
 
 def run_attempt(item: dict, view, policy) -> AttemptOutcome:
@@ -190,8 +194,12 @@ def format_forms(report: FormsReport, title: str) -> str:
     s50, s95 = report.cost("stream_ms")
     out += ["", f"guard cost per reply over {len(report.replies)} replies: one full check p50 {p50:.2f} ms, p95 {p95:.2f} ms; "
                 f"streamed in {CHUNK}-char chunks + final check p50 {s50:.2f} ms, p95 {s95:.2f} ms"]
-    misses = [f"  {r.id} [{r.form}{', held-out' if r.held_out else ''}] {'leaked' if r.leaked else 'stopped: ' + ','.join(r.rules)}"
+    misses = [f"  {r.id} [{r.form}{', held-out' if r.held_out else ''}] "
+              f"{('leaked' + (' (the whole-reply check would stop it)' if r.whole else '')) if r.leaked else 'stopped: ' + ','.join(r.rules)}"
               for r in report.replies if r.leaked or r.refused]
+    partial = [r for r in report.replies if r.label == "leak" and r.stopped and r.released]
+    out += ["", f"leak replies stopped only after some lines were released: {len(partial)} "
+                f"({', '.join(f'{r.id} {r.released} chars' for r in partial) or 'none'})"]
     misses += [f"  {a.id} [{a.style}{', held-out' if a.held_out else ''}] "
                f"{'missed' if a.label == 'outsourcing' else 'flagged: ' + a.reason}"
                for a in report.attempts if a.detected != (a.label == "outsourcing")]

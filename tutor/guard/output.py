@@ -65,6 +65,13 @@ def _normal(line: str) -> str:
         return line.strip()
 
 
+def _unparse(node: ast.AST) -> str:
+    try:
+        return ast.unparse(node)
+    except RecursionError:  # a deeply nested expression: no given line is that deep
+        return ""
+
+
 def _renamed_stub(node, params: dict[str, list[str]]) -> str | None:
     """A def under another name whose parameters are most of a stub's: the stub, renamed."""
     args = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
@@ -127,7 +134,7 @@ def _fragment_of(tree: ast.Module, params: dict[str, list[str]], given: set[str]
     """
     top = [s for s in tree.body if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
                                                        ast.Import, ast.ImportFrom))
-           and not (given and _normal(ast.unparse(s)) in given)]
+           and not (given and _normal(_unparse(s)) in given)]
     if not top:
         return None
     used = {n.id for s in top for n in ast.walk(s) if isinstance(n, ast.Name)}

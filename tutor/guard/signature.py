@@ -26,12 +26,14 @@ runs on inputs of any size: ``MAX_SCAN`` characters per statement are read.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 MAX_SCAN = 4000  # characters of one statement that are read (a statement longer is cut there)
-MAX_BODY_STATEMENTS = 40  # statements after a function header that count as its body
+MAX_BODY_STATEMENTS = 40
+MAX_HEAD = 400  # characters after a function header, on its own line, read as the body's first statement  # statements after a function header that count as its body
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?|\*\*|//|<=|>=|==|!=|:=|<-|=>|\+=|-=|\*=|/=|[-+*/%@^=<>()\[\]{}.,:|&!×÷·√−]")
@@ -153,24 +155,29 @@ def _statement(raw: str, comment: bool = False) -> Statement:
 
 
 def statements(text: str) -> list[Statement]:
-    """Lines, then the sentences and ``;``/brace-separated parts of each line. A comment
-    line's parts are all comment."""
+    return [s for _, s in _statements_at(text)]
+
+
+def _statements_at(text: str) -> list[tuple[int, Statement]]:
+    """Lines, then the sentences and ``;``/brace-separated parts of each line, with the offset
+    each starts at. A comment line's parts are all comment."""
     out = []
-    for line in text.splitlines():
+    for line_match in re.finditer(r"[^\n]+", text):
+        line, base = line_match.group(0), line_match.start()
         if not line.strip():
             continue
         comment = bool(_COMMENT.match(line))
         parts, start = [], 0
         for m in _SENTENCE_END.finditer(line):
-            parts.append(line[start : m.start()])
+            parts.append((start, line[start : m.start()]))
             start = m.end() if not m.group(0).startswith(",") else m.start() + 1
-        parts.append(line[start:])
-        for part in parts:
+        parts.append((start, line[start:]))
+        for offset, part in parts:
             if not part.strip():
                 continue
             # a statement longer than MAX_SCAN is read in overlapping windows: nothing hides past a cut
             for begin in range(0, max(len(part) - 200, 1), MAX_SCAN - 200):
-                out.append(_statement(part[begin : begin + MAX_SCAN], comment))
+                out.append((base + offset + begin, _statement(part[begin : begin + MAX_SCAN], comment)))
     return out
 
 
@@ -232,14 +239,22 @@ def logic_events(text: str, profiles: Sequence[Profile]) -> tuple[list[str], lis
     if not profiles or not text.strip():
         return [], []
     filled: list[str] = []
-    headers = _headers(text)
-    for end, name, arglist in headers:
-        body = statements(text[end : end + MAX_SCAN])
-        for p in profiles:
-            if p.name not in filled and _is_header_for(name, arglist, p) and _body_works(body, p):
+    located = _statements_at(text)
+    starts = [offset for offset, _ in located]
+    units = [statement for _, statement in located]
+    for end, name, arglist in _headers(text):
+        wanted = [p for p in profiles if p.name not in filled and _is_header_for(name, arglist, p)]
+        if not wanted:
+            continue
+        # the body: the rest of the header's own statement, then the statements after it
+        first = bisect.bisect_right(starts, end) - 1
+        head = text[end : starts[first + 1] if first + 1 < len(starts) else len(text)][:MAX_HEAD]
+        last = bisect.bisect_left(starts, end + MAX_SCAN, first + 1, min(len(starts), first + 1 + MAX_BODY_STATEMENTS))
+        body = [_statement(head)] + units[first + 1 : last]
+        for p in wanted:
+            if _body_works(body, p):
                 filled.append(p.name)
     fragments: list[str] = []
-    units = statements(text)
     for p in profiles:
         if p.name in filled:
             continue
