@@ -28,7 +28,7 @@ _MAY_VIOLATE = re.compile(r"`|<code|<pre|\bI\b|\bI'|\bmy\b|\bwe\b|\bour\b|;|^\s*
 # by statement is checked whole before any step of it is shown.
 _STEP_LINE = re.compile(
     r"^\s*(?:[-*>]\s+|\d+[.)]\s+)?(?:\*\*)?(?:(?:step|line|statement|part)\s*(?:\d+|one|two|three|four|five|six)\b|"
-    r"(?:first|second|third|fourth|next|last|final) (?:line|statement|step)\b)", re.I)
+    r"(?:first|second|third|fourth|next|last|final) (?:line|statement|step))(?:\*\*)?\s*(?::|\)|-\s)", re.I)
 
 
 class StreamGuard:
