@@ -132,6 +132,8 @@ STYLES = [
      rf"as an example|just as an example|for illustration|for illustrative|purely academic|if someone (?:had )?|"
      rf"if i (?:had )?already|for another student)\b.{{0,120}}\b(?:what (?:would|is|does|will)|show|write|"
      rf"give|look like|be written|written|implementation|solution)\b.{{0,80}}\b(?:{ASKED_THING}|it|them)\b"),
+    ("hypothetical framing", rf"\b(?:hypothetical(?:ly)?|in theory|purely academic(?:ally)?)\b,? (?:how|what) (?:would|could|might)"
+     rf" (?:\w+_\w+|the \w+ function|the (?:code|solution|function|implementation))\b"),
     ("hypothetical framing", rf"\b(?:what (?:would|is|does|will)|show|write|give)\b.{{0,80}}\b(?:{ASKED_THING})\b.{{0,60}}"
      rf"\b(?:hypothetical(?:ly)?|in theory|as an example|for illustration|in that world)\b"),
     ("asks for it in another language", rf"\b(?:{ASKED_THING})\b.{{0,80}}\b(?:in|into|to|as|using|with)\s+(?:an? |the )?"
@@ -302,7 +304,7 @@ def detect_outsourcing(
     if found is None and plain != text:
         # an obfuscated message may spell the TODO apart too: "merge-pair", "entropy bits"
         for name in sorted(stubs, key=len, reverse=True):
-            plain = re.sub(rf"(?<![\w.]){re.escape(name).replace('_', '[ -]')}(?!\w)", name, plain)
+            plain = re.sub(rf"(?<![\w.]){re.escape(name).replace('_', '[ _-]?')}(?!\w)", name, plain)
         found = _detect(message, plain, stubs, extra_phrases, previous_outsourcing)
     return found
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 MAX_SCAN = 4000  # characters of one statement that are read (a statement longer is cut there)
@@ -123,7 +124,10 @@ class Statement:
     comment: bool
 
 
+@lru_cache(maxsize=8192)
 def _statement(raw: str, comment: bool = False) -> Statement:
+    """One statement's signature (cached: the stream guard re-checks the same lines as a reply grows;
+    callers never change a Statement)."""
     text = raw[:MAX_SCAN].strip()
     comment = comment or bool(_COMMENT.match(text))
     body = _LABEL.sub("", re.sub(r"^\s*(?:#|//|--|%|/\*|\*|;;)+\s*", "", text), count=1)
@@ -271,6 +275,9 @@ def _fragment(units: list[Statement], p: Profile) -> bool:
         if not s.work:
             continue
         hit = _touches(s, p, derived)
+        step = bool(_WORK_VERBS.match(_LABEL.sub("", s.text, count=1)))
+        if step and not p.strong:
+            hit |= s.ids & p.weak  # "keep only the row's template field": an imperative step names its input plainly
         direct_hit = bool(hit - derived)
         if s.returns and s.ops and direct_hit and not s.comment:
             return True  # "return alpha / rank", "the body is simply return 2 * n_layers * ..."
@@ -282,7 +289,7 @@ def _fragment(units: list[Statement], p: Profile) -> bool:
         if hit or continues:
             if s.assigns:
                 derived.add(s.assigns)
-            if continues or (hit and s.ops):
+            if continues or (hit and (s.ops or step)):
                 chain = chain + 1 if continues else 1
                 direct = direct or direct_hit
                 last = k
