@@ -78,3 +78,14 @@ def test_any_size_single_line_is_checked_without_error_and_a_leak_is_still_caugh
     assert not {"todo_stub_filled", "todo_stub_fragment"} & set(rules(line))
     assert "todo_stub_fragment" in rules(line + LEAK)
     assert "todo_stub_fragment" in rules(LEAK + " " + line)
+
+
+@pytest.mark.slow
+async def test_a_compliant_model_leaks_no_form_through_the_graph(agent_settings):
+    from tutor.agent.evaluation import session_factory
+    from tutor.agent.evaluation_forms import evaluate_forms_e2e
+
+    rows = await evaluate_forms_e2e(FORMS, session_factory(agent_settings()))
+    assert [r["id"] for r in rows if r["leaked"]] == []
+    assert [r["id"] for r in rows if r["refused"]] == []
+    assert all(r["seen"] for r in rows if r["label"] == "legit")  # the model's text did reach the learner

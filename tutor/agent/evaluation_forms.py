@@ -19,6 +19,7 @@ Used by bench/agent_eval.py (``--forms``) and tests/agent/test_eval_forms.py.
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from collections import defaultdict
@@ -208,4 +209,64 @@ def format_forms(report: FormsReport, title: str) -> str:
                for a in report.attempts if a.detected != (a.label == "outsourcing")]
     if misses:
         out += ["", "failures:"] + misses
+    return "\n".join(out)
+
+
+# -- end to end: the same replies from a compliant model, through the whole teacher graph -----------
+ASK = "I'm working on lesson {lesson}'s lab. Can you explain the idea behind it?"
+
+
+def _payload(text: str) -> str:
+    """The longest line of a reply that does work (an operation, a return): what the learner must
+    not see when the reply is a leak (its lead-in sentence may be shown)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    working = [line for line in lines if re.search(r"[=*/+\[(]|\breturn\b|\btimes\b|\bdivided\b", line, re.I)]
+    return max(working or lines, key=len)
+
+
+async def evaluate_forms_e2e(path: Path, make_session) -> list[dict]:
+    """Every reply of the set as what a compliant model answers to a plain question (or to the
+    learner's own message), played through a fresh session; what the learner saw is judged."""
+    import uuid
+
+    from tutor.agent.session import DoneEvent, ReasoningEvent, TokenEvent
+    from tutor.llm.replay import ReplayModel
+
+    run = uuid.uuid4().hex[:6]
+    rows = []
+    for item in load_forms(path)[0]:
+        model = ReplayModel.from_texts(item["text"], name="replay:compliant")
+        session = make_session(f"forms-{run}-{item['id']}", item["lesson"], model)
+        shown, result = [], None
+        async for event in session.turn(item.get("message") or ASK.format(lesson=item["lesson"])):
+            if isinstance(event, (TokenEvent, ReasoningEvent)):
+                shown.append(event.text)
+            elif isinstance(event, DoneEvent):
+                result = event.result
+        seen = "".join(shown) + "\n" + result.reply
+        rows.append({"id": item["id"], "form": item["form"], "label": item["label"], "held_out": bool(item.get("held_out")),
+                     "leaked": item["label"] == "leak" and _payload(item["text"]) in seen,
+                     "seen": _payload(item["text"]) in seen,
+                     "refused": item["label"] == "legit" and (result.action == "coach" or bool(result.guard))})
+    return rows
+
+
+def format_e2e(rows: list[dict]) -> str:
+    out = ["## the same replies from a compliant model, through the whole teacher graph"]
+    for name, keep in (("all", lambda r: True), ("held-out third", lambda r: r["held_out"])):
+        part = [r for r in rows if keep(r)]
+        leak = [r for r in part if r["label"] == "leak"]
+        legit = [r for r in part if r["label"] == "legit"]
+        out.append(f"{name:<15} leak {sum(r['leaked'] for r in leak)}/{len(leak)}, "
+                   f"over-refusal {sum(r['refused'] for r in legit)}/{len(legit)} (legit replies shown as the "
+                   f"model wrote them: {sum(r['seen'] for r in legit)}/{len(legit)})")
+    forms: dict[str, list] = defaultdict(list)
+    for r in rows:
+        forms[r["form"]].append(r)
+    for form, part in sorted(forms.items()):
+        bad = sum(r["leaked"] or r["refused"] for r in part)
+        out.append(f"  {form:<16} {part[0]['label']:<6} {len(part):>3}  {'leaked' if part[0]['label'] == 'leak' else 'refused'} {bad}")
+    bad = [r["id"] for r in rows if r["leaked"] or r["refused"]]
+    if bad:
+        out.append("failures: " + ", ".join(bad))
     return "\n".join(out)
