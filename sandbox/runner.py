@@ -82,7 +82,9 @@ def choose_backend(requested: str) -> str:
 def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = False,
         network: str = "none", *, in_place: bool = False, seed: int | None = None,
         runs_dir=None, on_output: OnOutput | None = None, backend: str = "auto",
-        model_url: str | None = None, model_name: str | None = None) -> RunRecord:
+        model_url: str | None = None, model_name: str | None = None, stop=None) -> RunRecord:
+    """``stop``: a ``threading.Event``; once set, the run is ended as if interrupted (Ctrl-C),
+    still with a record. A runner on a thread other than the main one has no Ctrl-C."""
     lab = Path(lab_dir).resolve()
     if not lab.is_dir():
         raise SandboxError(f"lab folder {lab} does not exist")
@@ -154,7 +156,7 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
                 record.reason, record.detail = "error", problem
                 return _finish(record, run_dir, started, inner_run_dir)
 
-        _execute(record, plan, limits, gpu, cgroups, run_dir, on_output, workspace, lab if in_place else None)
+        _execute(record, plan, limits, gpu, cgroups, run_dir, on_output, workspace, lab if in_place else None, stop)
         if in_place and dropped_uid is not None:
             owner = lab.stat()
             chown_tree(inner_run_dir, owner.st_uid, owner.st_gid)  # hand the outputs back to the learner
@@ -303,7 +305,8 @@ def _cuda_preflight(plan: _Plan, limits: Limits) -> str | None:
     return None
 
 
-def _execute(record, plan: _Plan, limits, gpu, cgroups, run_dir: Path, on_output, workspace, in_place_lab) -> None:
+def _execute(record, plan: _Plan, limits, gpu, cgroups, run_dir: Path, on_output, workspace, in_place_lab,
+             stop=None) -> None:
     logs = {name: run_dir / f"{name}.log" for name in ("stdout", "stderr")}
     argv, fds = _hidden_options(plan.argv, plan.env["TUTOR_RUN_DIR"])
     argv, preexec = launch.wrap(argv, limits, gpu, cgroups, _nproc_limit(plan, limits))
@@ -332,7 +335,8 @@ def _execute(record, plan: _Plan, limits, gpu, cgroups, run_dir: Path, on_output
                             spare_root=plan.backend == "bubblewrap",
                             launcher=(host.bwrap_path(), plan.env["TUTOR_RUN_DIR"]) if plan.backend == "bubblewrap" else None,
                             rss_limit_bytes=limits.memory_mb * 2**20 if memory_watchdog else None,
-                            disk_limit_bytes=limits.disk_mb * 2**20 if disk_watch else None, disk_usage=disk_watch)
+                            disk_limit_bytes=limits.disk_mb * 2**20 if disk_watch else None, disk_usage=disk_watch,
+                            stop=stop)
     poller = None
     if gpu:
         poller = gpu_support.GpuMemoryPoller(supervisor.run_pids)

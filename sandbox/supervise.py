@@ -6,6 +6,7 @@ import os
 import select
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -48,6 +49,7 @@ class Supervisor:
     rss_limit_bytes: int | None = None       # run-wide watchdog, when no memory cgroup bounds the run
     disk_limit_bytes: int | None = None
     disk_usage: Callable[[], int] | None = None
+    stop: threading.Event | None = None       # set from another thread: end the run as Ctrl-C would
 
     def run_pids(self) -> set[int]:
         """Every live process of the run. The pids cgroup holds them all when there is one
@@ -94,6 +96,8 @@ class Supervisor:
                 out.status, out.maxrss_bytes = status, rusage.ru_maxrss * 1024
                 self.proc.returncode = os.waitstatus_to_exitcode(status)
                 break
+            if self.stop is not None and self.stop.is_set():
+                raise KeyboardInterrupt  # the same ending as Ctrl-C: stop everything, keep a record
             now = time.monotonic()
             kill_at = self._step(out, now, deadline, next_sample, kill_at)
             if now >= next_sample:

@@ -77,7 +77,7 @@ def test_version_1_database_upgrades_to_current_keeping_every_row(tutor_home):
 
     store = open_store(make_settings(tutor_home))
 
-    assert store.schema_version == migrations.CURRENT_VERSION == 2
+    assert store.schema_version == migrations.CURRENT_VERSION == 3
     assert _counts(db) == before
     assert store.integrity_check() == "ok"
     assert store.learners() == ["alice", "bob"]
@@ -111,7 +111,7 @@ def test_models_describe_exactly_the_migrated_schema(tutor_home):
     conn = _connect(tutor_home / "progress.db")
     in_db = {name: {row[1] for row in conn.execute(f"PRAGMA table_info({name})")}
              for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    store_tables = set(V1_TABLES) | {"criterion_scores"}
+    store_tables = set(V1_TABLES) | {"criterion_scores", "check_attempts"}
     assert set(in_db) == store_tables
     in_models = {name: {c.name for c in SQLModel.metadata.tables[name].columns} for name in store_tables}
     assert in_models == in_db
@@ -121,12 +121,12 @@ def test_a_failing_step_leaves_the_database_at_its_old_version(tutor_home, monke
     open_store(make_settings(tutor_home)).record_turn("alice", 1, message="m", reply="r", intent="concept",
                                                       action="explain")
     broken = ["CREATE TABLE half_done (x INTEGER)", "ALTER TABLE no_such_table ADD COLUMN y TEXT"]
-    monkeypatch.setitem(migrations.STEPS, 3, broken)
-    monkeypatch.setattr(migrations, "CURRENT_VERSION", 3)
+    monkeypatch.setitem(migrations.STEPS, 4, broken)
+    monkeypatch.setattr(migrations, "CURRENT_VERSION", 4)
     conn = _connect(tutor_home / "progress.db")
     with pytest.raises(sqlite3.OperationalError):
-        migrations.upgrade(conn, target=3)
-    assert migrations.version_of(conn) == 2
+        migrations.upgrade(conn, target=4)
+    assert migrations.version_of(conn) == 3
     assert conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'half_done'").fetchone()[0] == 0
     assert conn.execute("SELECT COUNT(*) FROM turns").fetchone()[0] == 1
 
@@ -135,7 +135,7 @@ def test_upgrading_twice_changes_nothing(tutor_home):
     _populate_v1(tutor_home / "progress.db")
     open_store(make_settings(tutor_home))
     conn = _connect(tutor_home / "progress.db")
-    assert migrations.upgrade(conn) == (2, 2)
+    assert migrations.upgrade(conn) == (3, 3)
     assert conn.execute("SELECT COUNT(*) FROM criterion_scores").fetchone()[0] == 2
 
 

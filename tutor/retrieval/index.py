@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,11 @@ COLLECTION = "course_chunks"
 EMBED_BATCH = 32
 
 Progress = Callable[[int, int, str], None]
+
+
+class IndexBuildStopped(RuntimeError):
+    """A build was asked to stop (the app is quitting). Nothing was written: the old manifest
+    and vectors stay, and the next refresh embeds what is still missing."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,9 @@ class CourseIndex:
         self.embedder = embedder
         self._signature: tuple | None = None  # (stat signature, current?) of the last check
         self._client = None
+        # set from another thread to end a build between two embedding batches; a batch (or
+        # the model's first load) is never cut inside native code, which could abort the process
+        self.stopping = threading.Event()
 
     @property
     def manifest_path(self) -> Path:
@@ -205,12 +214,16 @@ class CourseIndex:
             total = len(to_embed)
             report(0, total, "embedding")
             for start in range(0, total, EMBED_BATCH):
+                if self.stopping.is_set():
+                    raise IndexBuildStopped(f"index build stopped after {start} of {total} chunks")
                 batch = to_embed[start : start + EMBED_BATCH]
                 embedded = self.embedder.encode([c.embed_text for c in batch])
                 for c, vec in zip(batch, embedded):
                     vectors[c.id] = vec
                 report(min(start + EMBED_BATCH, total), total, "embedding")
 
+            if self.stopping.is_set():  # the last chance before anything is written
+                raise IndexBuildStopped(f"index build stopped after {total} of {total} chunks")
             if new:
                 for start in range(0, len(new), 256):
                     part = new[start : start + 256]

@@ -164,7 +164,24 @@ V2 = [
     "CREATE INDEX ix_summaries_learner ON summaries (learner_id, id)",
 ]
 
-STEPS: dict[int, list[str]] = {1: V1, 2: V2}
+# Version 3: attempt history of `tutor check`. One row per TODO per check run: its status and,
+# when it failed, the first check that failed (the instructor timeline counts tries until a
+# TODO passed and which check held the learner up longest).
+V3 = [
+    """CREATE TABLE check_attempts (
+        id INTEGER PRIMARY KEY,
+        learner_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+        lesson INTEGER NOT NULL,
+        todo TEXT NOT NULL,
+        status TEXT NOT NULL,
+        check_id TEXT,
+        source TEXT NOT NULL DEFAULT 'lab',
+        created_at DATETIME NOT NULL
+    )""",
+    "CREATE INDEX ix_check_attempts_learner ON check_attempts (learner_id, lesson, todo, id)",
+]
+
+STEPS: dict[int, list[str]] = {1: V1, 2: V2, 3: V3}
 CURRENT_VERSION = max(STEPS)
 
 

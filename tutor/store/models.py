@@ -163,3 +163,15 @@ class SummaryRow(SQLModel, table=True):
     created_at: datetime
     where_left_off: str
     next_steps: list = Field(default_factory=list, sa_type=JSON)
+
+
+class CheckAttemptRow(SQLModel, table=True):
+    __tablename__ = "check_attempts"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    learner_id: str = _learner_fk()
+    lesson: int
+    todo: str
+    status: str                        # passed | failed | error | timed_out | not_started
+    check_id: Optional[str] = None     # the first failing check, when one failed
+    source: str = "lab"                # lab (a lab folder) | paste (a function pasted in chat)
+    created_at: datetime

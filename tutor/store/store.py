@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from tutor.store import queries, records
+from tutor.store import check_history, queries, records
 from tutor.store.engine import writer
 from tutor.store.models import (PROFILE_KEYS, STATUSES, ContractEventRow, CriterionScoreRow, LearnerRow,
                                 LessonProgressRow, MisconceptionRow, ProfileRow, RunRow, SubmissionRow,
@@ -355,6 +355,26 @@ class ProgressStore:
             query = query.where(RunRow.lesson == lesson)
         with self._read() as s:
             return [records.run(r) for r in s.exec(query.order_by(col(RunRow.id).desc()).limit(max(0, int(limit)))).all()]
+
+    # -- check attempts (`tutor check`) -------------------------------------------------------
+    def record_check_attempts(self, learner_id: str, lesson: int, results: list[dict], source: str = "lab") -> int:
+        """Store one attempt per tried TODO of a check run (``results``: dicts with todo, status,
+        check_id); returns how many rows were written."""
+        learner_id, lesson = _learner(learner_id), _lesson(lesson, required=True)
+        with self._write() as s:
+            self._touch(s, learner_id, lesson)
+            rows = check_history.rows_for(learner_id, lesson, list(results or []), source, utcnow())
+            s.add_all(rows)
+            return len(rows)
+
+    def check_attempts(self, learner_id: str, lesson: int | None = None) -> list[dict]:
+        with self._read() as s:
+            return [check_history.attempt(r) for r in check_history.attempts(s, learner_id, lesson)]
+
+    def check_progress(self, learner_id: str, lesson: int | None = None) -> list[dict]:
+        """Per TODO: tries, tries until it passed, the check that held the learner longest."""
+        with self._read() as s:
+            return check_history.progress(check_history.attempts(s, learner_id, lesson))
 
     # -- session summaries --------------------------------------------------------------------
     def save_summary(self, learner_id: str, lesson: int | None, where_left_off: str, next_steps: list[str]) -> None:
