@@ -8,6 +8,7 @@ from typing import List, Optional
 
 import typer
 
+from tutor import untrusted
 from tutor.cli.common import EXIT_OK, EXIT_PROBLEMS, fail, print_json, settings
 
 
@@ -59,7 +60,7 @@ def run_lab(
     if as_json:
         print_json({**record.to_dict(), "stored": stored})
     else:
-        typer.echo(_summary(record), err=True)
+        typer.echo(untrusted.terminal(_summary(record)), err=True)  # the folder name and detail are the lab's
     raise typer.Exit(EXIT_OK if record.ok else EXIT_PROBLEMS)
 
 
