@@ -64,8 +64,9 @@ def markdown(report: dict[str, Any]) -> str:
         lines += [f"**Not gradable:** {report['reason']}", ""]
         return "\n".join(lines)
     passed = report.get("passed")
+    verdict = f"incomplete, {report['incomplete']}" if report.get("incomplete") else "passed" if passed else "not passed"
     lines += [f"Lesson {report['lesson']} · total **{_fmt(report.get('total'))}** "
-              f"(pass mark {_fmt(report.get('pass_score'))}: {'passed' if passed else 'not passed'})", ""]
+              f"(pass mark {_fmt(report.get('pass_score'))}: {verdict})", ""]
     judge = report["judge"]
     lines += [f"Judge: {judge['model'] or 'none'}" + ("" if judge["ran"] else f" (not run: {judge['reason']})")]
     if judge.get("calibration"):
