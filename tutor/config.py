@@ -28,9 +28,18 @@ class Settings(BaseSettings):
     embedder: str | None = Field(None, description="sentence-transformers model name or path; default: packaged all-MiniLM-L6-v2")
     judge_model: str | None = Field(None, description="model for the grading judge; default: the chat model")
     judge_samples: int = Field(3, ge=1, le=15, description="judge samples per criterion, reduced to the median")
+    judge_base_url: str | None = Field(None, description="OpenAI-compatible endpoint for the judge; default: base_url")
+    judge_api_key: SecretStr | None = Field(None, description="key for judge_base_url; default: the chat model's key")
     request_timeout: float = Field(60.0, gt=0, description="seconds before a model request is abandoned")
-    max_retries: int = Field(3, ge=0, le=10, description="retries on 429 and 5xx, with backoff")
-    max_tokens: int = Field(4096, ge=256, description="room for reasoning plus the answer")
+    turn_deadline: float = Field(30.0, ge=0, description="seconds for all model calls of one turn before the "
+                                 "course-text fallback (0: none)")
+    max_retries: int = Field(3, ge=0, le=10, description="retries on a reset connection, 429 and 502/503/504, with backoff")
+    max_tokens: int = Field(4096, ge=256, description="tokens for the answer (TUTOR_MAX_TOKENS)")
+    reasoning_budget: int | None = Field(None, ge=0, description="extra tokens for reasoning when thinking is on; "
+                                         "default 8192 for vllm:, 0 elsewhere")
+    temperature: float | None = Field(None, ge=0, le=2, description="sampling temperature; default 1.0 for vllm: "
+                                      "with thinking (Nemotron's card), else the server's")
+    top_p: float | None = Field(None, gt=0, le=1, description="nucleus sampling; default 1.0 for vllm: with thinking")
     enable_thinking: bool = Field(True, description="ask reasoning models (Nemotron) to think first")
     show_reasoning: bool = Field(False, description="show the model's reasoning by default")
     sandbox_backend: str = Field("auto", description="auto | bwrap | process")

@@ -122,10 +122,14 @@ def _print_table(reports, folders, out) -> None:
 
     from tutor.grading.report import output_dir
 
+    from rich.markup import escape
+
     table = Table("submission", "lesson", "total", "result", "flags", "report")
     for folder, r in zip(folders, reports):
         total = "—" if r.get("total") is None else f"{r['total'] * 100:.0f}%"
-        result = "not gradable" if not r["gradable"] else ("pass" if r.get("passed") else "below pass mark")
+        result = "not gradable" if not r["gradable"] else (
+            escape(f"incomplete, {r['incomplete']}") if r.get("incomplete")
+            else "pass" if r.get("passed") else "below pass mark")
         flags = ", ".join(sorted({f["code"] for f in r["flags"]})) or ""
         where = output_dir(folder, out) / "report.md"
         table.add_row(untrusted.rich(r["submission"]["name"]), str(r.get("lesson") or "?"), total, result,

@@ -65,7 +65,7 @@ def _judge_mode(model) -> str | None:
 
 
 def _reusable(existing: dict | None, content_hash: str, lesson: int | None, judge_name: str | None) -> bool:
-    if not existing or existing.get("status") != "complete" or not existing.get("gradable"):
+    if not existing or existing.get("status") != "complete" or not existing.get("gradable") or existing.get("incomplete"):
         return False
     if existing.get("schema_version") != report_io.SCHEMA_VERSION:
         return False

@@ -53,6 +53,12 @@ def junit_xml(reports: list[dict[str, Any]]) -> str:
                 sub(case, "failure", message=text, type="below_pass_score").text = xml(text)
                 counts["failures"] += 1
             sub(case, "system-out").text = xml(criterion.get("rationale") or text)
+        if report.get("incomplete"):  # the judge failed: the grade is not complete, whatever the rest says
+            case = sub(suite, "testcase", classname=classname, name="judge", time="0")
+            text = xml(f"incomplete, {report['incomplete']}")
+            sub(case, "error", message=text, type="judge_failed").text = text
+            counts["tests"] += 1
+            counts["errors"] += 1
         for key, value in counts.items():
             suite.set(key, str(value))
             totals[key] += value
@@ -81,6 +87,10 @@ def gradescope(report: dict[str, Any], points: float = 100.0) -> dict[str, Any]:
         tests.append({"name": f"check: {check['id']}", "score": 0.0, "max_score": 0.0, "output": check["message"],
                       "visibility": "visible", "status": "passed" if check["status"] in ("passed", "skipped") else "failed"})
     total = report.get("total") or 0.0
+    if report.get("incomplete"):  # no score over part of the weight: 0 until it is graded again
+        return {"score": 0.0, "output": f"Lesson {report['lesson']}: incomplete, {report['incomplete']}; "
+                f"grade again once the judge works (partial total {total * 100:.0f}%)",
+                "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
     return {"score": round(points * total, 4), "output": f"Lesson {report['lesson']}: total {total * 100:.0f}%",
             "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
 

@@ -21,11 +21,11 @@ def skeleton(path: Path, content_hash: str | None = None) -> dict[str, Any]:
         "schema_version": report_io.SCHEMA_VERSION, "tool": "tutor grade", "status": "partial",
         "graded_at": _now(), "submission": {"name": path.name, "path": str(path.absolute()), "content_hash": content_hash},
         "lesson": None, "lesson_source": "", "gradable": True, "reason": "", "checks": [], "criteria": [],
-        "judge": {"ran": False, "model": None, "reason": "", "samples": 0, "temperature": None, "seed": None,
+        "judge": {"ran": False, "model": None, "reason": "", "failed": "", "samples": 0, "temperature": None, "seed": None,
                   "materials_order": ["criterion, level descriptors and look_for", "deterministic check results",
                                       "notes.md", "run configs and metrics", "code (starter.py)"],
                   "calibration": None},
-        "flags": [], "skipped_files": [], "total": None, "total_basis": [], "pass_score": None, "passed": None,
+        "flags": [], "skipped_files": [], "total": None, "total_basis": [], "pass_score": None, "passed": None, "incomplete": "",
     }
 
 
@@ -69,6 +69,12 @@ def resolve_judge(settings, judge, use_judge: bool) -> tuple[Any, str]:
     spec = settings.judge_model or settings.model
     if spec == "offline":
         return None, "no model configured (offline); set TUTOR_MODEL or TUTOR_JUDGE_MODEL to judge the criteria"
+    judge_url = (getattr(settings, "judge_base_url", None) or "").strip()
+    if judge_url:  # a judge on a server of its own (TUTOR_JUDGE_BASE_URL, TUTOR_JUDGE_API_KEY)
+        update: dict[str, Any] = {"base_url": judge_url}
+        if getattr(settings, "judge_api_key", None) is not None:
+            update["openai_api_key"] = settings.judge_api_key
+        settings = settings.model_copy(update=update)
     try:
         return get_chat_model(settings, model=spec), ""
     except (ModelError, ImportError) as exc:
@@ -161,6 +167,27 @@ def _refresh_total(report: dict) -> None:
     total, basis = scoring.total(report["criteria"])
     report["total"], report["total_basis"] = total, basis
     report["passed"] = None if total is None else total >= report["pass_score"]
+    failed = report["judge"].get("failed", "")
+    report["incomplete"] = f"judge failed: {failed}" if failed else ""
+    if failed:  # a total over the criteria the judge managed is no grade: never "passed"
+        report["passed"] = None
+
+
+def judge_failure(criteria: list[dict], samples_by_criterion: dict[str, list[dict]]) -> str:
+    """'' when the judge scored every criterion it was asked about, else one sentence: how
+    many criteria it could not judge and the commonest reason its samples were dropped."""
+    missed = [c["id"] for c in criteria if not c.get("judged") and c["id"] in samples_by_criterion]
+    if not missed:
+        return ""
+    reasons: dict[str, int] = {}
+    for cid in missed:
+        for sample in samples_by_criterion[cid]:
+            reason = (sample.get("dropped") or "").split(":", 1)
+            key = reason[0] if reason[0] != "model error" else ": ".join(reason).strip()
+            reasons[key] = reasons.get(key, 0) + 1
+    top = max(reasons, key=reasons.get) if reasons else "no sample"
+    calls = sum(len(samples_by_criterion[c]) for c in missed)
+    return f"{len(missed)} of {len(criteria)} criteria not judged ({calls} failed samples; most: {top[:200]})"
 
 
 def _run_judge(report, model, sub, rubric, default, injected, samples, settings, checkpoint) -> None:
@@ -169,7 +196,7 @@ def _run_judge(report, model, sub, rubric, default, injected, samples, settings,
     from tutor.grading.judge_prompt import build_materials
 
     judge = report["judge"]
-    judge.update(ran=True, model=model.name, samples=samples, seed=JUDGE_SEED, temperature=JUDGE_TEMPERATURE)
+    judge.update(ran=True, model=model.name, samples=samples, seed=JUDGE_SEED, temperature=JUDGE_TEMPERATURE, failed="")
     judge["calibration"] = calibration.status_for(settings, model.name)
     if judge["calibration"] and judge["calibration"].get("below_threshold"):
         report["flags"].append({"code": "judge_below_agreement_threshold", "message":
@@ -194,3 +221,5 @@ def _run_judge(report, model, sub, rubric, default, injected, samples, settings,
             checkpoint()
 
     asyncio.run(every_criterion())
+    judge["failed"] = judge_failure(report["criteria"], {c["id"]: c.get("samples") or [] for c in report["criteria"]})
+    judge["reason"] = judge["reason"] or judge["failed"]

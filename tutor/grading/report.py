@@ -90,8 +90,9 @@ def markdown(report: dict[str, Any]) -> str:
         lines += [f"**Not gradable:** {md(report['reason'])}", ""]
         return "\n".join(lines)
     passed = report.get("passed")
+    verdict = f"incomplete, {report['incomplete']}" if report.get("incomplete") else "passed" if passed else "not passed"
     lines += [f"Lesson {report['lesson']} · total **{_fmt(report.get('total'))}** "
-              f"(pass mark {_fmt(report.get('pass_score'))}: {'passed' if passed else 'not passed'})", ""]
+              f"(pass mark {_fmt(report.get('pass_score'))}: {verdict})", ""]
     judge = report["judge"]
     lines += [f"Judge: {md(judge['model'] or 'none')}" + ("" if judge["ran"] else f" (not run: {md(judge['reason'])})")]
     if judge.get("calibration"):

@@ -79,6 +79,9 @@ async def _respond(state: dict, runtime, kind: str, build: Callable[[Turn], Draf
         try:
             streamed = await stream_model(ctx.model, messages, guard, reasoning_guard, emit, ctx.settings)
             used_model = bool(streamed.text[len(draft.lead) + 2 if draft.lead else 0 :].strip()) or bool(streamed.violations)
+            if streamed.finish == "length" and not streamed.violations:
+                note = ("(The model's reply was cut off at the token limit; raise TUTOR_MAX_TOKENS "
+                        "for longer answers.)")
         except Exception as error:  # noqa: BLE001 - ModelError or a provider bug: the learner still gets an answer
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             if not isinstance(error, ModelError):
