@@ -41,7 +41,7 @@ BELIEF_MARKERS = re.compile(
 NEGATION = re.compile(r"\b(?:not|no|never|nothing|without|cannot|can'?t|doesn'?t|don'?t|isn'?t|aren'?t|won'?t|blind|neither)\b|n't\b")
 REPORT = re.compile(r"^\s*(?:i (?:measured|ran|got|logged|recorded|am working|'m working|want to|plan to|will)|my (?:runs?|results?|numbers?|tokenizer|model) (?:reach|show|gave|got|is|are))\b", re.I)
 QUESTION_START = re.compile(
-    r"^\s*(?:what|why|how|when|where|which|who|whom|does|do|did|is|are|was|were|can|could|should|would|will|"
+    r"^\s*(?:what|whats|what's|why|how|when|where|which|who|whom|does|do|did|is|are|was|were|can|could|should|would|will|"
     r"explain|tell me|describe|show me|walk me|define|compare)\b", re.I)
 GOT_IT = re.compile(r"^\W*(?:ok(?:ay)?|got it|makes sense|that makes sense|i see|i get it|understood|clear|"
                     r"thanks|thank you|yes|yep|right|cool|great|sure)\b", re.I)

@@ -41,12 +41,12 @@ def recap(view: CourseView, lesson: int, thread: dict) -> list[str]:
     asked about in the lab, the open question verbatim. Only what the thread recorded."""
     lines = []
     asked = last_question(thread)
-    topics = [_topic(t, lesson) for t in (thread.get("topics") or [])]
+    topics = list(dict.fromkeys(_topic(t, lesson) for t in (thread.get("topics") or [])))[-2:]
     where = f" (we read § {topics[-1]})" if topics else ""
     if asked:
         lines.append(f"You last asked: \"{asked}\"{where}.")
     elif topics:
-        lines.append(f"We last looked at {topics[-1]}.")
+        lines.append(f"We last looked at {' and '.join(topics)}.")
     detour = thread.get("detour")
     if detour:
         lines.append(f"We were on a detour to lesson {detour['lesson']} and still have to come back.")

@@ -28,8 +28,9 @@ COMPARISON = re.compile(r"\bvs\.?\b|\bversus\b|\bor\b.{0,40}\b(?:which|when|how 
                         r"\bhow is .{2,30} different from\b|\bcompared? (?:to|with)\b", re.I)
 QUANTITY = re.compile(r"\bhow (?:much|many|big|large|long)\b|\broughly\b|\bcompute\b|\bcalculate\b|"
                       r"\bwhat'?s my\b|\bbytes?\b", re.I)
-DEFINITION = re.compile(r"\bwhat(?:'s| is| are|s)\b|\bi (?:don'?t|do not) (?:get|understand)\b|\bconfused (?:about|by)\b|\bwhat does .{1,40} (?:mean|do)\b|\bdefine\b|\bmeaning of\b|"
+DEFINITION = re.compile(r"\bwhat(?:'s| is| are|s| even is| exactly is)\b|\bi (?:don'?t|do not) (?:get|understand)\b|\bconfused (?:about|by)\b|\bwhat does .{1,40} (?:mean|do)\b|\bdefine\b|\bmeaning of\b|"
                         r"\bin (?:plain|simple|normal) (?:words|terms)\b|\bnutshell\b", re.I)
+WHAT_ASK = re.compile(r"^\W*(?:what|which|tell me about|explain)\b", re.I)
 CHOICE_LINE = re.compile(r"\b(?:use|prefer|choose|pick|when|instead|trade-?off|compromise|better|cheaper|worse)\b", re.I)
 LEANS_ON_QUESTION = re.compile(r"^(?:it|its|they|their|this|that|these|those|so|because|yes|no|not|both|neither|the same)\b", re.I)
 TOKENS = re.compile(r"(\d[\d,.]*)\s*(k|m)?\s*(?:tokens?|positions?)\b", re.I)
@@ -76,13 +77,18 @@ def direct_answer(turn: Turn, kind: str, hits: list[dict]) -> Answer:
     lessons = list(dict.fromkeys([turn.lesson, *(h["lesson"] for h in hits[:3])]))
     out = Answer()
     lines: list[str] = []
-    if kind in ("definition", "comparison") or turn.experience == "beginner":
+    if kind in ("definition", "comparison") or turn.experience == "beginner" or WHAT_ASK.search(turn.message):
         terms = key_terms(turn, turn.message, lessons)[:3 if kind == "comparison" else 2]
         for term, definition, n in terms:
             lines.append(f"**{term}**: {definition} [L{n} § Key terms]")
             citation = turn.view.key_terms_citation(n)
             if citation:
                 out.citations.append(citation)
+    if kind == "definition" and not lines:
+        intro = lesson_intro(turn, lessons)
+        if intro:
+            lines.append(intro[0])
+            out.citations.append(intro[1])
     if kind == "comparison":
         choice = _choice_line(turn, hits)
         if choice:
@@ -96,15 +102,17 @@ def direct_answer(turn: Turn, kind: str, hits: list[dict]) -> Answer:
         found = AuthoredIndex.for_turn(turn).search(turn.message, turn.vector, lessons)
         if found and found[0][0] >= ANSWER_COS and not (kind == "quantity" and lines):
             score, item = found[0]
+            # "why/how" gets the authored answer first; "what does X ..." gets X's definition first
+            at = len(lines) if lines and WHAT_ASK.search(turn.message) else 0
             citation, where = turn.section_citation(item.lesson, item.section)
             if item.kind == "self-check":
                 said = first_sentences(item.answer, 3)
                 if LEANS_ON_QUESTION.match(said):  # "It appears in almost every document" needs its question
                     said = f"*{item.asks}* {said}"
-                lines.insert(0, f"{said} {where}".strip())
+                lines.insert(at, f"{said} {where}".strip())
                 out.used = frozenset({f"{item.lesson}:{item.index}"})
             else:
-                lines.insert(0, f"{first_sentences(item.answer, 2)} {where}".strip())
+                lines.insert(at, f"{first_sentences(item.answer, 2)} {where}".strip())
                 entry = next((e for e in turn.view.catalogue if e.correction == item.answer), None)
                 out.used = frozenset({f"probe:{entry.id}"}) if entry else frozenset()
             if citation:
@@ -112,6 +120,30 @@ def direct_answer(turn: Turn, kind: str, hits: list[dict]) -> Answer:
                 out.sections.append((item.lesson, item.section))
     out.text = "\n".join(f"- {line}" if len(lines) > 1 else line for line in lines)
     return out
+
+
+def lesson_intro(turn: Turn, lessons: list[int]) -> tuple[str, dict] | None:
+    """"I don't get attention": the opening sentences of the lesson named by the question."""
+    from tutor.agent.passages import words
+
+    asked = set(words(turn.message)) - {"get", "don", "understand", "even", "really", "confused", "mean", "means"}
+    if not asked or len(asked) > 3:
+        return None
+    for n in lessons:
+        lesson = turn.view.lessons.get(n)
+        if lesson is None or not asked <= set(words(lesson.title)) or not lesson.sections:
+            continue
+        first_concept = next((sec for sec in lesson.sections if sec.level >= 3), lesson.sections[0])
+        candidates = [(sec, u.text) for sec in (lesson.sections[0], first_concept) for u in units(sec.text)]
+        subject = "|".join(re.escape(w) for w in asked)
+        defining = [(sec, t) for sec, t in candidates if re.match(rf"^(?:an? |the )?(?:{subject})\w* (?:is|are|means)\b", t, re.I)]
+        if not defining:
+            continue
+        sec, said = defining[0]
+        citation, where = turn.section_citation(n, sec.path)
+        if citation:
+            return f"{said} {where}", citation
+    return None
 
 
 def _choice_line(turn: Turn, hits: list[dict]) -> str:

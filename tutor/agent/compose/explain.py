@@ -74,7 +74,7 @@ def check_question(turn: Turn, cited_sections: list[tuple[int, str]], text: str,
 
 
 DEFINITION_ASK = re.compile(r"\b(?:what(?:'s| is| are| does)|whats|define|meaning of|tell me about|explain)\b")
-NOT_EXPLANATION = ("Objectives",)
+NOT_EXPLANATION = ("Objectives", "Going further")
 
 
 def _paragraph(units: list[str], hit: dict, examples_first: bool) -> str:

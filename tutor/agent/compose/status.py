@@ -29,7 +29,7 @@ def status(turn: Turn) -> Draft:
     citations = []
     here = recap(turn.view, turn.plan_lesson, turn.thread)
     if here:
-        lines.insert(0, "Where we left off: " + " ".join(here) + "\n")
+        lines.insert(0, f"Where we left off in {turn.view.lesson_label(turn.plan_lesson).capitalize()}: " + " ".join(here) + "\n")
         topics = turn.thread.get("topics") or []
         if topics:
             label_, _, title = topics[-1].partition(" ")
