@@ -25,6 +25,11 @@ def _stub_of(turn: Turn, diagnosis) -> object | None:
 
 
 def debug(turn: Turn) -> Draft:
+    from tutor.agent.compose.answers import answerable_question
+    from tutor.agent.compose.explain import explain
+
+    if answerable_question(turn):
+        return explain(turn)  # a plain question the lesson answers: the answer first, not a checklist
     d = parse(turn.message)
     stub = _stub_of(turn, d)
     parts: list[str] = []
