@@ -62,7 +62,9 @@ def classify_sdk_error(exc: BaseException, started: bool, sdk: ModuleType, endpo
     if isinstance(exc, sdk.APIConnectionError):
         if started:
             return Failure(f"the connection to {where} broke in the middle of the reply")
-        return Failure(f"cannot reach {where}: is the server running? `tutor doctor` checks it", retryable=True)
+        # a refused connection means nothing listens there: waiting will not change that
+        return Failure(f"cannot reach {where}: is the server running? `tutor doctor` checks it",
+                       retryable=not refused(exc))
     if isinstance(exc, sdk.APIStatusError):
         return _status_failure(exc, endpoint)
     if isinstance(exc, sdk.APIError):  # an error event inside a 200 stream
@@ -72,6 +74,17 @@ def classify_sdk_error(exc: BaseException, started: bool, sdk: ModuleType, endpo
     if base is not None and isinstance(exc, base):
         return Failure(f"{where}: {quote(str(exc), endpoint.secret)}")
     return None
+
+
+def refused(exc: BaseException) -> bool:
+    """Was ``exc`` caused by a refused connection (anywhere in its cause/context chain)?"""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, ConnectionRefusedError):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _status_failure(exc: Any, endpoint: Endpoint) -> Failure:
