@@ -40,7 +40,7 @@ class IndexBuildStopped(RuntimeError):
 class RefreshStats:
     chunks: int  # chunks in the index afterwards
     embedded: int  # chunks whose text was embedded now
-    reused: int  # new or moved chunks whose vector was already stored
+    reused: int  # new or moved chunks whose vector was already stored or shipped with the package
     removed: int  # chunks deleted because their source changed or disappeared
     files: int  # source files the index covers
     seconds: float
@@ -211,6 +211,15 @@ class CourseIndex:
                 old = dict(zip(got["ids"], got["embeddings"]))
                 for c in reuse:
                     vectors[c.id] = np.asarray(old[by_text[c.text_hash]], dtype=np.float32)
+            # the vectors shipped with the package cover the shipped course's unchanged texts
+            seeded = 0
+            shipped = getattr(self.embedder, "shipped", None)
+            if shipped is not None and to_embed:
+                found = shipped([c.embed_text for c in to_embed])
+                vectors.update((c.id, vec) for c, vec in zip(to_embed, found) if vec is not None)
+                seeded = len(to_embed)
+                to_embed = [c for c in to_embed if c.id not in vectors]
+                seeded -= len(to_embed)
             total = len(to_embed)
             report(0, total, "embedding")
             for start in range(0, total, EMBED_BATCH):
@@ -238,7 +247,7 @@ class CourseIndex:
             self._write_manifest(hashes, len(wanted))
             report(total, total, "done")
         return RefreshStats(
-            chunks=len(wanted), embedded=len(to_embed), reused=len(reuse), removed=len(removed),
+            chunks=len(wanted), embedded=len(to_embed), reused=len(reuse) + seeded, removed=len(removed),
             files=len(hashes), seconds=time.perf_counter() - started,
         )
 
