@@ -134,8 +134,10 @@ def run_check(module, shared_setup: str, check: dict, own_files: set[str]) -> di
         out["outcome"] = "ok" if ok else "wrong"
     except CheckTimeout:
         out["outcome"] = "timeout"
-    except NotImplementedError:
+    except NotImplementedError as exc:
         out["outcome"] = "not_implemented"
+        frames = traceback.extract_tb(exc.__traceback__)
+        out["raised_in"] = short(frames[-1].name, 80) if frames else ""
     except BaseException as exc:  # the learner's error, or SystemExit/KeyboardInterrupt from their code
         out["outcome"], out["error"] = "error", trimmed_trace(exc, own_files)
     finally:

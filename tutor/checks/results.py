@@ -81,8 +81,14 @@ def todo_result(todo: Todo, raw: list | None) -> TodoResult:
     for check in todo.checks:
         outcome = by_id.get(check.id, {}).get("outcome")
         outcomes.append((check, outcome if outcome in OUTCOMES else "error", by_id.get(check.id, {})))
-    if any(o == "not_implemented" for _, o, _ in outcomes):
-        result.status = "not_started"
+    todo_stubs = [r for _, o, r in outcomes if o == "not_implemented"]
+    if todo_stubs:
+        raised_in = str(todo_stubs[0].get("raised_in") or todo.name)
+        if raised_in == todo.name:
+            result.status = "not_started"
+            return result
+        result.error = _text(f"it calls {raised_in}, which still raises NotImplementedError: finish that TODO first")
+        result.check_id = next(c.id for c, o, _ in outcomes if o == "not_implemented")
         return result
     result.passed = sum(1 for _, o, _ in outcomes if o == "ok")
     bad = [(c, o, r) for c, o, r in outcomes if o != "ok"]
