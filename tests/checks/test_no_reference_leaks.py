@@ -59,10 +59,11 @@ def test_no_retrieval_index_entry_contains_a_reference():
 
 
 def test_no_shipped_course_file_contains_a_reference():
+    """rubrics/calibration holds solutions on purpose and is kept out of the wheel (below)."""
     bodies = reference_bodies()
     leaking = [str(p.relative_to(REPO)) for base in ("curriculum", "rubrics", "tutor", "sandbox")
                for p in (REPO / base).rglob("*") if p.is_file() and p.suffix in (".py", ".md", ".yaml", ".toml", ".json")
-               and _leaks(p.read_text(errors="replace"), bodies)]
+               and "calibration" not in p.parts and _leaks(p.read_text(errors="replace"), bodies)]
     assert not leaking
 
 
