@@ -73,7 +73,7 @@ def execute_tool_call(name, arguments, tools):
     except Exception as exc:
         return f"error: {exc}", True
 '''},
-    {"todo": "judge_verdict", "why": "swapped verdict not mapped back", "fails": "swap_maps_back", "code": '''
+    {"todo": "judge_verdict", "why": "swapped verdict not mapped back", "fails": "swap_cancels_position_bias", "code": '''
 def judge_verdict(judge, question, answer_a, answer_b, mitigation):
     first = judge(question, answer_a, answer_b)
     if mitigation == "none":
