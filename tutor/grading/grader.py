@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.grading import injection, report as report_io, rubrics, scoring
+from tutor.grading import lab_checks
 from tutor.grading.checks import CheckContext, run_check
 from tutor.grading.submission import NotGradable, Submission, open_submission, safe_io
 
@@ -120,6 +121,10 @@ def grade_folder(path, *, lesson: int | None = None, settings=None, judge=None, 
     ctx = CheckContext(sub, rubrics.notes_template(course_dir, found), smoke=smoke,
                        sandbox_backend=getattr(settings, "sandbox_backend", "auto"))
     report["checks"] = [run_check(check, ctx).to_dict() for check in rubric.checks]
+    todos = lab_checks.todo_checks(sub.root, course_dir, found, ctx.sandbox_backend)
+    if todos:
+        lab_checks.gate_rubric_checks(report["checks"], todos)
+        report["checks"] += todos
     det = scoring.deterministic_scores(report["checks"])
     report["criteria"] = [_criterion(cid, weight, det.get(cid)) for cid, weight in rubric.weights.items()]
     _refresh_total(report)

@@ -86,7 +86,7 @@ def feed_forward(x, w1, b1, w2, b2):
     x = keep * x + attn(x)
     return keep * x + ffn(x)
 '''},
-    {"todo": "block_forward", "why": "residual=False only dropped for the FFN sub-layer", "fails": "pre_no_residual_value",
+    {"todo": "block_forward", "why": "residual=False only dropped for the FFN sub-layer", "fails": "none_no_residual_value",
      "code": _PRE + '''
     if norm_placement == "pre":
         x = x + attn(n1(x))

@@ -10,7 +10,7 @@ def sinusoidal_encoding(n_positions, d):
     table[:, 1::2] = np.sin(pos * theta)
     return table
 '''},
-    {"todo": "sinusoidal_encoding", "why": "exponent without the factor 2", "fails": "docstring_row_1", "code": '''
+    {"todo": "sinusoidal_encoding", "why": "exponent without the factor 2", "fails": "frequencies_fall_with_i", "code": '''
 def sinusoidal_encoding(n_positions, d):
     pos = np.arange(n_positions)[:, None]
     theta = 10000.0 ** (-np.arange(d // 2) / d)
@@ -56,7 +56,7 @@ def rope_rotate(x, angles):
     out[..., 1::2] = -x[..., 0::2] * s + x[..., 1::2] * c
     return out
 '''},
-    {"todo": "rope_rotate", "why": "split-halves pairing instead of neighbouring pairs", "fails": "neighbouring_pairs", "code": '''
+    {"todo": "rope_rotate", "why": "split-halves pairing instead of neighbouring pairs", "fails": "pair_lengths_kept", "code": '''
 def rope_rotate(x, angles):
     h = x.shape[-1] // 2
     a, b = x[..., :h], x[..., h:]

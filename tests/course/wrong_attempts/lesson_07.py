@@ -6,7 +6,7 @@ ATTEMPTS = [
 def kv_cache_bytes(n_layers, n_kv_heads, d_head, seq_len, bytes_per_element):
     return n_layers * n_kv_heads * d_head * seq_len * bytes_per_element
 '''},
-    {"todo": "kv_cache_bytes", "why": "counted query heads (8) instead of KV heads", "fails": "uses_kv_heads",
+    {"todo": "kv_cache_bytes", "why": "counted query heads (8) instead of KV heads", "fails": "docstring_example",
      "code": '''
 def kv_cache_bytes(n_layers, n_kv_heads, d_head, seq_len, bytes_per_element):
     n_heads = 8

@@ -5,7 +5,7 @@ ATTEMPTS = [
 def route_top_k(router_logits, k):
     return np.argsort(router_logits, axis=-1)[:, :k]
 '''},
-    {"todo": "route_top_k", "why": "ranked along the token axis", "fails": "picks_highest", "code": '''
+    {"todo": "route_top_k", "why": "ranked along the token axis", "fails": "shape_and_int", "code": '''
 def route_top_k(router_logits, k):
     return np.argsort(-router_logits, axis=0)[:k].T
 '''},

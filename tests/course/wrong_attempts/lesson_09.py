@@ -33,7 +33,7 @@ def truncate_distribution(probs, top_k, top_p):
     out[order[:n]] = probs[order[:n]]
     return out / out.sum()
 '''},
-    {"todo": "truncate_distribution", "why": "returns the sorted vector, token ids lost", "fails": "keeps_original_positions", "code": '''
+    {"todo": "truncate_distribution", "why": "returns the sorted vector, token ids lost", "fails": "no_truncation_when_off", "code": '''
 def truncate_distribution(probs, top_k, top_p):
     p = np.sort(probs)[::-1].copy()
     n = top_k if top_k > 0 else len(p)

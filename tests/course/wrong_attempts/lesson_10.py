@@ -1,7 +1,7 @@
 """Realistic wrong attempts at the lesson 10 TODOs; each must fail the check named in `fails`."""
 
 ATTEMPTS = [
-    {"todo": "select_examples", "why": "global random.sample instead of rng", "fails": "ignores_global_random", "code": '''
+    {"todo": "select_examples", "why": "global random.sample instead of rng", "fails": "same_seed_same_draw", "code": '''
 def select_examples(pool, shots, order, rng):
     picked = random.sample(pool, shots)
     if order == "grouped":
@@ -79,7 +79,7 @@ def build_messages(query, examples, instruction, system_prompt, example_format, 
         messages.insert(0, {"role": "system", "content": "Answer with the label only."})
     return messages
 '''},
-    {"todo": "build_messages", "why": "system prompt lists the labels, so instruction=False still shows them", "fails": "no_instruction_no_labels",
+    {"todo": "build_messages", "why": "system prompt lists the labels, so instruction=False still shows them", "fails": "system_prompt_switch",
      "code": '''
 def build_messages(query, examples, instruction, system_prompt, example_format, labels):
     blocks = []

@@ -16,7 +16,7 @@ def place_needles(filler, needles, depth, count_tokens):
         at += 1
     return filler[:at] + list(needles) + filler[at:]
 '''},
-    {"todo": "place_needles", "why": "needle glued onto a filler sentence", "fails": "filler_kept_in_order", "code": '''
+    {"todo": "place_needles", "why": "needle glued onto a filler sentence", "fails": "every_needle_once", "code": '''
 def place_needles(filler, needles, depth, count_tokens):
     lengths = [count_tokens(s) for s in filler]
     target, before, at = depth * sum(lengths), 0, 0

@@ -13,7 +13,7 @@ def group_key(row):
 def group_key(row):
     return row["template"] + json.dumps(row["slots"], sort_keys=True)
 '''},
-    {"todo": "group_key", "why": "typo flag in the key", "fails": "ignores_flags", "code": '''
+    {"todo": "group_key", "why": "typo flag in the key", "fails": "same_template_same_group", "code": '''
 def group_key(row):
     return f"{row['template']}|{row['typo']}"
 '''},
@@ -25,7 +25,7 @@ def ngram_jaccard(a, b, n):
     ga, gb = grams(a), grams(b)
     return len(ga & gb) / len(ga | gb) if ga | gb else 1.0
 '''},
-    {"todo": "ngram_jaccard", "why": "divides by the first text's n-grams (containment, not Jaccard)", "fails": "symmetric", "code": '''
+    {"todo": "ngram_jaccard", "why": "divides by the first text's n-grams (containment, not Jaccard)", "fails": "bigram_example", "code": '''
 def ngram_jaccard(a, b, n):
     def grams(t):
         w = words(t)

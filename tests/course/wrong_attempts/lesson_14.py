@@ -35,7 +35,7 @@ def lora_scale(alpha, rank):
 def lora_scale(alpha, rank):
     return rank / alpha
 '''},
-    {"todo": "lora_scale", "why": "alpha alone, rank ignored", "fails": "falls_with_rank", "code": '''
+    {"todo": "lora_scale", "why": "alpha alone, rank ignored", "fails": "alpha_over_rank", "code": '''
 def lora_scale(alpha, rank):
     return float(alpha)
 '''},
@@ -46,13 +46,13 @@ def lora_scale(alpha, rank):
     out = np.round(blocks / safe * q) / q * safe
     return out.ravel()[:len(flat)].reshape(w.shape)
 '''},
-    {"todo": "quantize_dequantize", "why": "one scale for the whole tensor", "fails": "per_block_scale", "code": _QD + '''
+    {"todo": "quantize_dequantize", "why": "one scale for the whole tensor", "fails": "absmax_exact", "code": _QD + '''
     scale = np.abs(blocks).max()
     q = 2 ** (bits - 1) - 1
     out = np.round(blocks / scale * q) / q * scale if scale > 0 else blocks
     return out.ravel()[:len(flat)].reshape(w.shape)
 '''},
-    {"todo": "quantize_dequantize", "why": "truncation instead of rounding", "fails": "error_within_half_step", "code": _QD + '''
+    {"todo": "quantize_dequantize", "why": "truncation instead of rounding", "fails": "lesson_example", "code": _QD + '''
     scale = np.abs(blocks).max(axis=1, keepdims=True)
     q = 2 ** (bits - 1) - 1
     safe = np.where(scale > 0, scale, 1.0)

@@ -42,7 +42,7 @@ def dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta):
     c, r = policy_chosen - ref_chosen, policy_rejected - ref_rejected
     return -torch.nn.functional.logsigmoid(beta * (c - r)).mean(), c, r
 '''},
-    {"todo": "dpo_loss", "why": "reference log-probs left out of the margin", "fails": "lesson_example_loss", "code": '''
+    {"todo": "dpo_loss", "why": "reference log-probs left out of the margin", "fails": "equal_is_log_two", "code": '''
 def dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta):
     c, r = beta * (policy_chosen - ref_chosen), beta * (policy_rejected - ref_rejected)
     return -torch.nn.functional.logsigmoid(beta * (policy_chosen - policy_rejected)).mean(), c, r

@@ -36,17 +36,17 @@ def group_advantages(rewards):
     r = np.asarray(rewards, dtype=float)
     return r / (r.std() + 1e-6)
 '''},
-    {"todo": "group_advantages", "why": "baseline is the best reward in the group", "fails": "lesson_example", "code": '''
+    {"todo": "group_advantages", "why": "baseline is the best reward in the group", "fails": "centred", "code": '''
 def group_advantages(rewards):
     r = np.asarray(rewards, dtype=float)
     return (r - r.max()) / (r.std() + 1e-6)
 '''},
-    {"todo": "clipped_surrogate", "why": "forgot the minus sign: maximises the loss", "fails": "lesson_table", "code": '''
+    {"todo": "clipped_surrogate", "why": "forgot the minus sign: maximises the loss", "fails": "on_policy_is_minus_advantage", "code": '''
 def clipped_surrogate(logp_new, logp_old, advantages, clip_eps):
     ratio = torch.exp(logp_new - logp_old)
     return torch.minimum(ratio * advantages, torch.clamp(ratio, 1 - clip_eps, 1 + clip_eps) * advantages)
 '''},
-    {"todo": "clipped_surrogate", "why": "max instead of min: the wrong-way token is clipped too", "fails": "lesson_table", "code": '''
+    {"todo": "clipped_surrogate", "why": "max instead of min: the wrong-way token is clipped too", "fails": "clipped_tokens_have_no_gradient", "code": '''
 def clipped_surrogate(logp_new, logp_old, advantages, clip_eps):
     ratio = torch.exp(logp_new - logp_old)
     return -torch.maximum(ratio * advantages, torch.clamp(ratio, 1 - clip_eps, 1 + clip_eps) * advantages)
@@ -61,7 +61,7 @@ def clipped_surrogate(logp_new, logp_old, advantages, clip_eps):
     ratio = torch.exp(logp_new - logp_old)
     return -torch.minimum(ratio * advantages, torch.clamp(ratio, 1 - clip_eps, 1 + clip_eps) * advantages).mean()
 '''},
-    {"todo": "kl_penalty", "why": "k3 with the ratio upside down", "fails": "unbiased_on_samples", "code": '''
+    {"todo": "kl_penalty", "why": "k3 with the ratio upside down", "fails": "lesson_example", "code": '''
 def kl_penalty(logp_new, logp_ref):
     log_u = logp_new - logp_ref
     return torch.exp(log_u) - log_u - 1
