@@ -70,14 +70,18 @@ def _stems(text: str) -> set[str]:
     return {w[:5] for w in re.findall(r"[a-z][a-z0-9]+", text.lower()) if len(w) > 2}
 
 
-def agrees_with_correction(text: str, entry) -> bool:
-    """The learner says what the correction says, in other words (not the belief)."""
+def agrees_with_correction(text: str, entry, paraphrase: bool = True) -> bool:
+    """The learner says what the correction says, in other words (not the belief). With
+    ``paraphrase=False`` only an opposite word counts: a catalogued cue phrase is the belief in
+    the learner's words, and sharing a few words with the correction does not undo it."""
     low = text.lower()
     belief = entry.belief.lower()
     for word, opposites in OPPOSITES.items():
         if re.search(rf"\b{word}\b", belief) and any(
                 re.search(rf"\b{o}\b", low) and not re.search(rf"\b{o}\b", belief) for o in opposites):
             return True
+    if not paraphrase:
+        return False
     mine, said, true = _stems(text), _stems(entry.belief), _stems(entry.correction)
     return len(mine & (true - said)) >= 2 and len(mine & (true - said)) > len(mine & (said - true))
 
@@ -117,7 +121,7 @@ def _cued(view: CourseView, text: str, lesson: int, lessons: list[int]) -> Match
     for entry in view.catalogue:
         if entry.lesson in lessons:
             for cue in entry.cues:
-                if _cue_usable(cue) and cue.lower() in text and not agrees_with_correction(text, entry):
+                if _cue_usable(cue) and cue.lower() in text and not agrees_with_correction(text, entry, paraphrase=False):
                     return Match(entry, 1.0, "cue", entry.lesson != lesson)
     return None
 
