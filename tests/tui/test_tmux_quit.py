@@ -6,7 +6,8 @@ Before the fix, ctrl+q during the first index build ended in "terminate called w
 active exception" and SIGABRT (exit 134): a daemon thread was inside torch when the
 interpreter finalised. The whole course is embedded here on purpose (a small course is built
 before anyone could quit); the three interrupted starts then one full `tutor index` take a
-minute or two on two cores.
+minute or two on two cores. The embedding model is a copy of the packaged one at another path,
+so the vectors shipped for the packaged model do not apply and there is real embedding to stop.
 """
 
 import os
@@ -18,11 +19,14 @@ import time
 import uuid
 from pathlib import Path
 
+import shutil
+
 import pytest
 
 from sandbox.proctree import pids_with_marker
 from tests.tui.test_tmux_e2e import tutor_command
 from tutor.config import load_settings
+from tutor.retrieval.seed import packaged_model_path
 from tutor.store import open_store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,10 +76,12 @@ def test_quitting_while_the_index_builds_exits_cleanly_by_key_term_and_hangup(tm
     wrapper = tmp_path / "wrapper.py"
     wrapper.write_text(WRAPPER)
     marker = f"tutor-quit-test-{uuid.uuid4().hex}"
+    model = shutil.copytree(packaged_model_path(), tmp_path / "model")  # not the seeded path
     env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
     env.update(TUTOR_HOME=str(home), TUTOR_COURSE=str(REPO), TUTOR_MODEL="offline", TUTOR_QUIT_TEST=marker,
-               TUTOR_CONFIG=str(home / "no-config.toml"), TERM="xterm-256color", HF_HUB_OFFLINE="1")
-    settings = load_settings(home=home, course=REPO)
+               TUTOR_CONFIG=str(home / "no-config.toml"), TERM="xterm-256color", HF_HUB_OFFLINE="1",
+               TUTOR_EMBEDDER=str(model))
+    settings = load_settings(home=home, course=REPO)  # only the profile is written with it
     open_store(settings).save_profile("default", name="Ada")  # straight to the chat, no onboarding
 
     try:
