@@ -23,7 +23,7 @@ from sandbox.model_route import INNER_PORT, SOCKET_NAME, ModelRoute, inner_base_
 from sandbox.outcome import classify
 from sandbox.record import RunRecord
 from sandbox.supervise import Supervisor
-from sandbox.workspace import Workspace, chown_tree, copy_outputs, tree_bytes
+from sandbox.workspace import Workspace, chown_tree, copy_outputs, drop_links, tree_bytes
 
 BACKENDS = ("auto", "bubblewrap", "process")
 NETWORKS = ("none", "model")
@@ -158,6 +158,8 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
                 return _finish(record, run_dir, started, inner_run_dir)
 
         _execute(record, plan, limits, gpu, cgroups, run_dir, on_output, workspace, lab if in_place else None, stop)
+        if in_place:
+            drop_links(inner_run_dir)  # the run folder stays in the learner's folder: no planted links
         if in_place and dropped_uid is not None:
             owner = lab.stat()
             chown_tree(inner_run_dir, owner.st_uid, owner.st_gid)  # hand the outputs back to the learner
