@@ -68,11 +68,13 @@ def test_a_fan_out_within_the_run_limit_runs_to_the_end(make_lab, marker):
     assert record.reason == "ok" and record.limit_hit is None, record.detail
 
 
-def test_without_a_writable_memory_cgroup_the_weaker_mode_is_named_with_its_reason(make_lab, marker, monkeypatch):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_without_a_writable_memory_cgroup_the_weaker_mode_is_named_with_its_reason(make_lab, marker, monkeypatch,
+                                                                                    backend):
     monkeypatch.setattr(cgroups, "_find_controller",
                         lambda controller: (None, f"no {controller} controller (test)"))
     record = run(make_lab(FAN_OUT), ["python", "main.py", marker, "6"], Limits(memory_mb=256, timeout_s=20),
-                 backend="process")
+                 backend=backend)
     assert record.mechanisms["memory"] == ("RLIMIT_AS per process + " + RUN_MEMORY_WATCHDOG
                                            + "; no memory cgroup: no memory controller (test)")
     assert record.reason == "memory" and record.limit_hit == "memory", record.detail
