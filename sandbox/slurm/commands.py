@@ -193,3 +193,13 @@ def partitions() -> list[dict]:
             rows.append({"name": name.rstrip("*"), "default": name.endswith("*"), "available": parts[1],
                          "nodes": parts[2], "gres": parts[3], "timelimit": parts[4], "state": parts[5]})
     return rows
+
+
+def accounting_storage() -> str | None:
+    """AccountingStorageType (accounting_storage/none: no slurmdbd, so no sacct), or None if unknown."""
+    done = call(["scontrol", "show", "config"], timeout=10)
+    for line in done.stdout.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "AccountingStorageType":
+            return value.strip()
+    return None
