@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -24,7 +25,7 @@ from sandbox.runner import SandboxError, run
 from sandbox.slurm.options import HEARTBEAT, STARTED
 
 
-def _watch_heartbeat(path: Path, stale_s: float, stop: threading.Event) -> None:
+def _watch_heartbeat(path: Path, stale_s: float, stop: threading.Event, orphaned: threading.Event) -> None:
     while not stop.wait(1.0):
         try:
             age = time.time() - path.stat().st_mtime
@@ -33,6 +34,7 @@ def _watch_heartbeat(path: Path, stale_s: float, stop: threading.Event) -> None:
         if age > stale_s:
             print(f"[tutor: the submitting `tutor run` went silent {age:.0f} s ago; ending the run]",
                   file=sys.stderr, flush=True)
+            orphaned.set()
             stop.set()
 
 
@@ -43,11 +45,11 @@ def main(argv: list[str]) -> int:
     started = {"node": socket.gethostname(), "at": time.time(), "pid": os.getpid(),
                "job_id": os.environ.get("SLURM_JOB_ID")}
     (job_dir / STARTED).write_text(json.dumps(started))
-    stop = threading.Event()
+    stop, orphaned = threading.Event(), threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     if spec.get("heartbeat_s"):
-        threading.Thread(target=_watch_heartbeat, args=(job_dir / HEARTBEAT, spec["heartbeat_s"], stop),
+        threading.Thread(target=_watch_heartbeat, args=(job_dir / HEARTBEAT, spec["heartbeat_s"], stop, orphaned),
                          daemon=True).start()
 
     def stream(name: str, text: str) -> None:
@@ -63,6 +65,8 @@ def main(argv: list[str]) -> int:
     except SandboxError as exc:
         print(f"sandbox: {exc}", file=sys.stderr)
         return 2
+    if orphaned.is_set():  # nobody will collect the record: leave nothing in the shared directory
+        shutil.rmtree(job_dir, ignore_errors=True)
     return 0 if record.ok else 1
 
 

@@ -134,3 +134,28 @@ def test_a_job_cancelled_mid_run_leaves_nothing_and_says_so(make_lab, marker):
     assert time.monotonic() - started < 60
     assert record.scheduler["state"] in ("CANCELLED", "COMPLETED", "FAILED")
     assert_no_process_left(marker, within_s=10)
+
+
+def test_a_killed_submitter_ends_its_job_and_leaves_nothing(make_lab, marker, tmp_path):
+    """SIGKILL cannot be caught: the job notices the submitter's heartbeat stopped and ends itself."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    options = slurm_options()
+    lab = make_lab("import time\nprint('ready', flush=True)\ntime.sleep(120)\n")
+    code = ("import sys, sandbox\n"
+            "sandbox.run(sys.argv[1], ['python', 'main.py', sys.argv[2]], sandbox.Limits(timeout_s=120), "
+            "scheduler='slurm', on_output=lambda n, t: print(t, end='', flush=True))\n")
+    env = {**os.environ, "TUTOR_SLURM_HEARTBEAT_S": "3", "TUTOR_SLURM_POLL_S": "0.2"}
+    submitter = subprocess.Popen([sys.executable, "-c", code, str(lab), marker], stdout=subprocess.PIPE, env=env,
+                                 cwd=str(Path(__file__).resolve().parents[2]))
+    assert submitter.stdout.readline().strip() == b"ready"
+    submitter.send_signal(signal.SIGKILL)
+    submitter.wait()
+    assert_no_process_left(marker, within_s=30)
+    deadline = time.monotonic() + 15
+    while list(Path(options.shared_dir).glob("tutor-run-*")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not list(Path(options.shared_dir).glob("tutor-run-*"))
