@@ -159,3 +159,32 @@ def test_a_killed_submitter_ends_its_job_and_leaves_nothing(make_lab, marker, tm
     while list(Path(options.shared_dir).glob("tutor-run-*")) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not list(Path(options.shared_dir).glob("tutor-run-*"))
+
+
+def test_a_job_slurm_kills_gets_a_record_that_says_so(make_lab, marker):
+    """The node the job runs on goes DOWN (as a failing node would): reason node_failure."""
+    import subprocess
+
+    options = slurm_options()
+    node = subprocess.run(["sinfo", "-h", "-N", "-o", "%N"], capture_output=True, text=True).stdout.split()[0]
+    lab = make_lab("import time\nprint('ready', flush=True)\ntime.sleep(120)\n")
+    downed = threading.Event()
+
+    def fail_the_node(name: str, text: str) -> None:
+        if "ready" in text and not downed.is_set():
+            downed.set()
+            subprocess.run(["scontrol", "update", f"nodename={node}", "state=down", "reason=tutor-test"], check=True)
+
+    try:
+        record = run(lab, ["python", "main.py", marker], Limits(timeout_s=120), scheduler="slurm", slurm=options,
+                     on_output=fail_the_node)
+    finally:
+        subprocess.run(["scontrol", "update", f"nodename={node}", "state=resume"], capture_output=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "idle" not in subprocess.run(
+                ["sinfo", "-h", "-N", "-o", "%T"], capture_output=True, text=True).stdout:
+            time.sleep(0.5)
+    assert downed.is_set()
+    assert record.reason == "node_failure", record.detail
+    assert record.scheduler["state"] == "NODE_FAIL" and "failed" in record.detail
+    assert_no_process_left(marker, within_s=15)
