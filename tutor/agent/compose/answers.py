@@ -92,7 +92,8 @@ def direct_answer(turn: Turn, kind: str, hits: list[dict]) -> Answer:
     if kind == "comparison":
         choice = _choice_line(turn, hits)
         if choice:
-            lines.append(choice)
+            lines.append(choice[0])
+            out.citations.append(choice[1])
     if kind == "quantity":
         worked = worked_example(turn, hits)
         if worked:
@@ -146,21 +147,23 @@ def lesson_intro(turn: Turn, lessons: list[int]) -> tuple[str, dict] | None:
     return None
 
 
-def _choice_line(turn: Turn, hits: list[dict]) -> str:
+def _choice_line(turn: Turn, hits: list[dict]) -> tuple[str, dict] | None:
     """The passage sentence that says when to use which ("GQA with a few groups is the common compromise")."""
     from tutor.agent.passages import _idf, _stem, score, words
 
-    all_units = [u for i, h in enumerate(hits[:3]) for u in units(h["text"], i)]
+    here = [h for h in hits[:3] if h["lesson"] == turn.lesson] or hits[:3]  # "when" in this lesson first
+    hits = here
+    all_units = [u for i, h in enumerate(hits) for u in units(h["text"], i)]
     if not all_units:
-        return ""
+        return None
     idf = _idf(all_units)
     q = {_stem(w) for w in words(turn.message)}
     ranked = sorted((u for u in all_units if CHOICE_LINE.search(u.text) and not u.formula and len(u.text) < 320),
                     key=lambda u: -score(u, q, idf))
     if not ranked or score(ranked[0], q, idf) <= 0:
-        return ""
+        return None
     hit = hits[ranked[0].chunk]
-    return f"{ranked[0].text} {label(hit['lesson'], hit['section'])}"
+    return f"{ranked[0].text} {label(hit['lesson'], hit['section'])}", turn.cite(hit)
 
 
 def _tokens(message: str) -> int | None:
@@ -243,7 +246,7 @@ def orientation(turn: Turn) -> Draft:
         here, _ = turn.section_citation(turn.lesson, "Concept focus")
         if here:
             citations.append(here)
-    lines.append("\n**Check yourself:** what would you like to be able to build or explain by the end?")
+    lines.append("**Check yourself:** what would you like to be able to build or explain by the end?")
     return Draft("\n\n".join(lines), citations)
 
 
