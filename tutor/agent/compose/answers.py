@@ -4,7 +4,7 @@ definition ("what is X"): the key term's definition. comparison ("X vs Y", "when
 pick"): both definitions and the lesson's "use X when ..." line. quantity ("how much memory
 for ..."): the lesson's worked example scaled to the learner's figure, else the closest
 self-check answer. mechanism ("why/how"): the closest self-check answer or misconception
-correction. orientation ("where do I start") and the open question have replies of their own.
+correction, else the named term's definition. orientation ("where do I start") and the open question have replies of their own.
 Everything is the course's own text, cited; the composer adds the supporting passage after it.
 """
 
