@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     enable_thinking: bool = Field(True, description="ask reasoning models (Nemotron) to think first")
     show_reasoning: bool = Field(False, description="show the model's reasoning by default")
     sandbox_backend: str = Field("auto", description="auto | bwrap | process")
+    run_backend: str = Field("local", description="where lab runs and grading run: local | slurm (TUTOR_RUN_BACKEND)")
+    slurm_shared_dir: str | None = Field(None, description="folder this machine and the Slurm nodes both see "
+                                         "(lab copies and run records travel through it)")
+    slurm_partition: str | None = Field(None, description="Slurm partition for lab runs and grading (default: the cluster's)")
+    slurm_account: str | None = Field(None, description="Slurm account to charge")
+    slurm_qos: str | None = Field(None, description="Slurm QoS")
+    slurm_array_limit: int = Field(4, ge=1, le=1000, description="grading array tasks running at once (%N)")
     log_text: bool = Field(True, description="store conversation text in the progress DB")
 
     openai_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("TUTOR_API_KEY", "OPENAI_API_KEY"))
@@ -57,6 +64,14 @@ class Settings(BaseSettings):
                              "openai-compatible:NAME, anthropic:NAME, replay:FILE")
         if value != "offline" and not value.split(":", 1)[1]:
             raise ValueError(f"model '{value}' names no model after the colon")
+        return value
+
+    @field_validator("run_backend")
+    @classmethod
+    def _known_run_backend(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("local", "slurm"):
+            raise ValueError(f"unknown run backend '{value}'; use local or slurm")
         return value
 
     @classmethod
