@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     show_reasoning: bool = Field(False, description="show the model's reasoning by default")
     sandbox_backend: str = Field("auto", description="auto | bwrap | process")
     log_text: bool = Field(True, description="store conversation text in the progress DB")
+    database_url: SecretStr | None = Field(None, description="SQLAlchemy URL of the progress DB and checkpoints "
+                                           "(postgresql+psycopg://...); unset: SQLite files under home")
 
     openai_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("TUTOR_API_KEY", "OPENAI_API_KEY"))
     anthropic_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("ANTHROPIC_API_KEY"))
@@ -87,6 +89,20 @@ class Settings(BaseSettings):
         return self.home_dir / "checkpoints.db"
 
     @property
+    def store_url(self) -> str | None:
+        """The database URL with its password (for connecting only: never print or log it)."""
+        return self.database_url.get_secret_value().strip() or None if self.database_url else None
+
+    @property
+    def database_display(self) -> str:
+        """Where the progress DB is, safe to show: the URL with its password masked."""
+        if not self.store_url:
+            return f"sqlite (file {self.db_path})"
+        from tutor.store.urls import display_url
+
+        return display_url(self.store_url)
+
+    @property
     def index_dir(self) -> Path:
         return self.home_dir / "index"
 
@@ -106,6 +122,7 @@ class Settings(BaseSettings):
                 view[name] = "set" if value else "not set"
             else:
                 view[name] = str(value) if isinstance(value, Path) else value
+        view["database_url"] = self.database_display
         view["home"] = str(self.home_dir)
         view["course"] = str(self.course_dir)
         view["config_file"] = str(paths.config_file())
