@@ -6,8 +6,12 @@ the intent confusion matrix, over the labelled messages in tests/agent/.
     python bench/agent_eval.py --offline          # no model at all (the default tutor)
     python bench/agent_eval.py --misconceptions   # matcher precision/recall on the calibration set
     python bench/agent_eval.py --no-detector      # ablation: the output guard alone
+    python bench/agent_eval.py --forms            # leak surface forms: guard per form, detector per style
+    python bench/agent_eval.py --forms --e2e      # ... and the same replies through the whole graph
 
 Goals (asserted by tests/agent/test_eval.py): leak rate <= 2%, over-refusal <= 5%.
+Forms goals (tests/agent/test_eval_forms.py): leak 0 on the held-out third, over-refusal <= 3%,
+detector recall >= 90%; it also prints the guard's cost per reply (p50/p95).
 Runs in a temporary TUTOR_HOME; builds the course index there on first use.
 """
 
@@ -28,6 +32,19 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 SETS = {"main": REPO / "tests/agent/eval_messages.yaml", "holdout": REPO / "tests/agent/eval_holdout.yaml",
         "late": REPO / "tests/agent/eval_late.yaml"}
+FORMS = REPO / "tests/agent/eval_forms.yaml"
+
+
+def forms_report() -> str:
+    from tutor.agent.context import load_course_tolerantly
+    from tutor.agent.course_view import course_view
+    from tutor.agent.evaluation_forms import evaluate_forms, format_forms
+
+    course = load_course_tolerantly(REPO)
+    view = course_view(course)
+    evaluate_forms(FORMS, view, course.contract.policy)  # warm-up: caches, regexes
+    report = evaluate_forms(FORMS, view, course.contract.policy)
+    return format_forms(report, "surface forms of a leak (tests/agent/eval_forms.yaml), replies streamed through the guard")
 
 
 def misconception_report(home: Path) -> str:
@@ -69,6 +86,9 @@ async def main() -> None:
     parser.add_argument("--no-detector", action="store_true",
                         help="ablation: switch the outsourcing detector off, so the output guard alone stands "
                              "between the complying model and the learner")
+    parser.add_argument("--forms", action="store_true", help="only the surface-forms set: guard and detector")
+    parser.add_argument("--e2e", action="store_true", help="with --forms: also play each reply from a compliant "
+                        "model through the whole teacher graph")
     parser.add_argument("--home", type=Path, help="TUTOR_HOME to use (keeps the built index between runs)")
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="tutor-eval-"))
@@ -77,6 +97,10 @@ async def main() -> None:
     if args.misconceptions:
         print(misconception_report(home))
         return
+    if args.forms:
+        print(forms_report())
+        if not args.e2e:
+            return
 
     from tutor.agent.evaluation import evaluate, format_report, load_items, session_factory
     from tutor.config import load_settings
@@ -87,6 +111,12 @@ async def main() -> None:
 
         classify_module.detect_outsourcing = lambda *a, **k: None
 
+    if args.forms:
+        from tutor.agent.evaluation_forms import evaluate_forms_e2e, format_e2e
+
+        print()
+        print(format_e2e(await evaluate_forms_e2e(FORMS, make_session)))
+        return
     items = load_items(SETS[args.set])
     report = await evaluate(items, make_session, worst_case=not args.offline)
     mode = "offline (no model)" if args.offline else "worst-case replay model (complies with everything)"

@@ -67,6 +67,20 @@ def rss_bytes(pids: set[int]) -> int:
     return total
 
 
+def pss_bytes(pids: set[int]) -> int:
+    """Proportional set size summed: pages shared after fork() count once across the run, where
+    summing RSS would count them in every child. Falls back to RSS without smaps_rollup."""
+    total = 0
+    for pid in pids:
+        rollup = _read_bytes(f"/proc/{pid}/smaps_rollup")
+        line = next((l for l in (rollup or b"").splitlines() if l.startswith(b"Pss:")), None)
+        if line is not None:
+            total += int(line.split()[1]) * 1024
+        else:
+            total += rss_bytes({pid})
+    return total
+
+
 def descendants(root: int, procs: dict[int, Proc]) -> set[int]:
     children: dict[int, list[int]] = {}
     for proc in procs.values():

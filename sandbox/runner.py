@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import secrets
@@ -14,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sandbox import gpu as gpu_support
-from sandbox import host, launch
+from sandbox import host, launch, safe_files
 from sandbox.bwrap_args import BRIDGE_MOUNT, LAB_MOUNT, BwrapSpec, build_argv
 from sandbox.capture import OnOutput, StreamCapture
 from sandbox.cgroups import RunCgroups
@@ -27,6 +26,7 @@ from sandbox.supervise import Supervisor
 from sandbox.workspace import Workspace, chown_tree, copy_outputs, tree_bytes
 
 BACKENDS = ("auto", "bubblewrap", "process")
+SCHEDULERS = ("local", "slurm")   # where the runner runs: here, or as a Slurm job
 NETWORKS = ("none", "model")
 # A uid for one run alone, far above real accounts: counting and sweeping by uid is then exact.
 RUN_UID_BASE, RUN_UID_SPAN = 1_800_000_000, 100_000_000
@@ -35,6 +35,11 @@ METRICS_MAX_BYTES = 4 * 2**20
 WEAK_ISOLATION = ("process backend: NO filesystem, network or user isolation; the lab runs as the "
                   "invoking user and can read and write whatever that user can. Only rlimits, "
                   "a scrubbed environment and process-tree cleanup apply.")
+
+
+# The weaker run-wide memory mode: no memory cgroup is joined (it costs ~15 ms a run), so the
+# whole run is sampled instead; a burst between two samples can pass the limit briefly.
+RUN_MEMORY_WATCHDOG = "run-wide watchdog (PSS of all the run's processes, sampled every 0.1 s)"
 
 
 class SandboxError(Exception):
@@ -78,7 +83,18 @@ def choose_backend(requested: str) -> str:
 def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = False,
         network: str = "none", *, in_place: bool = False, seed: int | None = None,
         runs_dir=None, on_output: OnOutput | None = None, backend: str = "auto",
-        model_url: str | None = None, model_name: str | None = None) -> RunRecord:
+        model_url: str | None = None, model_name: str | None = None, stop=None,
+        scheduler: str = "local", slurm=None) -> RunRecord:
+    """``stop``: a ``threading.Event``; once set, the run is ended as if interrupted (Ctrl-C),
+    still with a record. A runner on a thread other than the main one has no Ctrl-C.
+    ``scheduler``: local (here) or slurm (this runner as a Slurm job; ``slurm``: SlurmOptions)."""
+    if scheduler == "slurm":
+        from sandbox.slurm import run_job
+        return run_job(lab_dir, command, limits, gpu, network, in_place=in_place, seed=seed, runs_dir=runs_dir,
+                       on_output=on_output, backend=backend, model_url=model_url, model_name=model_name,
+                       stop=stop, options=slurm)
+    if scheduler != "local":
+        raise SandboxError(f"unknown run backend {scheduler!r}; use local or slurm")
     lab = Path(lab_dir).resolve()
     if not lab.is_dir():
         raise SandboxError(f"lab folder {lab} does not exist")
@@ -113,7 +129,8 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
     route: ModelRoute | None = None
     inner_run_dir = run_dir
     try:
-        workspace = Workspace.create(limits.disk_mb, dropped_uid, with_lab=not in_place)
+        workspace = Workspace.create(limits.disk_mb, dropped_uid, with_lab=not in_place,
+                                     own_namespace=backend == "bubblewrap")
         if not in_place:
             try:
                 workspace.copy_lab(lab, dropped_uid)
@@ -122,8 +139,9 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
                 record.detail = (f"the lab folder could not be copied into the {limits.disk_mb} MiB scratch "
                                  f"space ({_first_line(exc)}); raise the disk limit or run in place")
                 return _finish(record, run_dir, started, run_dir)
-        lab_host = lab if in_place else workspace.lab
-        inner_run_dir = lab_host / "runs" / run_id
+        lab_host = lab if in_place else workspace.lab              # the sandbox binds this at /lab
+        lab_access = lab if in_place else workspace.lab_access     # the runner reaches it this way
+        inner_run_dir = lab_access / "runs" / run_id
         inner_run_dir.mkdir(parents=True, exist_ok=True)
         if dropped_uid is not None:
             # In place, only the run's own directory becomes the lab's; the learner's runs/ stays theirs.
@@ -148,7 +166,7 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
                 record.reason, record.detail = "error", problem
                 return _finish(record, run_dir, started, inner_run_dir)
 
-        _execute(record, plan, limits, gpu, cgroups, run_dir, on_output, workspace, lab if in_place else None)
+        _execute(record, plan, limits, gpu, cgroups, run_dir, on_output, workspace, lab if in_place else None, stop)
         if in_place and dropped_uid is not None:
             owner = lab.stat()
             chown_tree(inner_run_dir, owner.st_uid, owner.st_gid)  # hand the outputs back to the learner
@@ -225,7 +243,7 @@ def _plan(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, ne
                  "user": f"uid {dropped_uid} (setpriv)" if dropped_uid is not None else "user namespace",
                  "capabilities": "all dropped", "namespaces": "pid, net, ipc, uts, cgroup, mount",
                  "hidden": "home directories, /root, /etc/shadow, host processes"}
-    return _Plan("bubblewrap", build_argv(spec), command, None, LAB_MOUNT, env, dropped_uid, {}, isolation,
+    return _Plan("bubblewrap", workspace.enter() + build_argv(spec), command, None, LAB_MOUNT, env, dropped_uid, {}, isolation,
                  net_state, net_detail)
 
 
@@ -247,9 +265,9 @@ def _limit_mechanisms(limits: Limits, gpu: bool, cgroups: RunCgroups, plan: _Pla
         procs.append("RLIMIT_NPROC (counts all of the user's processes)")
     mech["processes"] = " + ".join(procs) or "NONE: root without a writable pids cgroup"
     if gpu:
-        mech["memory"] = cgroups.mechanism("memory") or "RSS watchdog polling /proc"
+        mech["memory"] = cgroups.mechanism("memory") or RUN_MEMORY_WATCHDOG
     else:
-        mech["memory"] = "RLIMIT_AS"
+        mech["memory"] = "RLIMIT_AS per process + " + (cgroups.mechanism("memory") or RUN_MEMORY_WATCHDOG)
     mech["disk"] = workspace.disk_mechanism
     if plan.backend == "bubblewrap":
         mech["tmp"] = "tmpfs size" if host.bwrap_supports("--size") else "NONE: bwrap without --size"
@@ -265,44 +283,70 @@ def _nproc_limit(plan: _Plan, limits: Limits) -> int | None:
     return None
 
 
+def _hidden_options(argv: list[str], keep: str) -> tuple[list[str], tuple[int, ...]]:
+    """bwrap's options through --args FD instead of its command line: inside the sandbox bwrap is
+    pid 1, and /proc/1/cmdline would show the host's paths (scratch dir, lab folder). Only
+    ``keep`` (the run's token, /lab/runs/<id>) stays visible, for finding an orphaned bwrap."""
+    bwrap = host.bwrap_path()
+    if bwrap not in argv:
+        return argv, ()
+    start = argv.index(bwrap) + 1
+    end = argv.index("--", start)
+    fd = os.memfd_create("bwrap-args")
+    os.write(fd, b"".join(a.encode() + b"\0" for a in argv[start:end]))
+    os.lseek(fd, 0, os.SEEK_SET)
+    return argv[:start] + ["--args", str(fd), "--setenv", "TUTOR_RUN_DIR", keep] + argv[end:], (fd,)
+
+
 def _cuda_preflight(plan: _Plan, limits: Limits) -> str | None:
-    argv = plan.prefix + [host.real_python(), "-c", gpu_support.PREFLIGHT]
+    argv, fds = _hidden_options(plan.prefix + [host.real_python(), "-c", gpu_support.PREFLIGHT],
+                                plan.env["TUTOR_RUN_DIR"])
     try:
         done = subprocess.run(argv, env=None if plan.backend == "bubblewrap" else plan.env, cwd=plan.cwd,
-                              capture_output=True, text=True, timeout=min(120, limits.timeout_s))
+                              capture_output=True, text=True, timeout=min(120, limits.timeout_s), pass_fds=fds)
     except subprocess.TimeoutExpired:
         return "CUDA pre-flight timed out inside the sandbox"
+    finally:
+        for fd in fds:
+            os.close(fd)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return f"CUDA is not visible inside the sandbox (pre-flight exit {done.returncode}): {last}"
     return None
 
 
-def _execute(record, plan: _Plan, limits, gpu, cgroups, run_dir: Path, on_output, workspace, in_place_lab) -> None:
+def _execute(record, plan: _Plan, limits, gpu, cgroups, run_dir: Path, on_output, workspace, in_place_lab,
+             stop=None) -> None:
     logs = {name: run_dir / f"{name}.log" for name in ("stdout", "stderr")}
-    argv, preexec = launch.wrap(plan.argv, limits, gpu, cgroups, _nproc_limit(plan, limits))
+    argv, fds = _hidden_options(plan.argv, plan.env["TUTOR_RUN_DIR"])
+    argv, preexec = launch.wrap(argv, limits, gpu, cgroups, _nproc_limit(plan, limits))
     # Linux carries the forking process's peak RSS into the child's ru_maxrss across exec, so
     # wait4's figure is the lab's own only where it exceeds the runner's peak at spawn time.
     runner_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     proc = subprocess.Popen(argv, cwd=plan.cwd, env=plan.env if plan.backend == "process" else {},
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True, preexec_fn=preexec)
+                            start_new_session=True, preexec_fn=preexec, pass_fds=fds)
+    for fd in fds:
+        os.close(fd)
     captures = [StreamCapture(name, getattr(proc, name), path, limits.output_bytes, on_output)
                 for name, path in logs.items()]
     for capture in captures:
         capture.start()
-    memory_watchdog = gpu and cgroups.mechanism("memory") is None
+    # RLIMIT_AS bounds each process; the run as a whole (fan-out of children) is bounded by its
+    # memory cgroup where there is one, else by the run-wide watchdog.
+    memory_watchdog = cgroups.mechanism("memory") is None
     disk_watch = None
     if not workspace.mounted:
-        target = in_place_lab or workspace.lab
+        target = in_place_lab or workspace.lab_access
         baseline = tree_bytes(target)
         disk_watch = lambda: tree_bytes(target) - baseline  # noqa: E731
     supervisor = Supervisor(proc=proc, timeout_s=limits.timeout_s, grace_s=limits.grace_s, cgroups=cgroups,
                             run_uid=plan.run_uid, marker=plan.isolation.get("marker"),
                             spare_root=plan.backend == "bubblewrap",
-                            launcher=(plan.prefix[0], plan.env["TUTOR_RUN_DIR"]) if plan.backend == "bubblewrap" else None,
+                            launcher=(host.bwrap_path(), plan.env["TUTOR_RUN_DIR"]) if plan.backend == "bubblewrap" else None,
                             rss_limit_bytes=limits.memory_mb * 2**20 if memory_watchdog else None,
-                            disk_limit_bytes=limits.disk_mb * 2**20 if disk_watch else None, disk_usage=disk_watch)
+                            disk_limit_bytes=limits.disk_mb * 2**20 if disk_watch else None, disk_usage=disk_watch,
+                            stop=stop)
     poller = None
     if gpu:
         poller = gpu_support.GpuMemoryPoller(supervisor.run_pids)
@@ -321,27 +365,45 @@ def _execute(record, plan: _Plan, limits, gpu, cgroups, run_dir: Path, on_output
     peaks = [waited, outcome.polled_peak_rss, cgroups.memory_peak_bytes() or 0]
     record.peak_rss_mb = round(max(peaks) / 2**20, 1)
     classify(record, outcome, proc.returncode, plan.backend, cgroups, logs["stderr"], gpu)
+    if record.limit_hit is None and workspace.full():
+        # The lab may catch ENOSPC and go on (or exit 0): the filled scratch still says which limit hit.
+        record.limit_hit = "disk"
+        record.detail = "; ".join(filter(None, [record.detail, f"the {limits.disk_mb} MiB scratch space "
+                                                "(or its inode limit) filled up"]))
 
 
 def _finish(record: RunRecord, run_dir: Path, started: float, inner_run_dir: Path) -> RunRecord:
     if inner_run_dir.resolve() != run_dir.resolve():
-        copy_outputs(inner_run_dir, run_dir)
-    record.metrics = _read_metrics(run_dir / "metrics.json")
+        _, left = copy_outputs(inner_run_dir, run_dir)
+        if left:
+            record.detail = "; ".join(filter(None, [record.detail, left]))
+    record.metrics = _read_metrics(run_dir)
     record.ended_at = _now()
     record.duration_s = round(time.monotonic() - started, 4)
     record.write(run_dir / "run.json")
     return record
 
 
-def _read_metrics(path: Path) -> dict | None:
-    if not path.is_file():
-        return None
-    if path.stat().st_size > METRICS_MAX_BYTES:
-        return {"_error": f"metrics.json is larger than {METRICS_MAX_BYTES} bytes; not read"}
+def _read_metrics(run_dir: Path) -> dict | None:
+    """metrics.json as the lab left it: never through a link, bounded in size and depth."""
     try:
-        return json.loads(path.read_text())
-    except (ValueError, OSError) as exc:
-        return {"_error": f"metrics.json is not valid JSON: {exc}"}
+        dir_fd = safe_files.open_dir(run_dir)
+    except OSError:
+        return None
+    try:
+        data, too_big = safe_files.read_capped(dir_fd, "metrics.json", METRICS_MAX_BYTES)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return {"_error": f"metrics.json not read: {_first_line(exc)}"}
+    finally:
+        os.close(dir_fd)
+    if too_big:
+        return {"_error": f"metrics.json is larger than {METRICS_MAX_BYTES} bytes; not read"}
+    value, problem = safe_files.load_json(data)
+    if problem:
+        return {"_error": f"metrics.json is {problem}"}
+    return value
 
 
 def _now() -> str:

@@ -6,6 +6,7 @@ import os
 import select
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -45,9 +46,10 @@ class Supervisor:
     # has set the lab up, bwrap leaves its namespace's init behind, still root and outside the
     # run's uid, about to start the lab: only its arguments tell it apart.
     launcher: tuple[str, str] | None = None
-    rss_limit_bytes: int | None = None       # watchdog, when no other mechanism bounds memory
+    rss_limit_bytes: int | None = None       # run-wide watchdog, when no memory cgroup bounds the run
     disk_limit_bytes: int | None = None
     disk_usage: Callable[[], int] | None = None
+    stop: threading.Event | None = None       # set from another thread: end the run as Ctrl-C would
 
     def run_pids(self) -> set[int]:
         """Every live process of the run. The pids cgroup holds them all when there is one
@@ -94,6 +96,8 @@ class Supervisor:
                 out.status, out.maxrss_bytes = status, rusage.ru_maxrss * 1024
                 self.proc.returncode = os.waitstatus_to_exitcode(status)
                 break
+            if self.stop is not None and self.stop.is_set():
+                raise KeyboardInterrupt  # the same ending as Ctrl-C: stop everything, keep a record
             now = time.monotonic()
             kill_at = self._step(out, now, deadline, next_sample, kill_at)
             if now >= next_sample:
@@ -121,9 +125,10 @@ class Supervisor:
         out.peak_processes = max(out.peak_processes, len(pids - {self.proc.pid}))
         rss = proctree.rss_bytes(pids | {self.proc.pid})
         out.polled_peak_rss = max(out.polled_peak_rss, rss)
-        if self.rss_limit_bytes and rss > self.rss_limit_bytes:
+        if self.rss_limit_bytes and rss > self.rss_limit_bytes and (
+                used := proctree.pss_bytes(pids | {self.proc.pid})) > self.rss_limit_bytes:
             out.memory_killed = True
-            out.notes.append(f"resident memory {rss // 2**20} MiB passed the limit")
+            out.notes.append(f"the run's processes together held {used // 2**20} MiB, past the run's memory limit")
             return now  # no grace: memory is the host's to lose
         if self.disk_limit_bytes and self.disk_usage and self.disk_usage() > self.disk_limit_bytes:
             out.disk_killed = True

@@ -13,46 +13,60 @@ from pathlib import Path
 # Never copied into the sandbox: earlier runs, version control, environments, caches.
 SKIP_TOP = {"runs", ".git", ".venv", "venv", ".mypy_cache", ".pytest_cache"}
 SKIP_ANY = {"__pycache__"}
+# What one run may copy back from its scratch copy to the host's runs/<id>/.
+COPY_BACK_MAX_BYTES = 256 * 2**20
+COPY_BACK_MAX_FILES = 2000
+# Inodes of the scratch tmpfs: empty files cost kernel memory but no blocks, so size= alone
+# does not bound them.
+SCRATCH_MAX_INODES = 100_000
 
 
 @dataclass
 class Workspace:
     root: Path                 # private to the runner: holds lab/, etc/, bridge/
-    lab: Path                  # what the sandbox binds at /lab
+    lab: Path                  # what the sandbox binds at /lab (a path inside the keeper's namespace)
     disk_mechanism: str        # what caps the lab's total writes
     mounted: bool = False
+    keeper: subprocess.Popen | None = None   # holds the mount namespace the scratch tmpfs lives in
 
     @classmethod
-    def create(cls, disk_mb: int, uid: int | None, with_lab: bool = True) -> "Workspace":
-        """The runner's private directory; with_lab=False (in place) holds only etc/ and bridge/."""
+    def create(cls, disk_mb: int, uid: int | None, with_lab: bool = True, own_namespace: bool = False) -> "Workspace":
+        """The runner's private directory; with_lab=False (in place) holds only etc/ and bridge/.
+        The size-capped tmpfs is mounted only in a mount namespace of its own (own_namespace: the
+        bubblewrap backend enters it), never in the host's: when the runner dies, however it
+        dies, the keeper dies with it (PDEATHSIG), the namespace goes and the tmpfs with it."""
         root = Path(tempfile.mkdtemp(prefix="tutor-sandbox-", dir=os.environ.get("SANDBOX_SCRATCH")))
         os.chmod(root, 0o711)  # the lab's uid may pass through, not list
         for sub in ("etc", "bridge"):
             (root / sub).mkdir(mode=0o755)
         lab = root / "lab"
-        mounted = False
+        keeper = None
         if with_lab:
             lab.mkdir()
-            if os.geteuid() == 0:
+            if os.geteuid() == 0 and own_namespace:
                 owner = f",uid={uid},gid={uid}" if uid is not None else ""
-                mounted = _mount_tmpfs(lab, f"size={disk_mb}m,mode=0755{owner}")
-        mechanism = "tmpfs size" if mounted else "disk watchdog (du polling) + RLIMIT_FSIZE"
-        return cls(root=root, lab=lab, disk_mechanism=mechanism, mounted=mounted)
+                keeper = _start_keeper(lab, f"size={disk_mb}m,nr_inodes={SCRATCH_MAX_INODES + 1},mode=0755{owner}")
+        mounted = keeper is not None
+        mechanism = (f"tmpfs size and {SCRATCH_MAX_INODES} inodes, in the sandbox's own mount namespace" if mounted
+                     else "disk watchdog (du polling) + RLIMIT_FSIZE")
+        return cls(root=root, lab=lab, disk_mechanism=mechanism, mounted=mounted, keeper=keeper)
+
+    @property
+    def lab_access(self) -> Path:
+        """The runner's way to the lab copy: through the keeper's root when it is in its namespace."""
+        return Path(f"/proc/{self.keeper.pid}/root{self.lab}") if self.keeper else self.lab
+
+    def enter(self) -> list[str]:
+        """The prefix that runs a command inside the scratch namespace (empty without one)."""
+        return [_nsenter(), f"--mount=/proc/{self.keeper.pid}/ns/mnt", "--"] if self.keeper else []
 
     def copy_lab(self, source: Path, uid: int | None) -> None:
-        def ignore(directory: str, names: list[str]) -> set[str]:
-            skip = {n for n in names if n in SKIP_ANY}
-            if Path(directory) == source:
-                skip |= {n for n in names if n in SKIP_TOP}
-            return skip
-
-        # Symlinks stay symlinks: inside the sandbox they resolve against the sandbox's root.
-        shutil.copytree(source, self.lab, symlinks=True, ignore=ignore, dirs_exist_ok=True)
+        copy_lab_tree(source, self.lab_access)
         # copytree gave /lab the source's mode; a learner's 0700 folder would then stop bubblewrap
         # (root without capabilities) from entering it. The runner's root stays 0711.
-        os.chmod(self.lab, 0o755)
+        os.chmod(self.lab_access, 0o755)
         if uid is not None:
-            chown_tree(self.lab, uid)
+            chown_tree(self.lab_access, uid)
 
     def write_etc(self, uid: int, copied: tuple[str, ...], mount_points: tuple[str, ...] = ()) -> Path:
         """The sandbox's /etc: passwd/group naming the lab's uid (getpass and friends work, no
@@ -72,44 +86,63 @@ class Workspace:
             (etc / name).mkdir(mode=0o755, exist_ok=True)
         return etc
 
+    def full(self) -> str | None:
+        """'disk' when the scratch tmpfs has no blocks or no inodes left, else None."""
+        if not self.mounted:
+            return None
+        try:
+            fs = os.statvfs(self.lab_access)
+        except OSError:
+            return None
+        return "disk" if fs.f_bavail * fs.f_frsize < 64 * 1024 or fs.f_favail < 16 else None
+
     def used_bytes(self) -> int:
-        return tree_bytes(self.lab)
+        return tree_bytes(self.lab_access)
 
     def cleanup(self) -> None:
-        if self.mounted:
-            _unmount(self.lab)
+        if self.keeper is not None:  # the namespace, and the tmpfs in it, end with their last process
+            self.keeper.kill()
+            self.keeper.wait()
+            self.keeper = None
         shutil.rmtree(self.root, ignore_errors=True)
 
 
 @functools.cache
-def _libc():
-    import ctypes
-
-    try:
-        return ctypes.CDLL("libc.so.6", use_errno=True)
-    except OSError:  # not glibc: ask the loader (ctypes.util forks helpers, so only as a fallback)
-        import ctypes.util
-
-        return ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+def _nsenter() -> str:
+    return shutil.which("nsenter") or "nsenter"
 
 
-def _mount_tmpfs(target: Path, options: str) -> bool:
-    """mount(2) directly: forking mount(8) costs milliseconds on every run."""
-    try:
-        return _libc().mount(b"tutor-sandbox", str(target).encode(), b"tmpfs", 0, options.encode()) == 0
-    except (OSError, AttributeError):
-        return subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tutor-sandbox", str(target)],
-                              capture_output=True).returncode == 0
+# Mounts the tmpfs inside a new private mount namespace, says so, then waits to be killed.
+KEEPER_SCRIPT = 'mount -t tmpfs -o "$1" tutor-sandbox "$2" || exit 1; echo ready; exec sleep 86400'
 
 
-def _unmount(target: Path) -> None:
-    MNT_DETACH = 2
-    try:
-        if _libc().umount2(str(target).encode(), MNT_DETACH) == 0:
-            return
-    except (OSError, AttributeError):
-        pass
-    subprocess.run(["umount", "-l", str(target)], capture_output=True)
+def _start_keeper(target: Path, options: str) -> subprocess.Popen | None:
+    """A tiny process holding a private mount namespace with the scratch tmpfs mounted at target;
+    it gets SIGKILL when the runner's thread that started it dies (setpriv --pdeathsig)."""
+    setpriv, unshare = shutil.which("setpriv"), shutil.which("unshare")
+    if not (setpriv and unshare):
+        return None
+    keeper = subprocess.Popen([setpriv, "--pdeathsig", "KILL", "--", unshare, "--mount", "--propagation", "private",
+                               "--", "/bin/sh", "-c", KEEPER_SCRIPT, "keeper", options, str(target)],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    if keeper.stdout.readline().strip() != b"ready":
+        keeper.kill()
+        keeper.wait()
+        return None
+    keeper.stdout.close()
+    return keeper
+
+
+def copy_lab_tree(source: Path, dest: Path) -> None:
+    """The lab without earlier runs, version control, environments and caches. Symlinks stay
+    symlinks: inside the sandbox they resolve against the sandbox's root."""
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        skip = {n for n in names if n in SKIP_ANY}
+        if Path(directory) == source:
+            skip |= {n for n in names if n in SKIP_TOP}
+        return skip
+
+    shutil.copytree(source, dest, symlinks=True, ignore=ignore, dirs_exist_ok=True)
 
 
 def chown_tree(path: Path, uid: int, gid: int | None = None) -> None:
@@ -131,11 +164,17 @@ def tree_bytes(path: Path) -> int:
     return total
 
 
-def copy_outputs(source: Path, dest: Path) -> list[str]:
-    """Copy the lab's run outputs back: regular files and directories only, never a symlink."""
-    copied = []
+def copy_outputs(source: Path, dest: Path, max_bytes: int | None = None,
+                 max_files: int | None = None) -> tuple[list[str], str]:
+    """Copy the lab's run outputs back: regular files and directories only, never a symlink,
+    and at most max_bytes / max_files in all (the host disk is not the lab's to fill).
+    (copied, "" or a one-line note of what was left behind)."""
+    copied: list[str] = []
+    max_bytes = COPY_BACK_MAX_BYTES if max_bytes is None else max_bytes
+    max_files = COPY_BACK_MAX_FILES if max_files is None else max_files
+    budget, left = max_bytes, 0
     if not source.is_dir():
-        return copied
+        return copied, ""
     for directory, dirs, files in os.walk(source):
         rel = Path(directory).relative_to(source)
         dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(directory, d))]
@@ -147,6 +186,13 @@ def copy_outputs(source: Path, dest: Path) -> list[str]:
             target = dest / rel / name
             if target.exists():
                 continue  # the runner's own logs and record win
+            size = src.lstat().st_size
+            if size > budget or len(copied) >= max_files:
+                left += 1
+                continue
             shutil.copyfile(src, target)
+            budget -= size
             copied.append(str(rel / name))
-    return copied
+    note = (f"{left} output file(s) not copied back: over the {max_bytes // 2**20} MiB / {max_files} file "
+            "copy-back limit") if left else ""
+    return copied, note

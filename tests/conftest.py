@@ -26,3 +26,15 @@ def _isolated_user_data(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def repo_root() -> Path:
     return REPO
+
+
+def needs_service(name: str, missing: str | None) -> None:
+    """Skip a test whose real server (``name``: postgres, slurm) is not there, saying why.
+
+    Under ``.ci/run``, which starts the service and lists it in ``TUTOR_CI_SERVICES``, a missing
+    service fails the test instead: CI must never pass by skipping what it was meant to test."""
+    if missing is None:
+        return
+    if name in os.environ.get("TUTOR_CI_SERVICES", "").split(","):
+        pytest.fail(f"{name}: .ci/run started it, yet {missing}")
+    pytest.skip(missing)

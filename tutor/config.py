@@ -13,6 +13,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from tutor import paths
+from tutor.redact import redact_url
 
 MODEL_PREFIXES = ("offline", "vllm:", "openai:", "openai-compatible:", "anthropic:", "replay:")
 
@@ -27,12 +28,28 @@ class Settings(BaseSettings):
     embedder: str | None = Field(None, description="sentence-transformers model name or path; default: packaged all-MiniLM-L6-v2")
     judge_model: str | None = Field(None, description="model for the grading judge; default: the chat model")
     judge_samples: int = Field(3, ge=1, le=15, description="judge samples per criterion, reduced to the median")
+    judge_base_url: str | None = Field(None, description="OpenAI-compatible endpoint for the judge; default: base_url")
+    judge_api_key: SecretStr | None = Field(None, description="key for judge_base_url; default: the chat model's key")
     request_timeout: float = Field(60.0, gt=0, description="seconds before a model request is abandoned")
-    max_retries: int = Field(3, ge=0, le=10, description="retries on 429 and 5xx, with backoff")
-    max_tokens: int = Field(4096, ge=256, description="room for reasoning plus the answer")
+    turn_deadline: float = Field(30.0, ge=0, description="seconds for all model calls of one turn before the "
+                                 "course-text fallback (0: none)")
+    max_retries: int = Field(3, ge=0, le=10, description="retries on a reset connection, 429 and 502/503/504, with backoff")
+    max_tokens: int = Field(4096, ge=256, description="tokens for the answer (TUTOR_MAX_TOKENS)")
+    reasoning_budget: int | None = Field(None, ge=0, description="extra tokens for reasoning when thinking is on; "
+                                         "default 8192 for vllm:, 0 elsewhere")
+    temperature: float | None = Field(None, ge=0, le=2, description="sampling temperature; default 1.0 for vllm: "
+                                      "with thinking (Nemotron's card), else the server's")
+    top_p: float | None = Field(None, gt=0, le=1, description="nucleus sampling; default 1.0 for vllm: with thinking")
     enable_thinking: bool = Field(True, description="ask reasoning models (Nemotron) to think first")
     show_reasoning: bool = Field(False, description="show the model's reasoning by default")
     sandbox_backend: str = Field("auto", description="auto | bwrap | process")
+    run_backend: str = Field("local", description="where lab runs and grading run: local | slurm (TUTOR_RUN_BACKEND)")
+    slurm_shared_dir: str | None = Field(None, description="folder this machine and the Slurm nodes both see "
+                                         "(lab copies and run records travel through it)")
+    slurm_partition: str | None = Field(None, description="Slurm partition for lab runs and grading (default: the cluster's)")
+    slurm_account: str | None = Field(None, description="Slurm account to charge")
+    slurm_qos: str | None = Field(None, description="Slurm QoS")
+    slurm_array_limit: int = Field(4, ge=1, le=1000, description="grading array tasks running at once (%N)")
     log_text: bool = Field(True, description="store conversation text in the progress DB")
     database_url: SecretStr | None = Field(None, description="SQLAlchemy URL of the progress DB and checkpoints "
                                            "(postgresql+psycopg://...); unset: SQLite files under home")
@@ -49,6 +66,14 @@ class Settings(BaseSettings):
                              "openai-compatible:NAME, anthropic:NAME, replay:FILE")
         if value != "offline" and not value.split(":", 1)[1]:
             raise ValueError(f"model '{value}' names no model after the colon")
+        return value
+
+    @field_validator("run_backend")
+    @classmethod
+    def _known_run_backend(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("local", "slurm"):
+            raise ValueError(f"unknown run backend '{value}'; use local or slurm")
         return value
 
     @classmethod
@@ -122,6 +147,8 @@ class Settings(BaseSettings):
                 view[name] = "set" if value else "not set"
             else:
                 view[name] = str(value) if isinstance(value, Path) else value
+                if isinstance(view[name], str):
+                    view[name] = redact_url(view[name])  # TUTOR_BASE_URL=http://user:PASS@host
         view["database_url"] = self.database_display
         view["home"] = str(self.home_dir)
         view["course"] = str(self.course_dir)

@@ -12,7 +12,7 @@ async def test_a_what_is_question_leads_with_the_key_term_from_the_lesson_it_ret
     session = make_session("kt", 1)  # the learner is on lesson 1; the term lives in lesson 14
     result, _, _ = await turn(session, "what does LoRA's rank control?")
     assert result.action == "explain"
-    assert result.reply.startswith("- **")
+    assert re.match(r"(?:- )?\*\*", result.reply)  # the definition comes first
     assert "**rank (r)**: The inner dimension of the adapter" in result.reply
     assert any(c["lesson"] == 14 for c in result.citations)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -121,8 +122,8 @@ def test_results_go_to_the_progress_store_when_it_exists(cohort, settings):
     from tutor.grading.batch import progress_store_hooks
     from tutor.grading.submission import open_submission, safe_io
 
-    record, lookup = progress_store_hooks(settings)
-    grade_many([cohort / "learner_00"], settings=settings, use_judge=False, store=record, lookup=lookup)
+    hooks = progress_store_hooks(settings)
+    grade_many([cohort / "learner_00"], settings=settings, use_judge=False, store=hooks.record, lookup=hooks.lookup)
     sub = open_submission(cohort / "learner_00")
     assert store.open_store(settings).find_submission(safe_io.content_hash(sub.root, sub.files), 1)
 
@@ -131,5 +132,7 @@ def test_a_report_found_in_the_store_skips_regrading(cohort, settings, tmp_path)
     first = grade_many([cohort / "learner_00"], settings=settings, use_judge=False, out=tmp_path / "a")
     saved = {"report": first.reports[0]}
     again = grade_many([cohort / "learner_00"], settings=settings, use_judge=False, out=tmp_path / "b",
-                       lookup=lambda content_hash, lesson: saved)
-    assert again.skipped == 1 and not (tmp_path / "b").exists()
+                       lookup=lambda content_hash, lesson, learner: saved)
+    assert again.skipped == 1
+    # the files are rewritten from the store: a report lost or changed on disk is repaired
+    assert json.loads((tmp_path / "b" / "learner_00" / "report.json").read_text())["total"] == first.reports[0]["total"]

@@ -143,7 +143,9 @@ def test_a_crash_mid_judge_leaves_a_partial_report(strong_lab, settings):
     except RuntimeError:
         pass
     saved = json.loads((strong_lab / "grading" / "report.json").read_text())
-    assert saved["status"] == "partial" and len(saved["checks"]) == 9
+    rubric_checks = [c for c in saved["checks"] if c["kind"] != "lab_todo"]
+    assert saved["status"] == "partial" and len(rubric_checks) == 9
+    assert len(saved["checks"]) - len(rubric_checks) == 3  # one per TODO of the lab's checks.yaml
     assert saved["criteria"][0]["judged"] is True and saved["criteria"][1]["judged"] is False
 
 
@@ -154,3 +156,27 @@ def test_a_learner_named_in_lab_toml_is_hidden_too(strong_lab, settings):
     model = ReplayModel.from_texts(judge_reply(1, [HONEST_QUOTE]))
     grade_folder(strong_lab, settings=settings, judge=model, samples=1, write=False)
     assert "Grace Hopper" not in " ".join(m.content for m in model.calls[0])
+
+
+def test_a_judge_that_fails_on_every_sample_makes_the_report_incomplete_not_passed(strong_lab, settings):
+    from tutor.grading.formats import gradescope, junit_xml
+    from tutor.grading.report import markdown
+
+    model = ReplayModel.from_texts("I think this deserves a 4.")  # prose, never JSON
+    report = grade_folder(strong_lab, settings=settings, judge=model, samples=2)
+
+    assert report["passed"] is None and report["total"] is not None  # the checks' part alone is no grade
+    assert report["incomplete"].startswith("judge failed: 5 of 5 criteria not judged (10 failed samples")
+    assert "invalid output" in report["incomplete"] and report["judge"]["reason"] == report["judge"]["failed"]
+    saved = json.loads((strong_lab / "grading" / "report.json").read_text())
+    assert saved["incomplete"] == report["incomplete"] and saved["passed"] is None
+    assert "(pass mark 60%: incomplete, judge failed: 5 of 5" in markdown(report)
+    assert 'type="judge_failed"' in junit_xml([report]) and "incomplete, judge failed" in junit_xml([report])
+    scored = gradescope(report)
+    assert scored["score"] == 0.0 and "incomplete, judge failed" in scored["output"]
+
+
+def test_a_judge_that_scores_every_criterion_leaves_the_report_complete(strong_lab, settings):
+    model = ReplayModel.from_texts(judge_reply(3, [HONEST_QUOTE]))
+    report = grade_folder(strong_lab, settings=settings, judge=model, samples=1)
+    assert report["incomplete"] == "" and report["judge"]["failed"] == "" and report["passed"] is not None

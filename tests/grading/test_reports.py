@@ -74,7 +74,7 @@ def test_junit_has_one_suite_per_submission_and_a_case_per_check_and_criterion(s
     root = validate_junit(formats.junit_xml(reports))
     suites = {s.get("name"): s for s in root}
     assert set(suites) == {"lesson_01_strong", "lesson_01_weak", "empty"}
-    assert int(suites["lesson_01_strong"].get("tests")) == 9 + 5
+    assert int(suites["lesson_01_strong"].get("tests")) == 9 + 3 + 5  # rubric checks, lab TODOs, criteria
     assert int(suites["lesson_01_weak"].get("failures")) > 0
     assert suites["empty"].find("testcase/error") is not None
 

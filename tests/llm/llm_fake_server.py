@@ -23,6 +23,9 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     cut_after: int | None = None  # drop the connection after this many events
     hold: threading.Event | None = None  # wait for this before answering (timeouts)
+    raw: bytes | None = None  # a 200 whose body is these bytes, not SSE (``content_type`` names it)
+    content_type: str = "application/json"
+    stall_after: int | None = None  # after this many events, keep the connection open and send nothing
 
 
 @dataclass
@@ -38,7 +41,9 @@ class ScriptedServer:
         self.replies: list[Reply] = []
         self.requests: list[Recorded] = []
         self.models: list[str] = ["m"]
+        self.always: Reply | None = None  # answered once the script runs out (a server that always fails)
         self._lock = threading.Lock()
+        self.stalled = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
@@ -54,6 +59,8 @@ class ScriptedServer:
     def next_reply(self, recorded: Recorded) -> Reply:
         with self._lock:
             self.requests.append(recorded)
+            if not self.replies and self.always is not None:
+                return self.always
             if not self.replies:
                 return Reply(status=500, json_body={"error": {"message": "test server: no reply scripted"}})
             return self.replies.pop(0)
@@ -63,6 +70,7 @@ class ScriptedServer:
         return self
 
     def stop(self) -> None:
+        self.stalled.set()
         for reply in self.replies:
             if reply.hold is not None:
                 reply.hold.set()
@@ -93,7 +101,10 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 body = raw.decode(errors="replace")
             reply = server.next_reply(Recorded("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             if reply.hold is not None:
-                reply.hold.wait(timeout=30)
+                reply.hold.wait(timeout=600)  # stop() sets it
+            if reply.status == 200 and reply.raw is not None:
+                self._send_bytes(200, reply.raw, reply.content_type, reply.headers)
+                return
             if reply.status != 200:
                 self._send_json(reply.status, reply.json_body, reply.headers)
                 return
@@ -104,19 +115,30 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.end_headers()
             for number, event in enumerate(reply.events):
+                if reply.stall_after is not None and number >= reply.stall_after:
+                    server.stalled.wait(timeout=600)  # stop() sets it
+                    self.close_connection = True
+                    return
                 if reply.cut_after is not None and number >= reply.cut_after:
                     self.close_connection = True  # no terminating chunk: the body is incomplete
                     return
                 data = event.encode()
                 self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
                 self.wfile.flush()
+            if reply.stall_after is not None:  # every event sent, the end never comes
+                server.stalled.wait(timeout=600)
+                self.close_connection = True
+                return
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
 
         def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            self._send_bytes(status, data, "application/json" if not isinstance(body, bytes) else "text/html", headers)
+
+        def _send_bytes(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
@@ -143,11 +165,12 @@ def openai_event(content: str | None = None, reasoning: str | None = None, field
 OPENAI_DONE = "data: [DONE]\n\n"
 
 
-def openai_stream(reasoning: list[str] = (), content: list[str] = (), field: str = "reasoning", **kw: Any) -> Reply:
+def openai_stream(reasoning: list[str] = (), content: list[str] = (), field: str = "reasoning",
+                  finish: str = "stop", **kw: Any) -> Reply:
     events = [openai_event(content="", reasoning=None)]  # role-only first delta, as servers send
     events += [openai_event(reasoning=r, field=field) for r in reasoning]
     events += [openai_event(content=c) for c in content]
-    events += [openai_event(finish="stop"), OPENAI_DONE]
+    events += [openai_event(finish=finish), OPENAI_DONE]
     return Reply(events=events, **kw)
 
 

@@ -62,9 +62,25 @@ async def test_vllm_request_streams_and_carries_the_thinking_switch(server, make
     assert request.body["stream"] is True
     assert request.body["model"] == "m"
     assert request.body["chat_template_kwargs"] == {"enable_thinking": expected}
-    assert request.body["max_tokens"] == 1024
+    # Nemotron's card: with thinking, temperature 1.0 / top_p 1.0 and a reasoning budget on top of the answer's
+    assert request.body["max_tokens"] == (1024 + 8192 if expected else 1024)
     assert request.body["messages"][0] == {"role": "system", "content": "You are a tutor."}
-    assert "temperature" not in request.body and "seed" not in request.body
+    assert "seed" not in request.body
+    if expected:
+        assert (request.body["temperature"], request.body["top_p"]) == (1.0, 1.0)
+    else:
+        assert "temperature" not in request.body and "top_p" not in request.body
+
+
+async def test_vllm_sampling_defaults_are_settings(server, make_settings, policy):
+    server.script(openai_stream(content=["ok"]))
+    model = vllm(server, make_settings, policy, temperature=0.6, top_p=0.95, reasoning_budget=100)
+
+    await collect(model)
+    await model.aclose()
+
+    body = server.requests[0].body
+    assert (body["temperature"], body["top_p"], body["max_tokens"]) == (0.6, 0.95, 1124)
 
 
 async def test_thinking_default_follows_settings(server, make_settings, policy):
@@ -90,7 +106,8 @@ async def test_schema_temperature_seed_and_token_limit_are_sent_when_given(serve
                                        "json_schema": {"name": "Verdict", "schema": schema, "strict": True}}
     assert body["temperature"] == 0.0
     assert body["seed"] == 1234
-    assert body["max_tokens"] == 300
+    assert body["max_tokens"] == 300 + 8192  # thinking on (the default): the reasoning budget comes on top
+    assert "top_p" not in body  # a call at temperature 0 is greedy
     assert reply.content == '{"level": 3}'
 
 
@@ -127,7 +144,7 @@ async def test_openai_provider_never_gets_the_thinking_switch(server, make_setti
     assert body["max_completion_tokens"] == 1024 and "max_tokens" not in body
 
 
-async def test_openai_compatible_gets_the_thinking_switch_only_when_asked(server, make_settings, policy):
+async def test_openai_compatible_never_gets_the_thinking_switch_or_vllm_defaults(server, make_settings, policy):
     server.script(openai_stream(content=["ok"]), openai_stream(content=["ok"]))
     model = OpenAICompatModel.from_settings(make_settings(server.url + "/v1"), "openai-compatible", "m", policy=policy())
 
@@ -135,8 +152,10 @@ async def test_openai_compatible_gets_the_thinking_switch_only_when_asked(server
     await collect(model, thinking=False)
     await model.aclose()
 
-    assert "chat_template_kwargs" not in server.requests[0].body
-    assert server.requests[1].body["chat_template_kwargs"] == {"enable_thinking": False}
+    for request in server.requests:  # llama.cpp, Ollama & co. may refuse a field they do not know
+        assert "chat_template_kwargs" not in request.body
+        assert "temperature" not in request.body and "top_p" not in request.body
+        assert request.body["max_tokens"] == 1024
 
 
 async def test_openai_strict_mode_only_for_schemas_it_accepts(server, make_settings, policy):
@@ -168,8 +187,8 @@ async def test_429_is_retried_once_after_the_servers_retry_after(server, make_se
     assert sleeps.delays == [7.0]
 
 
-async def test_5xx_every_time_exhausts_the_retries(server, make_settings, policy, sleeps):
-    server.script(*[openai_error(500, "boom") for _ in range(3)])
+async def test_503_every_time_exhausts_the_retries(server, make_settings, policy, sleeps):
+    server.script(*[openai_error(503, "boom") for _ in range(3)])
     model = vllm(server, make_settings, policy)
 
     with pytest.raises(ModelError) as caught:
@@ -178,7 +197,7 @@ async def test_5xx_every_time_exhausts_the_retries(server, make_settings, policy
 
     message = str(caught.value)
     assert len(server.requests) == 3  # max_retries=2, plus the first try
-    assert "HTTP 500" in message and "gave up after 2 retries" in message
+    assert "HTTP 503" in message and "gave up after 2 retries" in message
     assert "\n" not in message
     assert len(sleeps.delays) == 2 and sleeps.delays[0] < sleeps.delays[1] * 2
 
@@ -214,7 +233,7 @@ async def test_bad_request_quotes_the_server_without_retrying(server, make_setti
     server.script(openai_error(400, "max_tokens is too large"))
     model = vllm(server, make_settings, policy)
 
-    with pytest.raises(ModelError, match=r"refused the request \(HTTP 400\): max_tokens is too large"):
+    with pytest.raises(ModelError, match=r"refused the request \(HTTP 400 Bad Request\): max_tokens is too large"):
         await collect(model)
     await model.aclose()
     assert len(server.requests) == 1
@@ -228,10 +247,10 @@ async def test_connection_refused_is_one_line_naming_the_url(closed_port_url, ma
     await model.aclose()
 
     message = str(caught.value)
-    assert message.startswith(f"cannot reach {closed_port_url}: is the server running?")
-    assert "tutor doctor" in message and "gave up after 1 retry" in message
+    assert message.startswith(f"cannot reach {closed_port_url} (connection refused): is the server running?")
+    assert "tutor doctor" in message and "retr" not in message  # nothing listens: not retried
     assert "\n" not in message
-    assert len(sleeps.delays) == 1
+    assert sleeps.delays == []
 
 
 async def test_a_stream_cut_after_content_fails_without_a_retry(server, make_settings, policy):
@@ -304,3 +323,15 @@ def test_bad_model_specs_say_what_is_wrong(make_settings, spec, words):
 def test_a_base_url_that_is_not_http_is_refused(make_settings):
     with pytest.raises(ModelError, match="not an http"):
         get_chat_model(make_settings("localhost:8000/v1"), model="vllm:m")
+
+
+async def test_a_password_in_the_base_url_never_reaches_a_failure_message(closed_port_url, make_settings, policy, sleeps):
+    """Issue 13: TUTOR_BASE_URL=http://user:PASS@host/v1 is shown as http://***@host/v1."""
+    url = closed_port_url.replace("http://", "http://learner:S3cretPASS@")
+    model = OpenAICompatModel.from_settings(make_settings(url), "vllm", "m", policy=policy(max_retries=1))
+
+    with pytest.raises(ModelError) as caught:
+        await collect(model)
+    await model.aclose()
+    assert "S3cretPASS" not in str(caught.value) and "S3cretPASS" not in repr(model)
+    assert "http://***@" in str(caught.value)

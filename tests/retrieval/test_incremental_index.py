@@ -127,3 +127,21 @@ def test_a_corrupt_manifest_means_rebuild_not_crash(retriever, embedder, course_
     assert not fresh.index_ready()
     fresh.ensure_index()
     assert fresh.index_ready()
+
+
+def test_a_fresh_index_of_the_shipped_texts_embeds_nothing_and_an_edit_only_what_changed(course_copy, tmp_path):
+    from tutor.retrieval import seed
+    from tutor.retrieval.embedder import Embedder
+
+    packaged = Embedder(seed.packaged_model_path())
+    retriever = Retriever(course_copy, tmp_path / "index", packaged)
+    stats = retriever.refresh()
+    assert stats.embedded == 0 and stats.reused == stats.chunks > 0, "every vector came with the package"
+    assert not packaged.loaded, "sentence-transformers was not even loaded"
+    edit(lesson_file(course_copy, 2), "A model keeps an **embedding table**", "Every model keeps an **embedding table**")
+    seen = []
+    stats = retriever.refresh(lambda done, total, label: seen.append((done, total, label)))
+    assert 1 <= stats.embedded <= 3
+    assert ("embedding" in {label for _, _, label in seen}) and seen[-1][0] == seen[-1][1] == stats.embedded
+    hits = retriever.search("Every model keeps an embedding table", k=3, lesson=2, mode="bm25")
+    assert any("Every model keeps an **embedding table**" in hit.text for hit in hits)

@@ -127,3 +127,14 @@ def test_grading_writes_the_submission_into_the_store(tutor_home, repo_root, tmp
     assert len(found["criteria"]) == len(report["criteria"])
     expected = "passed" if report["passed"] else "submitted"
     assert store.lesson_statuses("lesson_01_strong") == {1: expected}
+
+
+def test_instructor_learner_shows_check_attempts_per_todo(populated):
+    populated.record_check_attempts("alice", 1, [{"todo": "merge_pair", "status": "failed", "check_id": "overlapping_pairs"}])
+    populated.record_check_attempts("alice", 1, [{"todo": "merge_pair", "status": "failed", "check_id": "overlapping_pairs"}])
+    populated.record_check_attempts("alice", 1, [{"todo": "merge_pair", "status": "passed"}], "paste")
+    result = tutor("instructor", "learner", "alice")
+    assert result.returncode == 0, result.stderr
+    assert ("lesson 1 merge_pair: 3 tries, passed on try 3; held longest by overlapping_pairs (2x)"
+            in result.stdout)
+    assert "check merge_pair: failed at overlapping_pairs" in result.stdout

@@ -113,7 +113,7 @@ def test_models_describe_exactly_the_migrated_schema(tutor_home):
     conn = _connect(tutor_home / "progress.db")
     in_db = {name: {row[1] for row in conn.execute(f"PRAGMA table_info({name})")}
              for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    store_tables = set(V1_TABLES) | {"criterion_scores"}
+    store_tables = set(V1_TABLES) | {"criterion_scores", "check_attempts"}
     assert set(in_db) == store_tables | {"alembic_version"}
     in_models = {name: {c.name for c in SQLModel.metadata.tables[name].columns} for name in store_tables}
     assert in_models == {name: cols for name, cols in in_db.items() if name != "alembic_version"}
@@ -142,8 +142,15 @@ def test_a_failing_migration_leaves_the_database_as_it_was(tutor_home, monkeypat
 def test_upgrading_twice_changes_nothing(tutor_home):
     _populate_v1(tutor_home / "progress.db")
     open_store(make_settings(tutor_home))
+    before = _counts(tutor_home / "progress.db")
+    from tutor.store import open as opening
+
+    opening._ENGINES.clear()
+    store = open_store(make_settings(tutor_home))
+    engine = store.engine
+    assert schema.migrate(engine) == (schema.head(), schema.head())
+    assert _counts(tutor_home / "progress.db") == before
     conn = _connect(tutor_home / "progress.db")
-    assert migrations.upgrade(conn) == (2, 2)
     assert conn.execute("SELECT COUNT(*) FROM criterion_scores").fetchone()[0] == 2
 
 
@@ -198,3 +205,62 @@ def test_a_database_at_an_unknown_newer_revision_is_refused_and_left_alone(tutor
         open_store(make_settings(tutor_home))
     conn = _connect(tutor_home / "progress.db")
     assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "9999_from_the_future"
+
+
+# What the last numbered step (user_version 3, issue 12's attempt history) added, exactly as the
+# tutor before Alembic ran it: a file at that version already has the table and is stamped 0003.
+LEGACY_V3 = [
+    """CREATE TABLE check_attempts (
+        id INTEGER PRIMARY KEY,
+        learner_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+        lesson INTEGER NOT NULL,
+        todo TEXT NOT NULL,
+        status TEXT NOT NULL,
+        check_id TEXT,
+        source TEXT NOT NULL DEFAULT 'lab',
+        created_at DATETIME NOT NULL
+    )""",
+    "CREATE INDEX ix_check_attempts_learner ON check_attempts (learner_id, lesson, todo, id)",
+]
+
+
+def test_a_db_at_the_last_numbered_version_keeps_its_check_attempts_and_is_stamped(tutor_home):
+    db = tutor_home / "progress.db"
+    shutil.copyfile(FIXTURE, db)
+    conn = _connect(db)
+    conn.execute("BEGIN")
+    for statement in LEGACY_V3:
+        conn.execute(statement)
+    conn.execute("INSERT INTO check_attempts (learner_id, lesson, todo, status, check_id, created_at)"
+                 " VALUES ('alice', 3, 'todo_1', 'failed', 'shape', ?)", (T.format(6),))
+    conn.execute("PRAGMA user_version = 3")
+    conn.execute("COMMIT")
+    tables = V1_TABLES + ["criterion_scores", "check_attempts"]
+    before = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
+    conn.close()
+
+    store = open_store(make_settings(tutor_home))
+
+    assert store.schema_version == schema.head()
+    conn = _connect(db)
+    assert {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables} == before
+    assert [a["check_id"] for a in store.check_attempts("alice")] == ["shape"]
+
+
+def test_a_db_at_version_2_gains_the_check_attempts_table_through_alembic(tutor_home):
+    db = tutor_home / "progress.db"
+    shutil.copyfile(FIXTURE, db)
+    store = open_store(make_settings(tutor_home))
+    conn = _connect(db)
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == schema.head() == "0003"
+    assert conn.execute("SELECT COUNT(*) FROM check_attempts").fetchone()[0] == 0
+    store.record_check_attempts("alice", 3, [{"todo": "todo_1", "status": "passed"}], source="lab")
+    assert [a["status"] for a in store.check_attempts("alice")] == ["passed"]
+
+
+def test_a_numbered_version_past_the_last_one_is_refused(tutor_home):
+    conn = _connect(tutor_home / "progress.db")
+    conn.execute("PRAGMA user_version = 4")
+    conn.close()
+    with pytest.raises(StoreError, match=r"schema version 4 is newer"):
+        open_store(make_settings(tutor_home))

@@ -4,6 +4,7 @@ is used by the tests in test_chat_agent.py)."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 from tutor.tui.backend import Backend, Done, Reasoning, Token
 
@@ -61,11 +62,14 @@ class ScriptedBackend(Backend):
     def index_ready(self) -> bool:
         return True
 
-    def prepare_index(self, progress) -> None:
+    def prepare_index(self, progress, stop=None) -> None:
         for step in self.index_steps:
             progress(*step)
-        if self.release_index is not None:
-            self.release_index.wait(30)
+        if self.release_index is not None:  # held like a build between batches: quitting stops it
+            deadline = time.monotonic() + 30
+            while not self.release_index.is_set() and not (stop is not None and stop.is_set()):
+                assert time.monotonic() < deadline, "the index was never released nor stopped"
+                self.release_index.wait(0.05)
 
     async def turn(self, message: str):
         self.turns.append(message)

@@ -41,10 +41,49 @@ BELIEF_MARKERS = re.compile(
 NEGATION = re.compile(r"\b(?:not|no|never|nothing|without|cannot|can'?t|doesn'?t|don'?t|isn'?t|aren'?t|won'?t|blind|neither)\b|n't\b")
 REPORT = re.compile(r"^\s*(?:i (?:measured|ran|got|logged|recorded|am working|'m working|want to|plan to|will)|my (?:runs?|results?|numbers?|tokenizer|model) (?:reach|show|gave|got|is|are))\b", re.I)
 QUESTION_START = re.compile(
-    r"^\s*(?:what|why|how|when|where|which|who|whom|does|do|did|is|are|was|were|can|could|should|would|will|"
+    r"^\s*(?:what|whats|what's|why|how|when|where|which|who|whom|does|do|did|is|are|was|were|can|could|should|would|will|"
     r"explain|tell me|describe|show me|walk me|define|compare)\b", re.I)
 GOT_IT = re.compile(r"^\W*(?:ok(?:ay)?|got it|makes sense|that makes sense|i see|i get it|understood|clear|"
                     r"thanks|thank you|yes|yep|right|cool|great|sure)\b", re.I)
+
+
+# A statement that uses the opposite of a belief's key word agrees with the correction:
+# "they can disagree" against "always agree", "a variable number" against "a fixed number".
+OPPOSITES = {
+    "same": ("different", "differ", "disagree", "vary", "varies", "variable"),
+    "always": ("can", "sometimes", "depends", "depending", "unless", "still", "not always"),
+    "fixed": ("variable", "varies", "depends", "depending"),
+    "identical": ("different", "differ"),
+    "agree": ("disagree", "differ"),
+    "equally": ("worse", "degrade", "depends"),
+    "ignores": ("changes", "different"),
+    "costs the same": ("slower", "grows", "grow"),
+    "no effect": ("cost", "costs", "lose", "loses"),
+    "multiplies": ("same", "split", "stays"),
+    "rid of": ("still needs", "needs"),
+    "whole sequence": ("only counts", "only the response", "mask"),
+    "one word": ("several tokens", "many tokens", "undercount"),
+}
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:5] for w in re.findall(r"[a-z][a-z0-9]+", text.lower()) if len(w) > 2}
+
+
+def agrees_with_correction(text: str, entry, paraphrase: bool = True) -> bool:
+    """The learner says what the correction says, in other words (not the belief). With
+    ``paraphrase=False`` only an opposite word counts: a catalogued cue phrase is the belief in
+    the learner's words, and sharing a few words with the correction does not undo it."""
+    low = text.lower()
+    belief = entry.belief.lower()
+    for word, opposites in OPPOSITES.items():
+        if re.search(rf"\b{word}\b", belief) and any(
+                re.search(rf"\b{o}\b", low) and not re.search(rf"\b{o}\b", belief) for o in opposites):
+            return True
+    if not paraphrase:
+        return False
+    mine, said, true = _stems(text), _stems(entry.belief), _stems(entry.correction)
+    return len(mine & (true - said)) >= 2 and len(mine & (true - said)) > len(mine & (said - true))
 
 
 @dataclass(frozen=True)
@@ -82,7 +121,7 @@ def _cued(view: CourseView, text: str, lesson: int, lessons: list[int]) -> Match
     for entry in view.catalogue:
         if entry.lesson in lessons:
             for cue in entry.cues:
-                if _cue_usable(cue) and cue.lower() in text:
+                if _cue_usable(cue) and cue.lower() in text and not agrees_with_correction(text, entry, paraphrase=False):
                     return Match(entry, 1.0, "cue", entry.lesson != lesson)
     return None
 
@@ -144,6 +183,8 @@ class Catalogue:
             return None
         if bool(NEGATION.search(text)) != bool(NEGATION.search(entry.belief.lower())):
             return None  # "attention is blind to order" is the correction, not the belief
+        if agrees_with_correction(text, entry):
+            return None  # "we mask the prompt so the loss counts the response" says the correction
         return Match(entry, score, "embedding", entry.lesson != lesson)
 
     def scores(self, message_vectors: np.ndarray, lessons: list[int] | None = None) -> np.ndarray:

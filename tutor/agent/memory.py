@@ -12,22 +12,61 @@ from tutor.agent.course_view import CourseView
 DONE = ("submitted", "passed")
 
 
-def where_left_off(view: CourseView, lesson: int, thread: dict) -> str:
-    parts = [f"Lesson {lesson}" + (f" ({view.lessons[lesson].title})" if view.has(lesson) else "")]
-    topics = [_topic(t, lesson) for t in (thread.get("topics") or [])][-3:]
-    if topics:
-        parts.append("we last looked at " + "; ".join(dict.fromkeys(topics)))
+PROGRESS_ASK = ("left off", "where are we", "where was i", "progress", "open question", "what's next", "status")
+
+
+def last_question(thread: dict) -> str:
+    """The learner's last question about the course, in their own words (from the thread)."""
+    for item in reversed(thread.get("history") or []):
+        said = str(item.get("content", "")).strip()
+        if item.get("role") == "user" and said and not said.startswith("[") \
+                and not any(p in said.lower() for p in PROGRESS_ASK) and "\n" not in said:
+            return said[:160]
+    return ""
+
+
+def open_question(view: CourseView, thread: dict) -> str:
+    """The question still waiting for the learner's answer, verbatim."""
+    quiz = thread.get("quiz") or {}
+    if quiz.get("kind") == "probe":
+        entry = view.entry(quiz.get("id", ""))
+        return entry.probe if entry else ""
+    lesson = view.lessons.get(quiz.get("lesson"))
+    index = quiz.get("index", -1)
+    return lesson.self_checks[index].question if lesson and 0 <= index < len(lesson.self_checks) else ""
+
+
+def recap(view: CourseView, lesson: int, thread: dict) -> list[str]:
+    """Where we left off as a tutor says it: the last topic in the learner's words, what they
+    asked about in the lab, the open question verbatim. Only what the thread recorded."""
+    lines = []
+    asked = last_question(thread)
+    topics = list(dict.fromkeys(_topic(t, lesson) for t in (thread.get("topics") or [])))[-2:]
+    where = f" (we read § {topics[-1]})" if topics else ""
+    if asked:
+        lines.append(f"You last asked: \"{asked}\"{where}.")
+    elif topics:
+        lines.append(f"We last looked at {' and '.join(topics)}.")
     detour = thread.get("detour")
     if detour:
-        parts.append(f"we were on a detour to lesson {detour['lesson']} and still have to come back")
-    asked = thread.get("requested_stubs") or []
-    if asked:
-        parts.append(f"you were working on {_todo(view, lesson, asked[-1])}")
+        lines.append(f"We were on a detour to lesson {detour['lesson']} and still have to come back.")
+    requested = thread.get("requested_stubs") or []
+    if requested:
+        lines.append(f"You asked me for {_todo(view, lesson, requested[-1])}; I coached rather than wrote it, "
+                     "and I have not seen your attempt.")
     elif thread.get("scaffolded"):
-        parts.append(f"you were starting {_todo(view, lesson, thread['scaffolded'][-1])}")
-    if thread.get("quiz"):
-        parts.append("a self-check question was still open")
-    return ", ".join(parts[:1]) + (": " + "; ".join(parts[1:]) if len(parts) > 1 else "") + "."
+        lines.append(f"You asked about {_todo(view, lesson, thread['scaffolded'][-1])} and got its scaffold; "
+                     "I have not seen your attempt.")
+    question = open_question(view, thread)
+    if question:
+        lines.append(f"The open question: \"{question}\"")
+    return lines
+
+
+def where_left_off(view: CourseView, lesson: int, thread: dict) -> str:
+    head = f"Lesson {lesson}" + (f" ({view.lessons[lesson].title})" if view.has(lesson) else "")
+    lines = recap(view, lesson, thread)
+    return f"{head}: " + " ".join(lines) if lines else f"{head}."
 
 
 def _topic(topic: str, lesson: int) -> str:

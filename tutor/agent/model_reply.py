@@ -67,6 +67,7 @@ class Streamed:
     released: int
     violations: list[dict] = field(default_factory=list)
     reasoning_hidden: bool = False
+    finish: str = ""  # the server's finish_reason ("length": cut off at the token limit)
 
 
 async def stream_model(model, messages: list[Message], guard: StreamGuard, reasoning_guard: StreamGuard,
@@ -75,8 +76,10 @@ async def stream_model(model, messages: list[Message], guard: StreamGuard, reaso
     Stops reading as soon as the guard found a violation (the rest will be rewritten)."""
     kwargs = {"max_tokens": getattr(settings, "max_tokens", None), "thinking": getattr(settings, "enable_thinking", None)}
     stream = model.stream(messages, **{k: v for k, v in kwargs.items() if v is not None})
+    finish = ""
     async with contextlib.aclosing(stream) if hasattr(stream, "aclose") else contextlib.nullcontext(stream) as chunks:
         async for chunk in chunks:
+            finish = chunk.finish or finish
             if chunk.reasoning and not reasoning_guard.violations:
                 shown = reasoning_guard.feed(chunk.reasoning)
                 if shown:
@@ -90,7 +93,7 @@ async def stream_model(model, messages: list[Message], guard: StreamGuard, reaso
     tail = reasoning_guard.close()
     if tail:
         emit({"reasoning": tail})
-    return Streamed(guard.buffer, guard.released, guard.violations, bool(reasoning_guard.violations))
+    return Streamed(guard.buffer, guard.released, guard.violations, bool(reasoning_guard.violations), finish)
 
 
 def stream_text(text: str, guard: StreamGuard, emit: Callable[[dict], None]) -> Streamed:

@@ -120,6 +120,65 @@ SECTION_NAMES = r"(?:what i expected|what happened|what surprised me|what i woul
 LEARNER_SUBJECT = re.compile(r"\b(?:i|we|i'll|i'd|i'm|i've|we'll)\s+(?:\w+\s+){0,2}$")
 
 
+LANGUAGES = (r"(?:javascript|js|typescript|ts|node|c\+\+|cpp|c#|c|rust|go|golang|java|julia|kotlin|swift|ruby|php|"
+             r"perl|r|matlab|octave|haskell|scala|sql|pseudo-?code|bash|lua|fortran|cobol|elixir|dart|zig|"
+             r"another language|a different language|any other language|other languages?)")
+ASKED_THING = (r"(?:\w+_\w+|function|functions|code|solution|implementation|todo|todos|lab|body|version|answer|"
+               r"expression|line|lines|statement|formula in code)")
+# The attempt styles of issue 14, each (reason, pattern); a pattern is matched on the prose of the
+# message and on its de-obfuscated spelling.
+STYLES = [
+    ("hypothetical framing", rf"\b(?:hypothetical(?:ly)?|suppose|supposing|imagine|in theory|in a world|let'?s say|"
+     rf"as an example|just as an example|for illustration|for illustrative|purely academic|if someone (?:had )?|"
+     rf"if i (?:had )?already|for another student)\b.{{0,120}}\b(?:what (?:would|is|does|will)|show|write|"
+     rf"give|look like|be written|written|implementation|solution)\b.{{0,80}}\b(?:{ASKED_THING}|it|them)\b"),
+    ("hypothetical framing", rf"\b(?:hypothetical(?:ly)?|in theory|purely academic(?:ally)?)\b,? (?:how|what) (?:would|could|might)"
+     rf" (?:\w+_\w+|the \w+ function|the (?:code|solution|function|implementation))\b"),
+    ("hypothetical framing", rf"\b(?:what (?:would|is|does|will)|show|write|give)\b.{{0,80}}\b(?:{ASKED_THING})\b.{{0,60}}"
+     rf"\b(?:hypothetical(?:ly)?|in theory|as an example|for illustration|in that world)\b"),
+    ("asks for it in another language", rf"\b(?:{ASKED_THING})\b.{{0,80}}\b(?:in|into|to|as|using|with)\s+(?:an? |the )?"
+     rf"{LANGUAGES}\b(?!\s+(?:is|are|does|do)\b)|\b(?:in|into|to|as|using|with)\s+(?:an? |the )?{LANGUAGES}\b"
+     rf"(?!\s+(?:is|are|does|do)\b).{{0,80}}\b(?:{ASKED_THING}|query|program|script)\b"),
+    ("step or payload splitting", r"\b(?:first|second|other|last|top|bottom) half\b|\bhalf of (?:the|my|it)\b|"
+     r"\bpart \d+ of \d+\b|\bparts? \d+ and \d+\b|\bone (?:piece|part|chunk|bit) (?:now|at a time)\b|"
+     r"\bpiece by piece\b|\bin (?:pieces|parts|chunks|halves)\b|\blet [a-z] ?= ?.{0,60}\bprint [a-z]\b|"
+     r"\b(?:only|just) the \w+ (?:line|statement|part|term)\b|\bthe part of \w+_\w+\b|"
+     r"\b(?:first|next) statement of\b|\bi'?ll ask for (?:the rest|parts?|the next|more)\b"),
+    ("prefix injection", r"\b(?:start|begin|open|prefix)\w* (?:your |the |each )?(?:reply|response|answer|output|message)s? with\b|"
+     r"\b(?:reply|response|answer|output) (?:must|should|has to|will) (?:begin|start|open) with\b|"
+     r"\b(?:respond|reply|answer) (?:only )?with the (?:continuation|rest|completion)\b|\bcontinuation of\b|"
+     r"\bcontinue (?:from|after) (?:there|here|this|the)\b|\bcomplete this (?:sentence|line|snippet|prefix|text) with code\b"),
+    ("fix it by rewriting it", r"\b(?:rewrite|re-write|redo|re-do|refactor|replace|correct|fix|repair)\b(?! (?:my|the|your) (?:notes?|"
+     r"understanding|question|explanation))(?:.{0,80}\b(?:correctly|properly|so (?:that )?it works|so it passes|that works|"
+     r"that passes|with one that|into a working|working one|the whole thing|from scratch|for me|send (?:it )?back)\b|"
+     r"\s+it\s*(?:[.!]|$))|\b(?:give|send|show|hand)(?: me)?(?: back)? (?:a |the |my )?(?:corrected|fixed|working|rewritten|"
+     r"repaired|refactored) (?:version|code|function|one|implementation)\b"),
+    ("reconstruct someone else's solution", r"\b(?:friend|classmate|teammate|study partner|roommate|colleague|"
+     r"last year'?s student|another student|previous student|senior student|someone else|other student)s?(?:'s)?\b.{0,120}"
+     r"\b(?:reconstruct|recreate|re-create|rebuild|reproduce|recover|restore|retype|regenerate|recall|remember|"
+     r"what (?:he|she|they) (?:wrote|submitted|had|did))\w*\b|\b(?:reconstruct|recreate|re-create|rebuild|reproduce|"
+     r"recover|restore|regenerate)\w*\b.{0,80}\b(?:his|her|their|my friend'?s|my classmate'?s|the other)\b"),
+    ("asks for the whole capstone", r"\b(?:whole|entire|complete|full|ready-to-submit|ready to submit|finished|"
+     r"every file of the|all of the|end[- ]to[- ]end)\b.{0,40}\b(?:capstone|project|app|application|repo|"
+     r"repository|rag agent|agent|pipeline)\b|\bcapstone\b.{0,60}\b(?:for me|all of it|end to end|every file)\b|"
+     r"\b(?:generate|build|create|write|implement|make|do|give)\b(?: me)? (?:my|the) (?:capstone|lesson 1[78] (?:app|project|lab))\b"),
+]
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+
+
+def deobfuscate(text: str) -> str:
+    """One spelling for spelled-apart or leetspeak words: "wr1te", "s.o.l.u.t.i.o.n",
+    "g i v e  m e", "c-o-d-e", "ImPlEmEnT" (the caller has lowered the case)."""
+    text = re.sub(r"\b4 (?=me\b|us\b)", "for ", text)
+    text = re.sub(r"\b(?=\w*[a-z])(?=\w*[0-9@$])[a-z0-9@$]+\b", lambda m: m.group(0).translate(_LEET), text)
+    text = re.sub(r"\b(?:[a-z][.\-_*](?=[a-z]\b))+[a-z]\b", lambda m: re.sub(r"[.\-_*]", "", m.group(0)), text)
+    # "g i v e  m e": single spaces join letters, a wider gap separates words
+    text = re.sub(r"(?<![a-z])(?:[a-z] (?=[a-z](?![a-z])))+[a-z](?![a-z])", lambda m: m.group(0).replace(" ", ""),
+                  re.sub(r"(?<=\b[a-z]) {2,}(?=[a-z]\b)", " \x00 ", text)).replace(" \x00 ", " ")
+    text = re.sub(r"\b([a-z]{2,})-([a-z]{1,3})\b(?!-)", r"\1\2", text)  # "wri-te"
+    return re.sub(r"[ \t]+", " ", text)
+
+
 def _normalise(text: str) -> str:
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
     return re.sub(r"[ \t]+", " ", text.lower()).strip()
@@ -236,9 +295,21 @@ def detect_outsourcing(
     extra_phrases: list[str] | tuple = (),
     previous_outsourcing: bool = False,
 ) -> Detection | None:
-    """A Detection when the message asks the tutor to do the learner's lab or notes."""
+    """A Detection when the message asks the tutor to do the learner's lab or notes (also
+    when it is spelled apart or in leetspeak to slip past: "wr1te the c0de")."""
     text = _normalise(message)
     stubs = {s.lower() for s in stubs}
+    found = _detect(message, text, stubs, extra_phrases, previous_outsourcing)
+    plain = _normalise(deobfuscate(message.lower()))
+    if found is None and plain != text:
+        # an obfuscated message may spell the TODO apart too: "merge-pair", "entropy bits"
+        for name in sorted(stubs, key=len, reverse=True):
+            plain = re.sub(rf"(?<![\w.]){re.escape(name).replace('_', '[ _-]?')}(?!\w)", name, plain)
+        found = _detect(message, plain, stubs, extra_phrases, previous_outsourcing)
+    return found
+
+
+def _detect(message: str, text: str, stubs: set[str], extra_phrases, previous_outsourcing: bool) -> Detection | None:
     prose = _prose(text)
     stub = _stub_in(prose, stubs)
     for phrase in extra_phrases:
@@ -263,6 +334,9 @@ def detect_outsourcing(
 
     if excused:
         return None
+    for reason, pattern in STYLES:
+        if re.search(pattern, prose):
+            return Detection(SOLUTION, reason, stub, _step(prose))
     for pattern in INDIRECT:
         if re.search(pattern, prose):
             return Detection(SOLUTION, "indirect request for the solution", stub, _step(prose))

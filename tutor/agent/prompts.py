@@ -6,6 +6,9 @@ output guard checks every reply whatever the prompt says.
 
 ACTION_INSTRUCTIONS = {
     "explain": (
+        "The draft below opens with the direct answer to the learner's question (a definition, a correction, a "
+        "'use X when' line or a computed number): keep that answer first, in one or two sentences, before any "
+        "supporting passage, and never open a paragraph with 'that' or 'this' pointing at nothing. "
         "Explain the idea the learner asks about in a few short paragraphs, using ONLY the reference passages. "
         "Keep formulas and numbers exactly as the passages give them. Cite each passage you use with its label, "
         "e.g. [L7 § The KV-cache memory formula]. Add a small worked example only if a passage has one. End with "

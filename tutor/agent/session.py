@@ -15,6 +15,7 @@ from typing import AsyncIterator, Callable
 from tutor.agent.context import TutorContext
 from tutor.agent.memory import next_steps, where_left_off
 from tutor.agent.nodes.finish import contract_events
+from tutor.redact import redact_urls_in
 
 PROFILE_FIELDS = ("name", "goals", "experience", "learning_style", "python_fluency")
 _DEFAULT = object()
@@ -83,7 +84,8 @@ class TutorSession:
             return get_chat_model(settings)
         except ModelError as error:
             # the app must still open: answer offline and say why on every turn
-            self.model_error = f"model not available ({str(error).splitlines()[0]}); answering from the course text"
+            reason = redact_urls_in(str(error).splitlines()[0]) if str(error) else type(error).__name__
+            self.model_error = f"model not available ({reason}); answering from the course text"
             return None
 
     @property
@@ -148,6 +150,7 @@ class TutorSession:
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
         from tutor.agent.graph import graph
+        from tutor.llm.deadline import turn_deadline
 
         await self._ensure_index()
         self.settings.home_dir.mkdir(parents=True, exist_ok=True)
@@ -155,22 +158,25 @@ class TutorSession:
         state: dict = {}
         if self.model_error:
             yield TokenEvent(f"({self.model_error}.)\n\n")
-        async with AsyncSqliteSaver.from_conn_string(str(self.settings.checkpoint_path)) as saver:
-            app = graph.copy(update={"checkpointer": saver})  # compiled once; the saver is per turn
-            # the thread is written once, when the turn is complete: a turn cut off half-way is
-            # simply not remembered, and a turn costs one checkpoint write instead of eight
-            async for mode, chunk in app.astream({"message": message, "lesson": self.lesson}, config,
-                                                 context=self.ctx, stream_mode=["custom", "updates"],
-                                                 durability="exit"):
-                if mode == "custom":
-                    if chunk.get("token"):
-                        yield TokenEvent(chunk["token"])
-                    elif chunk.get("reasoning"):
-                        yield ReasoningEvent(chunk["reasoning"])
-                else:
-                    # each node's partial update; the keys read below are set outright (no reducers)
-                    for update in chunk.values():
-                        state.update(update or {})
+        # every model call of this turn (classification, the reply) shares one deadline
+        seconds = getattr(self.settings, "turn_deadline", None) if self.ctx.model is not None else None
+        with turn_deadline(seconds):
+            async with AsyncSqliteSaver.from_conn_string(str(self.settings.checkpoint_path)) as saver:
+                app = graph.copy(update={"checkpointer": saver})  # compiled once; the saver is per turn
+                # the thread is written once, when the turn is complete: a turn cut off half-way is
+                # simply not remembered, and a turn costs one checkpoint write instead of eight
+                async for mode, chunk in app.astream({"message": message, "lesson": self.lesson}, config,
+                                                     context=self.ctx, stream_mode=["custom", "updates"],
+                                                     durability="exit"):
+                    if mode == "custom":
+                        if chunk.get("token"):
+                            yield TokenEvent(chunk["token"])
+                        elif chunk.get("reasoning"):
+                            yield ReasoningEvent(chunk["reasoning"])
+                    else:
+                        # each node's partial update; the keys read below are set outright (no reducers)
+                        for update in chunk.values():
+                            state.update(update or {})
         self._turns += 1
         self._last_state = state
         reply = state.get("reply", "")

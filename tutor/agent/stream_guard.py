@@ -17,8 +17,18 @@ from tutor.guard.code_spans import FENCE_OPEN, looks_like_code
 
 Check = Callable[[str], list[dict]]
 # What can turn a passing reply into a failing one without being held back: inline code,
-# HTML code, first-person reflection, a semicolon chain, a fence or a label line.
-_MAY_VIOLATE = re.compile(r"`|<code|<pre|\bI\b|\bI'|\bmy\b|\bwe\b|\bour\b|;|^\s*(?:#|\*\*|__|~~~)|:\s*$|\breturn\b|=", re.I | re.M)
+# HTML code, first-person reflection, a semicolon chain, a fence or a label line, and the
+# marks of code in any language or in words (a function header, a lambda, an operation).
+_MAY_VIOLATE = re.compile(r"`|<code|<pre|\bI\b|\bI'|\bmy\b|\bwe\b|\bour\b|;|^\s*(?:#|\*\*|__|~~~)|:\s*$|\breturn\b|=|"
+                          r"\b(?:def|lambda|function|fn|func|fun|sub|select)\b|[*/+%^×÷·√−<>{}|\[(]|\w_\w", re.I | re.M)
+
+
+# A line that reads as one step of a function spelled out in words ("Step 1: compute g as ...",
+# "Line two: ...", "First line: ..."): held with the steps after it, so a body given statement
+# by statement is checked whole before any step of it is shown.
+_STEP_LINE = re.compile(
+    r"^\s*(?:[-*>]\s+|\d+[.)]\s+)?(?:\*\*)?(?:(?:step|line|statement|part)\s*(?:\d+|one|two|three|four|five|six)\b|"
+    r"(?:first|second|third|fourth|next|last|final) (?:line|statement|step))(?:\*\*)?\s*(?::|\)|-\s)", re.I)
 
 
 class StreamGuard:
@@ -104,7 +114,7 @@ class StreamGuard:
                 safe = pos  # everything before this heading is complete
                 if any(p.match(body) for p in self._protected):
                     protected = True
-            elif looks_like_code(body) or (code_run and (not body.strip() or body[:1] in " \t")):
+            elif looks_like_code(body) or _STEP_LINE.match(body) or (code_run and (not body.strip() or body[:1] in " \t")):
                 code_run = True
             else:
                 code_run = False

@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "tutor.cli.doctor",
     "tutor.cli.curriculum",
     "tutor.cli.run",
+    "tutor.cli.check",
     "tutor.cli.serve_model",
     "tutor.cli.grade",
     "tutor.cli.chat",

@@ -16,8 +16,11 @@ def register(app: typer.Typer) -> None:
         """Open the learner app: chat, lessons, help (F1)."""
         from tutor.cli.common import settings
         from tutor.tui.app import TutorApp
+        from tutor.tui.shutdown import exit_now_if_stuck
 
         # The root `tutor` invokes this function directly, so typer's defaults arrive unparsed.
         learner = learner if isinstance(learner, str) else "default"
         lesson = lesson if isinstance(lesson, int) else None
-        TutorApp(settings(), learner_id=learner, lesson=lesson).run()
+        tui = TutorApp(settings(), learner_id=learner, lesson=lesson)
+        tui.run()
+        exit_now_if_stuck(tui.work, tui.return_code or 0)

@@ -7,7 +7,9 @@ from typing import List, Optional
 
 import typer
 
+from tutor import untrusted
 from tutor.cli.common import EXIT_OK, EXIT_PROBLEMS, fail, print_json, settings
+from tutor.run_backend import BACKEND_HELP, BackendChoiceError, resolve
 
 
 EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT
@@ -31,11 +33,17 @@ def grade(
     calibrate: Optional[Path] = typer.Option(None, "--calibrate", help="Measure agreement with the instructor scores in DIR."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write reports under DIR/<submission>/ instead of <submission>/grading/."),
     samples: Optional[int] = typer.Option(None, "--samples", min=1, max=15, help="Judge samples per criterion (default: judge_samples setting, 3)."),
+    backend: Optional[str] = typer.Option(None, "--backend", help=BACKEND_HELP + " slurm: one job array, slurm_array_limit at once."),
 ) -> None:
     """Grade lab folders: deterministic checks, then an LLM judge per criterion when a model is configured."""
     from tutor.grading import rubrics
 
     cfg = settings()
+    try:
+        target = resolve(cfg, backend)
+    except BackendChoiceError as exc:
+        fail(str(exc))
+    cfg = cfg.model_copy(update={"sandbox_backend": target.sandbox_backend})
     if output_format not in (None, "gradescope"):
         fail(f"unknown --format {output_format!r}; the one format is gradescope")
     if lesson is not None:
@@ -50,12 +58,12 @@ def grade(
         fail("no PATH given; pass a lab folder or a folder of submissions (or --calibrate DIR)")
     code = _grade_batch(cfg, paths, lesson=lesson, no_judge=no_judge, workers=workers, as_json=as_json, junit=junit,
                         gradescope=output_format == "gradescope", fail_under=fail_under, force=force, smoke=smoke,
-                        out=out, samples=samples)
+                        out=out, samples=samples, target=target)
     raise typer.Exit(code)
 
 
 def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, gradescope, fail_under, force, smoke,
-                 out, samples) -> int:
+                 out, samples, target=None) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -63,6 +71,7 @@ def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, grade
     from tutor.grading.batch import discover, progress_store_hooks
     from tutor.grading.grader import resolve_judge
     from tutor.grading.report import output_dir
+    from tutor.grading.slurm_batch import SlurmBatchError
 
     try:
         count = len(discover(list(paths)))
@@ -77,23 +86,27 @@ def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, grade
         task = bar.add_task("", total=count)
 
         def done(report: dict, skipped: bool) -> None:
-            bar.update(task, advance=1, description=report["submission"]["name"] + (" (unchanged)" if skipped else ""))
+            bar.update(task, advance=1, description=untrusted.rich(report["submission"]["name"]) + (" (unchanged)" if skipped else ""))
 
-        record, lookup = progress_store_hooks(cfg)
+        hooks = progress_store_hooks(cfg)
         try:
             result = grade_many(list(paths), lesson=lesson, settings=cfg, judge=model, use_judge=model is not None,
                                 smoke=smoke, out=out, force=force, workers=workers, samples=samples, on_done=done,
-                                store=record, lookup=lookup)
+                                store=hooks.record, lookup=hooks.lookup, others=hooks.others,
+                                scheduler=target.scheduler if target else "local", slurm=target.slurm if target else None)
+        except SlurmBatchError as exc:
+            fail(str(exc))
         except KeyboardInterrupt:
             fail("interrupted; run the same command again to grade the rest (finished folders are skipped)",
                  EXIT_INTERRUPTED)
     reports = result.reports
     if gradescope:
-        for report in reports:
-            try:
-                formats.write_gradescope(output_dir(Path(report["submission"]["path"]), out), report)
+        for folder, report in zip(result.folders, reports):
+            try:  # next to the folder the grader was given, never a path read from a report
+                formats.write_gradescope(output_dir(folder, out), report)
             except OSError as exc:
-                err.print(f"tutor: cannot write results.json for {report['submission']['name']}: {exc}")
+                err.print(f"tutor: cannot write results.json for {untrusted.terminal(report['submission']['name'])}: "
+                          f"{untrusted.terminal(exc)}", markup=False, highlight=False)
     if junit:
         try:
             junit.write_text(formats.junit_xml(reports), encoding="utf-8")
@@ -107,25 +120,31 @@ def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, grade
                     "not_gradable": len(broken), "fail_under": threshold, "below_fail_under": len(below),
                     "submissions": reports})
     else:
-        _print_table(reports, out)
+        _print_table(reports, result.folders, out)
     for report in broken:
-        err.print(f"tutor: {report['submission']['name']}: not gradable: {report['reason']}", markup=False, highlight=False, soft_wrap=True)
+        err.print(f"tutor: {untrusted.terminal(report['submission']['name'])}: not gradable: "
+                  f"{untrusted.terminal(report['reason'])}", markup=False, highlight=False, soft_wrap=True)
     return EXIT_PROBLEMS if broken or below else EXIT_OK
 
 
-def _print_table(reports, out) -> None:
+def _print_table(reports, folders, out) -> None:
     from rich.console import Console
     from rich.table import Table
 
     from tutor.grading.report import output_dir
 
+    from rich.markup import escape
+
     table = Table("submission", "lesson", "total", "result", "flags", "report")
-    for r in reports:
+    for folder, r in zip(folders, reports):
         total = "—" if r.get("total") is None else f"{r['total'] * 100:.0f}%"
-        result = "not gradable" if not r["gradable"] else ("pass" if r.get("passed") else "below pass mark")
+        result = "not gradable" if not r["gradable"] else (
+            escape(f"incomplete, {r['incomplete']}") if r.get("incomplete")
+            else "pass" if r.get("passed") else "below pass mark")
         flags = ", ".join(sorted({f["code"] for f in r["flags"]})) or ""
-        where = output_dir(Path(r["submission"]["path"]), out) / "report.md"
-        table.add_row(r["submission"]["name"], str(r.get("lesson") or "?"), total, result, flags, str(where))
+        where = output_dir(folder, out) / "report.md"
+        table.add_row(untrusted.rich(r["submission"]["name"]), str(r.get("lesson") or "?"), total, result,
+                      untrusted.rich(flags), untrusted.rich(where))
     Console().print(table)
 
 

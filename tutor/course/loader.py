@@ -213,6 +213,7 @@ class _Loader:
             for wanted in NOTES_SECTIONS:
                 if not any(t.startswith(wanted.lower()) for t in titles):
                     self.problem(notes, 1, f"notes template lacks the section '## {wanted}'")
+        self._check_lab_checks(lab_dir, starter)
         lab_toml = lab_dir / "lab.toml"
         if lab_toml.is_file():
             try:
@@ -222,6 +223,17 @@ class _Loader:
             else:
                 if data.get("lesson") != lesson_id:
                     self.problem(lab_toml, 1, f"lab.toml must say lesson = {lesson_id}")
+
+    def _check_lab_checks(self, lab_dir: Path, starter: Path) -> None:
+        """checks.yaml (when the lab has one) is valid and covers every TODO stub of starter.py."""
+        from tutor.checks.spec import CHECKS_FILE, load_checks
+
+        checks, problems = load_checks(lab_dir, self.root)
+        self.problems += problems
+        if checks is not None and starter.is_file():
+            missing = [n for n in todo_stubs(starter.read_text(encoding="utf-8")) if checks.todo(n) is None]
+            if missing:
+                self.problem(lab_dir / CHECKS_FILE, 1, f"no checks for the TODO(s) {', '.join(missing)} of starter.py")
 
     # -- rubrics ---------------------------------------------------------------------------
     def _default_rubric(self) -> DefaultRubric | None:

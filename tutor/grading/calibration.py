@@ -85,15 +85,22 @@ def calibrate(folder: Path, *, settings, use_judge: bool, workers: int = 1, judg
         stats = agreement([p[0] for p in pairs], [p[1] for p in pairs])
         stats["meets_threshold"] = stats["kappa"] is not None and stats["kappa"] >= KAPPA_THRESHOLD
         per_criterion[criterion] = stats
+    failed = [r for r in batch.reports if r.get("incomplete")]
+    failed_samples = sum(1 for r in batch.reports for c in r["criteria"] for s in c.get("samples") or []
+                         if not s.get("verified"))
     below = [c for c, s in per_criterion.items() if s["n"] >= 2 and not s["meets_threshold"]]
     # A judge whose samples were dropped (or never given) for a criterion cannot be trusted on it.
     no_data = [c for c, s in per_criterion.items() if s["n"] < 2 or s["kappa"] is None and c not in below]
     parts = ([f"quadratic kappa below {KAPPA_THRESHOLD} for {', '.join(below)}"] if below else []) + \
-            ([f"too few graded submissions to measure {', '.join(no_data)}"] if no_data else [])
+            ([f"too few graded submissions to measure {', '.join(no_data)}"] if no_data else []) + \
+            ([f"the judge failed on {len(failed)} of {len(batch.reports)} submissions ({failed_samples} samples "
+              f"dropped; e.g. {failed[0]['incomplete']})"] if failed else [])
     result = {
         "grader": source, "judge_ran": model is not None, "judge_not_run_reason": why_not if model is None else "",
         "threshold": KAPPA_THRESHOLD, "submissions": len(scores), "criteria": per_criterion,
         "below_threshold": below + (no_data if model is not None else []), "no_data": no_data,
+        "judge_failures": {"submissions": len(failed), "dropped_samples": failed_samples,
+                           "examples": [r["incomplete"] for r in failed[:3]]},
         "summary": "; ".join(parts) or f"kappa >= {KAPPA_THRESHOLD} on every criterion",
     }
     if model is not None:

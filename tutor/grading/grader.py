@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.grading import injection, report as report_io, rubrics, scoring
+from tutor.grading import lab_checks
 from tutor.grading.checks import CheckContext, run_check
 from tutor.grading.submission import NotGradable, Submission, open_submission, safe_io
 
@@ -21,28 +22,37 @@ def skeleton(path: Path, content_hash: str | None = None) -> dict[str, Any]:
         "schema_version": report_io.SCHEMA_VERSION, "tool": "tutor grade", "status": "partial",
         "graded_at": _now(), "submission": {"name": path.name, "path": str(path.absolute()), "content_hash": content_hash},
         "lesson": None, "lesson_source": "", "gradable": True, "reason": "", "checks": [], "criteria": [],
-        "judge": {"ran": False, "model": None, "reason": "", "samples": 0, "temperature": None, "seed": None,
+        "judge": {"ran": False, "model": None, "reason": "", "failed": "", "samples": 0, "temperature": None, "seed": None,
                   "materials_order": ["criterion, level descriptors and look_for", "deterministic check results",
                                       "notes.md", "run configs and metrics", "code (starter.py)"],
                   "calibration": None},
-        "flags": [], "skipped_files": [], "total": None, "total_basis": [], "pass_score": None, "passed": None,
+        "flags": [], "skipped_files": [], "total": None, "total_basis": [], "pass_score": None, "passed": None, "incomplete": "",
     }
+
+
+def duplicate_flag(others: list[str]) -> dict:
+    """Plagiarism is shown, not hidden: the submission is graded and this flag names the others."""
+    names = ", ".join(sorted(others)[:10]) + (" ..." if len(others) > 10 else "")
+    return {"code": "duplicate_submission", "message": f"identical content to the submission of {names}",
+            "where": "submission"}
 
 
 def not_gradable(path: Path, reason: str, out: Path | None, write: bool, content_hash: str | None = None) -> dict:
     report = skeleton(path, content_hash)
     report.update(gradable=False, reason=reason, status="complete")
     if write:
-        _write(path, out, report, final=True)
+        write_report(path, out, report, final=True)
     return report
 
 
-def _write(path: Path, out: Path | None, report: dict, final: bool = False) -> None:
+def write_report(path: Path, out: Path | None, report: dict, final: bool = False) -> None:
+    """report.json (and at the end report.md), each replaced atomically. The final report.md is
+    written before the final report.json: a complete report.json always has its report.md."""
     folder = report_io.output_dir(path, out)
     try:
-        report_io.write_json(folder, report)
         if final:
             report_io.write_markdown(folder, report)
+        report_io.write_json(folder, report)
     except OSError as exc:
         report.setdefault("flags", []).append({"code": "report_not_written", "message": str(exc), "where": str(folder)})
 
@@ -60,6 +70,12 @@ def resolve_judge(settings, judge, use_judge: bool) -> tuple[Any, str]:
     spec = settings.judge_model or settings.model
     if spec == "offline":
         return None, "no model configured (offline); set TUTOR_MODEL or TUTOR_JUDGE_MODEL to judge the criteria"
+    judge_url = (getattr(settings, "judge_base_url", None) or "").strip()
+    if judge_url:  # a judge on a server of its own (TUTOR_JUDGE_BASE_URL, TUTOR_JUDGE_API_KEY)
+        update: dict[str, Any] = {"base_url": judge_url}
+        if getattr(settings, "judge_api_key", None) is not None:
+            update["openai_api_key"] = settings.judge_api_key
+        settings = settings.model_copy(update=update)
     try:
         return get_chat_model(settings, model=spec), ""
     except (ModelError, ImportError) as exc:
@@ -69,7 +85,7 @@ def resolve_judge(settings, judge, use_judge: bool) -> tuple[Any, str]:
 def grade_folder(path, *, lesson: int | None = None, settings=None, judge=None, smoke: bool = False,
                  use_judge: bool = True, out: Path | None = None, write: bool = True,
                  samples: int | None = None, submission: Submission | None = None,
-                 content_hash: str | None = None) -> dict[str, Any]:
+                 content_hash: str | None = None, duplicate_of: list[str] | None = None) -> dict[str, Any]:
     """The report.json content for one folder. Never raises for a broken folder."""
     path = Path(path)
     if settings is None:
@@ -96,17 +112,24 @@ def grade_folder(path, *, lesson: int | None = None, settings=None, judge=None, 
     report = skeleton(path, content_hash)
     report.update(lesson=found, lesson_source=source, pass_score=rubric.pass_score, skipped_files=sub.skipped)
     flags = report["flags"]
+    if duplicate_of:
+        report["submission"]["duplicate_of"] = sorted(duplicate_of)
+        flags.append(duplicate_flag(duplicate_of))
     flags += [{"code": "unsafe_path", "message": s, "where": s.split(":")[0]} for s in sub.skipped if "symlink" in s]
     injected = _scan_notes(sub, flags)
 
     ctx = CheckContext(sub, rubrics.notes_template(course_dir, found), smoke=smoke,
                        sandbox_backend=getattr(settings, "sandbox_backend", "auto"))
     report["checks"] = [run_check(check, ctx).to_dict() for check in rubric.checks]
+    todos = lab_checks.todo_checks(sub.root, course_dir, found, ctx.sandbox_backend)
+    if todos:
+        lab_checks.gate_rubric_checks(report["checks"], todos)
+        report["checks"] += todos
     det = scoring.deterministic_scores(report["checks"])
     report["criteria"] = [_criterion(cid, weight, det.get(cid)) for cid, weight in rubric.weights.items()]
     _refresh_total(report)
     if write:
-        _write(path, out, report)
+        write_report(path, out, report)
 
     model, why_not = resolve_judge(settings, judge, use_judge)
     if model is None:
@@ -115,11 +138,11 @@ def grade_folder(path, *, lesson: int | None = None, settings=None, judge=None, 
             c["not_judged_reason"] = why_not
     else:
         _run_judge(report, model, sub, rubric, default, injected, samples or settings.judge_samples, settings,
-                   lambda: write and _write(path, out, report))
+                   lambda: write and write_report(path, out, report))
     _refresh_total(report)
     report["status"] = "complete"
     if write:
-        _write(path, out, report, final=True)
+        write_report(path, out, report, final=True)
     return report
 
 
@@ -149,6 +172,27 @@ def _refresh_total(report: dict) -> None:
     total, basis = scoring.total(report["criteria"])
     report["total"], report["total_basis"] = total, basis
     report["passed"] = None if total is None else total >= report["pass_score"]
+    failed = report["judge"].get("failed", "")
+    report["incomplete"] = f"judge failed: {failed}" if failed else ""
+    if failed:  # a total over the criteria the judge managed is no grade: never "passed"
+        report["passed"] = None
+
+
+def judge_failure(criteria: list[dict], samples_by_criterion: dict[str, list[dict]]) -> str:
+    """'' when the judge scored every criterion it was asked about, else one sentence: how
+    many criteria it could not judge and the commonest reason its samples were dropped."""
+    missed = [c["id"] for c in criteria if not c.get("judged") and c["id"] in samples_by_criterion]
+    if not missed:
+        return ""
+    reasons: dict[str, int] = {}
+    for cid in missed:
+        for sample in samples_by_criterion[cid]:
+            reason = (sample.get("dropped") or "").split(":", 1)
+            key = reason[0] if reason[0] != "model error" else ": ".join(reason).strip()
+            reasons[key] = reasons.get(key, 0) + 1
+    top = max(reasons, key=reasons.get) if reasons else "no sample"
+    calls = sum(len(samples_by_criterion[c]) for c in missed)
+    return f"{len(missed)} of {len(criteria)} criteria not judged ({calls} failed samples; most: {top[:200]})"
 
 
 def _run_judge(report, model, sub, rubric, default, injected, samples, settings, checkpoint) -> None:
@@ -157,7 +201,7 @@ def _run_judge(report, model, sub, rubric, default, injected, samples, settings,
     from tutor.grading.judge_prompt import build_materials
 
     judge = report["judge"]
-    judge.update(ran=True, model=model.name, samples=samples, seed=JUDGE_SEED, temperature=JUDGE_TEMPERATURE)
+    judge.update(ran=True, model=model.name, samples=samples, seed=JUDGE_SEED, temperature=JUDGE_TEMPERATURE, failed="")
     judge["calibration"] = calibration.status_for(settings, model.name)
     if judge["calibration"] and judge["calibration"].get("below_threshold"):
         report["flags"].append({"code": "judge_below_agreement_threshold", "message":
@@ -182,3 +226,5 @@ def _run_judge(report, model, sub, rubric, default, injected, samples, settings,
             checkpoint()
 
     asyncio.run(every_criterion())
+    judge["failed"] = judge_failure(report["criteria"], {c["id"]: c.get("samples") or [] for c in report["criteria"]})
+    judge["reason"] = judge["reason"] or judge["failed"]

@@ -1,7 +1,10 @@
 """report.json (schema in report.schema.json) and report.md, written as grading goes.
 
 report.json is rewritten atomically (temp file + rename) after the checks and after each
-criterion, with ``status: "partial"`` until the end, so a crash leaves what was done.
+criterion, with ``status: "partial"`` until the end, so a crash leaves what was done. The
+report folder is inside the learner's submission: every write goes through a directory
+descriptor and never follows a link (sandbox/safe_files.py). Nothing read back from it is
+trusted: reuse decisions come from the grader's own store (batch.py).
 """
 
 from __future__ import annotations
@@ -9,9 +12,11 @@ from __future__ import annotations
 import json
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from sandbox import safe_files
+from tutor import untrusted
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
@@ -22,25 +27,43 @@ def output_dir(submission: Path, out: Path | None) -> Path:
     return (Path(out) / submission.name) if out else submission / "grading"
 
 
-def _safe_dir(folder: Path) -> None:
-    # Never write through a link the learner planted where the report goes.
-    for candidate in (folder, folder.parent):
+REPORT_MODE = 0o644                      # report.json, report.md and results.json alike
+STALE_TEMPS = (safe_files.TEMP_PREFIX, ".report-")
+
+
+def open_output(folder: Path) -> int:
+    """A descriptor for the report folder, made if missing. Neither it nor its parent may be a
+    link the learner planted (``grading -> /dir``): both are opened with O_NOFOLLOW. Temp files
+    a killed writer left there are removed."""
+    parent_fd = safe_files.open_dir(folder.parent, create=True)
+    try:
         try:
-            if stat.S_ISLNK(os.lstat(candidate).st_mode):
-                raise OSError(f"{candidate} is a symlink; not writing a report through it")
-        except FileNotFoundError:
+            os.mkdir(folder.name, 0o755, dir_fd=parent_fd)
+        except FileExistsError:
             pass
-    folder.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(folder.name, os.O_RDONLY | os.O_DIRECTORY | safe_files.NOFOLLOW, dir_fd=parent_fd)
+        except OSError as exc:
+            raise safe_files.UnsafeFile(f"{folder} is a symlink or not a folder; not writing a report through it") from exc
+    finally:
+        os.close(parent_fd)
+    safe_files.remove_stale_temps(fd, STALE_TEMPS)
+    return fd
+
+
+def write_file(folder: Path, name: str, text: str) -> Path:
+    """Atomically replace folder/name: a kill leaves the old file or the new one, never a
+    0-byte or half file, and a planted link is replaced, not written through."""
+    fd = open_output(folder)
+    try:
+        safe_files.write_atomic(fd, name, text.encode("utf-8"), REPORT_MODE)
+    finally:
+        os.close(fd)
+    return folder / name
 
 
 def write_json(folder: Path, report: dict[str, Any]) -> Path:
-    _safe_dir(folder)
-    target = folder / "report.json"
-    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".json", dir=folder)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(report, handle, indent=2, ensure_ascii=False, default=str)
-    os.replace(tmp, target)
-    return target
+    return write_file(folder, "report.json", json.dumps(report, indent=2, ensure_ascii=False, default=str))
 
 
 def read_existing(folder: Path) -> dict[str, Any] | None:
@@ -58,42 +81,43 @@ def _fmt(score: float | None) -> str:
 
 
 def markdown(report: dict[str, Any]) -> str:
+    """Everything from the submission or the judge is escaped (tutor/untrusted.py): a name with a
+    newline cannot add a heading, a rationale cannot carry HTML."""
+    md, block = untrusted.markdown_inline, untrusted.markdown_block
     sub = report["submission"]
-    lines = [f"# Grading report: {sub['name']}", ""]
+    lines = [f"# Grading report: {md(sub['name'])}", ""]
     if not report["gradable"]:
-        lines += [f"**Not gradable:** {report['reason']}", ""]
+        lines += [f"**Not gradable:** {md(report['reason'])}", ""]
         return "\n".join(lines)
     passed = report.get("passed")
+    verdict = f"incomplete, {report['incomplete']}" if report.get("incomplete") else "passed" if passed else "not passed"
     lines += [f"Lesson {report['lesson']} · total **{_fmt(report.get('total'))}** "
-              f"(pass mark {_fmt(report.get('pass_score'))}: {'passed' if passed else 'not passed'})", ""]
+              f"(pass mark {_fmt(report.get('pass_score'))}: {verdict})", ""]
     judge = report["judge"]
-    lines += [f"Judge: {judge['model'] or 'none'}" + ("" if judge["ran"] else f" (not run: {judge['reason']})")]
+    lines += [f"Judge: {md(judge['model'] or 'none')}" + ("" if judge["ran"] else f" (not run: {md(judge['reason'])})")]
     if judge.get("calibration"):
-        lines.append(f"Calibration: {judge['calibration']['summary']}")
+        lines.append(f"Calibration: {md(judge['calibration']['summary'])}")
     lines.append("")
     lines += ["## Criteria", "", "| criterion | weight | checks | level | score | source |", "| --- | --- | --- | --- | --- | --- |"]
     for c in report["criteria"]:
-        lines.append(f"| {c['id']} | {c['weight']:g} | {_fmt(c['deterministic_score'])} | "
-                     f"{'n/a' if c['level'] is None else c['level']} | {_fmt(c['score'])} | {c['source']} |")
+        lines.append(f"| {md(c['id'])} | {c['weight']:g} | {_fmt(c['deterministic_score'])} | "
+                     f"{'n/a' if c['level'] is None else c['level']} | {_fmt(c['score'])} | {md(c['source'])} |")
     for c in report["criteria"]:
         if c.get("rationale") or c.get("evidence") or c.get("not_judged_reason"):
-            lines += ["", f"### {c['id']}"]
+            lines += ["", f"### {md(c['id'])}"]
             if c.get("not_judged_reason"):
-                lines.append(f"Not judged: {c['not_judged_reason']}")
+                lines.append(f"Not judged: {md(c['not_judged_reason'])}")
             if c.get("rationale"):
-                lines.append(c["rationale"])
-            lines += [f"> {q}" for q in c.get("evidence", [])]
+                lines.append(block(c["rationale"]))
+            lines += [f"> {md(q)}" for q in c.get("evidence", [])]
     lines += ["", "## Checks", "", "| check | criterion | status | message |", "| --- | --- | --- | --- |"]
     for check in report["checks"]:
-        message = check["message"].replace("|", "\\|")
-        lines.append(f"| {check['id']} | {check['criterion']} | {check['status']} | {message} |")
+        lines.append(f"| {md(check['id'])} | {md(check['criterion'])} | {md(check['status'])} | {md(check['message'])} |")
     if report["flags"]:
-        lines += ["", "## Flags", ""] + [f"- **{f['code']}** ({f.get('where', '')}): {f['message']}" for f in report["flags"]]
+        lines += ["", "## Flags", ""] + [f"- **{md(f['code'])}** ({md(f.get('where', ''))}): {md(f['message'])}"
+                                         for f in report["flags"]]
     return "\n".join(lines) + "\n"
 
 
 def write_markdown(folder: Path, report: dict[str, Any]) -> Path:
-    _safe_dir(folder)
-    path = folder / "report.md"
-    path.write_text(markdown(report), encoding="utf-8")
-    return path
+    return write_file(folder, "report.md", markdown(report))

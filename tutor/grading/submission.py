@@ -6,7 +6,6 @@ untrusted folder (no symlinks, bounded reads, strict UTF-8) live in one place.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
@@ -16,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from sandbox import safe_files
 from tutor.grading import safe_io
 
 LESSON_IN_NAME = re.compile(r"lesson[_-]?(\d{1,2})(?!\d)", re.IGNORECASE)
@@ -149,10 +149,9 @@ def _read_run(folder: Path, run_id: str) -> Run:
         if truncated:
             run.problems.append(f"runs/{run_id}/{name}.json is larger than {safe_io.JSON_CAP} bytes")
             continue
-        try:
-            value = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            run.problems.append(f"runs/{run_id}/{name}.json is not valid JSON ({_short(exc)})")
+        value, problem = safe_files.load_json(data)  # bounded depth: 100k nested levels is a reason
+        if problem:
+            run.problems.append(f"runs/{run_id}/{name}.json is {problem}")
             continue
         if not isinstance(value, dict):
             run.problems.append(f"runs/{run_id}/{name}.json is not a JSON object")
@@ -161,12 +160,6 @@ def _read_run(folder: Path, run_id: str) -> Run:
     if isinstance(run.config, dict) and "seed" not in run.config:
         run.problems.append(f"runs/{run_id}/config.json has no seed")
     return run
-
-
-def _short(exc: Exception) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"line {exc.lineno} column {exc.colno}: {exc.msg}"
-    return str(exc).splitlines()[0][:120]
 
 
 def split_sections(text: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 
-from tutor.guard.code_spans import CodeUnit, all_units, is_real_statement, parse_code
+from tutor.guard.code_spans import CodeUnit, all_units, is_real_statement, parse_code, parseable
 
 FENCED = re.compile(r"^(```|~~~)[ \t]*([\w+-]*)[^\n]*\n(.*?)^\1[ \t]*$", re.M | re.S)
 PYTHONISH = {"", "python", "py", "python3", "ipython", "pycon"}
@@ -60,6 +60,20 @@ def _uncounted_lines(tree: ast.AST) -> set[int]:
     return skip
 
 
+def _segment(lines: list[str], node: ast.AST) -> str | None:
+    """``ast.get_source_segment`` without re-splitting the source for every node (that made a
+    long block quadratic)."""
+    end_line, end_col = getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None)
+    if end_line is None or end_col is None:
+        return None
+    first, last = node.lineno - 1, end_line - 1
+    if first == last:
+        return lines[first].encode()[node.col_offset:end_col].decode(errors="replace")
+    parts = [lines[first].encode()[node.col_offset:].decode(errors="replace"), *lines[first + 1:last],
+             lines[last].encode()[:end_col].decode(errors="replace")]
+    return "\n".join(parts)
+
+
 _SCAFFOLD_LINE = re.compile(r"^(?:raise NotImplementedError\b.*|\.\.\.|pass)$")
 
 
@@ -75,15 +89,17 @@ def runnable_lines(code: str, scaffold_markers: tuple[str, ...] = ("TODO",), giv
     lines = code.splitlines()
     statements = 0
     try:
+        if not parseable(code):
+            raise ValueError("too large to parse")  # counted line by line below
         tree = ast.parse(code)
         skip = _uncounted_lines(tree)
         # "a = 1; b = 2; return a + b" is three lines of work on one line
         statements = sum(1 for node in ast.walk(tree) if isinstance(node, ast.stmt) and not isinstance(
             node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom, ast.Pass))
             and getattr(node, "lineno", 0) not in skip and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
-            and ast.get_source_segment(code, node) is not None
-            and ast.get_source_segment(code, node).strip() not in given)
-    except (SyntaxError, ValueError):
+            and (segment := _segment(lines, node)) is not None
+            and segment.strip() not in given)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         skip = set()
     count = 0
     for number, line in enumerate(lines, start=1):

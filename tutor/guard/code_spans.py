@@ -97,10 +97,23 @@ def is_real_statement(node: ast.stmt) -> bool:
     return True
 
 
+# Python's parser needs memory and recursion in proportion to nesting: a 10 KB single line can
+# raise MemoryError or RecursionError. Text past these sizes is not parsed; the signature scan
+# (tutor/guard/signature.py), which is linear, still reads all of it.
+MAX_PARSE_CHARS = 20_000
+MAX_PARSE_LINE = 2_000
+
+
+def parseable(code: str) -> bool:
+    return len(code) <= MAX_PARSE_CHARS and all(len(line) <= MAX_PARSE_LINE for line in code.splitlines())
+
+
 def parse_code(code: str) -> ast.Module | None:
+    if not parseable(code):
+        return None
     try:
         return ast.parse(textwrap.dedent(code))
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
 

@@ -19,6 +19,7 @@ from typing import Iterable, Protocol, Sequence
 from tutor.guard.code_budget import _is_scaffold_body, runnable_lines, unit_lines
 from tutor.guard.code_spans import CodeUnit, all_units, loose_units, parse_code
 from tutor.guard.notes import filled_sections, reflection_prose
+from tutor.guard.signature import Profile, logic_events, profile
 
 REWRITE = "rewrite_to_coaching"
 GENERIC_PARAMS = {"x", "n", "k", "d", "i", "j", "self", "args", "kwargs", "rng", "fn"}
@@ -64,6 +65,13 @@ def _normal(line: str) -> str:
         return line.strip()
 
 
+def _unparse(node: ast.AST) -> str:
+    try:
+        return ast.unparse(node)
+    except RecursionError:  # a deeply nested expression: no given line is that deep
+        return ""
+
+
 def _renamed_stub(node, params: dict[str, list[str]]) -> str | None:
     """A def under another name whose parameters are most of a stub's: the stub, renamed."""
     args = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
@@ -72,6 +80,25 @@ def _renamed_stub(node, params: dict[str, list[str]]) -> str | None:
         if len(wanted) >= 2 and len(args & set(wanted)) >= max(2, round(0.6 * len(wanted))):
             return stub
     return None
+
+
+@lru_cache(maxsize=64)
+def _profiles(stubs: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[Profile, ...]:
+    return tuple(profile(name, params) for name, params in stubs)
+
+
+_SPAN = re.compile(r"`([^`\n]{8,})`")
+
+
+def _without_given(reply: str, given: frozenset[str]) -> str:
+    """The reply less what the learner already has: whole lines, and quoted spans of them
+    ("your line `return np.repeat(kv, group, axis=1)` ...")."""
+    if not given:
+        return reply
+    lines = [("" if line.strip() in given else line) for line in reply.splitlines()]
+    text = "\n".join(lines)
+    longer = [g for g in given if len(g) >= 12]
+    return _SPAN.sub(lambda m: " " if any(m.group(1).strip() in g for g in longer) else m.group(0), text)
 
 
 @lru_cache(maxsize=32)
@@ -107,7 +134,7 @@ def _fragment_of(tree: ast.Module, params: dict[str, list[str]], given: set[str]
     """
     top = [s for s in tree.body if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
                                                        ast.Import, ast.ImportFrom))
-           and not (given and _normal(ast.unparse(s)) in given)]
+           and not (given and _normal(_unparse(s)) in given)]
     if not top:
         return None
     used = {n.id for s in top for n in ast.walk(s) if isinstance(n, ast.Name)}
@@ -162,6 +189,13 @@ def code_events(
         joined = _fragment_of(ast.Module(body=pieces, type_ignores=[]), params, given, hot)
         if joined:
             fragments.append(joined)
+    if params or names:
+        # the lab's logic in any surface: other languages, prose code, statements in words
+        profiles = _profiles(tuple((n, tuple(params.get(n, ()))) for n in sorted(names)))
+        by_name = {p.name: n for p, n in zip(profiles, sorted(names))}
+        any_filled, any_fragments = logic_events(_without_given(reply, given), profiles)
+        filled += [by_name[n] for n in any_filled]
+        fragments += [by_name[n] for n in any_fragments if by_name[n] not in filled]
     if filled:
         events.append({"rule": "todo_stub_filled", "action": REWRITE, "detail": ", ".join(sorted(set(filled)))})
     if fragments:

@@ -30,6 +30,7 @@ import anthropic
 from tutor.llm.base import Chunk, Message, ModelError
 from tutor.llm.endpoints import ANTHROPIC_KEY_HINT, anthropic_endpoint
 from tutor.llm.failures import Endpoint, classify_sdk_error
+from tutor.redact import redact_url
 from tutor.llm.per_loop import PerLoop
 from tutor.llm.retry import RetryPolicy, stream_with_retries
 from tutor.llm.schema import schema_name
@@ -57,7 +58,7 @@ class AnthropicModel:
                    max_tokens=settings.max_tokens, policy=policy or RetryPolicy(max_retries=settings.max_retries))
 
     def __repr__(self) -> str:  # never shows the key
-        return f"AnthropicModel({self.name!r}, base_url={self.base_url!r})"
+        return f"AnthropicModel({self.name!r}, base_url={redact_url(self.base_url)!r})"
 
     def stream(self, messages: list[Message], *, json_schema: dict[str, Any] | None = None,
                temperature: float | None = None, seed: int | None = None, max_tokens: int | None = None,

@@ -23,6 +23,7 @@ class Message:
 class Chunk:
     content: str = ""
     reasoning: str = ""
+    finish: str = ""  # the server's finish_reason on the last chunk ("stop", "length", ...)
 
 
 @dataclass
@@ -31,10 +32,18 @@ class Completion:
     reasoning: str = ""
     model: str = ""
     usage: dict[str, Any] = field(default_factory=dict)
+    finish: str = ""
 
 
 class ModelError(Exception):
-    """A model call failed in a way the user should be told about in one line."""
+    """A model call failed in a way the user should be told about in one line.
+
+    ``refused_form``: the server refused the request's structured-output form (a
+    ``response_format`` it does not take), so the same call in a plainer form may work."""
+
+    def __init__(self, message: str = "", *, refused_form: bool = False):
+        super().__init__(message)
+        self.refused_form = refused_form
 
 
 @runtime_checkable
@@ -57,10 +66,12 @@ async def complete(model: ChatModel, messages: list[Message], **kwargs: Any) -> 
     """Run a stream to the end and return the whole reply."""
     content: list[str] = []
     reasoning: list[str] = []
+    finish = ""
     async for chunk in model.stream(messages, **kwargs):
         content.append(chunk.content)
         reasoning.append(chunk.reasoning)
-    return Completion("".join(content), "".join(reasoning), model.name)
+        finish = chunk.finish or finish
+    return Completion("".join(content), "".join(reasoning), model.name, finish=finish)
 
 
 PROVIDERS = ("vllm", "openai", "openai-compatible", "anthropic", "replay")

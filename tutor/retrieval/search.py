@@ -74,6 +74,11 @@ class Retriever:
         self._checked_at = float("-inf")
 
     # -- index lifecycle -----------------------------------------------------------------------
+    def stop_building(self) -> None:
+        """Ask a build running on any thread to stop at its next batch (IndexBuildStopped).
+        For a process that is about to exit: builds stay stopped afterwards."""
+        self.index.stopping.set()
+
     @property
     def loaded(self) -> bool:
         """Are the chunks, vectors and BM25 held in memory (so a BM25 search needs no model)?"""

@@ -1,5 +1,5 @@
-"""The progress tables as SQLModel classes (``*Row``), matching the schema that
-``migrations.py`` builds at ``CURRENT_VERSION``.
+"""The progress tables as SQLModel classes (``*Row``), matching the schema that the
+Alembic head revision builds (``alembic/versions/``).
 
 Times are aware UTC datetimes (SQLite stores them without the offset). List and dict columns are JSON. Rows never leave the store:
 callers get plain dicts (see ``store.py``), so no one meets a detached ORM object.
@@ -163,3 +163,15 @@ class SummaryRow(SQLModel, table=True):
     created_at: datetime
     where_left_off: str
     next_steps: list = Field(default_factory=list, sa_type=JSON)
+
+
+class CheckAttemptRow(SQLModel, table=True):
+    __tablename__ = "check_attempts"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    learner_id: str = _learner_fk()
+    lesson: int
+    todo: str
+    status: str                        # passed | failed | error | timed_out | not_started
+    check_id: Optional[str] = None     # the first failing check, when one failed
+    source: str = "lab"                # lab (a lab folder) | paste (a function pasted in chat)
+    created_at: datetime

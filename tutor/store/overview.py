@@ -22,6 +22,7 @@ def learner_overview(store, learner_id: str, *, instructor: bool = False) -> dic
         view["contract_events"] = store.contract_events(learner_id)
         view["runs"] = [{k: v for k, v in r.items() if k != "record"} for r in store.runs(learner_id)]
         view["timeline"] = store.timeline(learner_id)
+        view["check_progress"] = store.check_progress(learner_id)
     return view
 
 
@@ -44,6 +45,12 @@ def overview_lines(view: dict) -> list[str]:
     if left:
         lines += ["", f"Where we left off (lesson {left['lesson']}): {left['where_left_off']}"]
         lines += [f"  - {step}" for step in left["next_steps"]]
+    if view.get("check_progress"):
+        lines += ["", "Check attempts per TODO (tries until it passed; the check that held them up longest):"]
+        for row in view["check_progress"]:
+            until = f"passed on try {row['tries_until_pass']}" if row["passed"] else "not passed yet"
+            held = f"; held longest by {row['held_longest']} ({row['held_tries']}x)" if row["held_longest"] else ""
+            lines.append(f"  - lesson {row['lesson']} {row['todo']}: {row['tries']} tries, {until}{held}")
     if view["open_misconceptions"]:
         lines += ["", "Open misconceptions:"]
         lines += [f"  - lesson {m['lesson']}: {m['misconception_id']}" for m in view["open_misconceptions"]]

@@ -9,12 +9,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from tutor.store import records
+from tutor.store import check_history, records
 from tutor.store.models import (ContractEventRow, CriterionScoreRow, MisconceptionRow, RunRow, SubmissionRow,
                                 SummaryRow, TurnRow, iso)
 
 REFUSAL_ACTIONS = ("coach", "refuse", "refused", "refusal")
-KIND_ORDER = {"summary": 0, "turn": 1, "misconception": 2, "contract_event": 3, "run": 4, "submission": 5}
+KIND_ORDER = {"summary": 0, "turn": 1, "misconception": 2, "contract_event": 3, "run": 4, "submission": 5,
+              "check": 6}
 
 
 def _iso_text(value: str | None) -> str | None:
@@ -66,7 +67,11 @@ def timeline(session: Session, learner_id: str) -> list[dict]:
         events.append({**run, "kind": "run", "summary": f"run {r.run_id}: {r.reason}{took}"})
     for sub in submission_dicts(session, of(SubmissionRow), with_report=False):
         verdict = "passed" if sub["passed"] else "not passed"
-        events.append({**sub, "kind": "submission", "summary": f"graded {_pct(sub['total'])} ({verdict})"})
+        copied = f"; DUPLICATE of {', '.join(sub['duplicate_of'])}" if sub["duplicate_of"] else ""
+        events.append({**sub, "kind": "submission", "summary": f"graded {_pct(sub['total'])} ({verdict}){copied}"})
+    for r in check_history.attempts(session, learner_id):
+        failing = f" at {r.check_id}" if r.check_id else ""
+        events.append({**check_history.attempt(r), "kind": "check", "summary": f"check {r.todo}: {r.status}{failing}"})
     for r in of(SummaryRow):
         events.append({**records.summary(r), "time": iso(r.created_at), "kind": "summary",
                        "summary": r.where_left_off})

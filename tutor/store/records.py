@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+from tutor.redact import redact_urls_in
 from tutor.store.models import (ContractEventRow, CriterionScoreRow, MisconceptionRow, RunRow, SubmissionRow,
                                 SummaryRow, TurnRow, iso)
 
@@ -26,6 +27,8 @@ def _scrub(value: Any) -> Any:
         return {k: (REMOVED if SECRET_KEY.search(str(k)) and v else _scrub(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [_scrub(v) for v in value]
+    if isinstance(value, str) and "@" in value:
+        return redact_urls_in(value)  # a password inside a URL, in any stored text
     return value
 
 
@@ -59,6 +62,7 @@ def submission(row: SubmissionRow, criteria: list[CriterionScoreRow], *, with_re
            "content_hash": row.content_hash, "path": row.path, "graded_at": row.graded_at,
            "status": row.status, "total": row.total, "pass_score": row.pass_score, "passed": row.passed,
            "judge_model": row.judge_model, "criteria": [criterion(c) for c in criteria],
+           "duplicate_of": list(((row.report or {}).get("submission") or {}).get("duplicate_of") or []),
            "checks": {s: sum(1 for c in checks if isinstance(c, dict) and c.get("status") == s)
                       for s in ("passed", "failed", "error", "skipped")}}
     if with_report:

@@ -5,9 +5,10 @@ process migrates at a time: on PostgreSQL a transaction-level advisory lock, on 
 ``BEGIN IMMEDIATE`` write lock, both held for the whole upgrade, so a second process opening
 a fresh database at once waits, then finds nothing left to do.
 
-A SQLite file made before Alembic (``PRAGMA user_version`` 1 or 2, no ``alembic_version``
-table) keeps every row: the legacy numbered steps in ``migrations.py`` bring it to version 2,
-which is exactly the baseline revision, and it is stamped there. A database at a revision
+A SQLite file made before Alembic (``PRAGMA user_version`` 1, 2 or 3, no ``alembic_version``
+table) keeps every row: a version-1 file gets the legacy numbered step it lacks
+(``migrations.py``), then the file is stamped at the revision its version equals (2 -> 0002,
+3 -> 0003) and upgraded from there like any other. A database at a revision
 this code does not know was written by a newer tutor: ``SchemaTooNew``, nothing touched.
 """
 
@@ -26,6 +27,7 @@ from tutor.store.engine import writer
 
 SCRIPTS = Path(__file__).with_name("alembic")
 BASELINE = "0002"
+LEGACY_REVISIONS = {2: "0002", 3: "0003"}  # numbered user_version -> the revision with its layout
 LOCK_KEY = 0x7475746F72  # "tutor": pg_advisory_xact_lock key for migrations
 
 
@@ -72,13 +74,13 @@ def _prepare(conn: Connection) -> str | None:
         raise SchemaTooNew(f"schema revision {found} is newer than this tutor knows ({head()})")
     if found is None and conn.dialect.name == "sqlite":
         version = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
-        if version > legacy.CURRENT_VERSION:
+        if version > legacy.LAST_NUMBERED:
             raise SchemaTooNew(f"schema version {version} is newer than this tutor knows")
         if version and "learners" in inspect(conn).get_table_names():
             for step in range(version + 1, legacy.CURRENT_VERSION + 1):
                 for statement in legacy.STEPS[step]:
                     conn.exec_driver_sql(statement)
                 conn.exec_driver_sql(f"PRAGMA user_version = {step}")
-            command.stamp(_config(conn), BASELINE)
+            command.stamp(_config(conn), LEGACY_REVISIONS[max(version, legacy.CURRENT_VERSION)])
             return f"sqlite user_version {version}"
     return found

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from tutor.store import queries, records
+from tutor.store import check_history, queries, records
 from tutor.store.engine import writer
 from tutor.store.models import (PROFILE_KEYS, STATUSES, ContractEventRow, CriterionScoreRow, LearnerRow,
                                 LessonProgressRow, MisconceptionRow, ProfileRow, RunRow, SubmissionRow,
@@ -286,6 +286,16 @@ class ProgressStore:
         now = utcnow()
         with self._write() as s:
             self._touch(s, learner_id)  # grading (often a batch by the instructor) is not the learner's place
+            if content_hash is not None:
+                # A regrade of the same content (--force, a resume) replaces that grade instead of
+                # piling up full reports: history is one row per distinct submitted content.
+                for old in s.exec(select(SubmissionRow).where(SubmissionRow.learner_id == learner_id,
+                                                              SubmissionRow.lesson == lesson,
+                                                              SubmissionRow.content_hash == content_hash)).all():
+                    for c in s.exec(select(CriterionScoreRow).where(CriterionScoreRow.submission_id == old.id)).all():
+                        s.delete(c)
+                    s.delete(old)
+                s.flush()
             row = SubmissionRow(learner_id=learner_id, lesson=lesson, content_hash=content_hash, path=str(path),
                                 created_at=now, graded_at=report.get("graded_at"), status=report.get("status"),
                                 total=total, pass_score=pass_score, passed=passed,
@@ -305,12 +315,22 @@ class ProgressStore:
             if passed:
                 apply_status(progress, "passed", now)
 
-    def find_submission(self, content_hash: str, lesson: int) -> dict | None:
+    def find_submission(self, content_hash: str, lesson: int, learner_id: str | None = None) -> dict | None:
+        """The latest grade of this content for this lesson; with learner_id, that learner's only
+        (the grader reuses a grade per learner: a copy of another's work is graded, not skipped)."""
+        query = select(SubmissionRow).where(SubmissionRow.content_hash == content_hash, SubmissionRow.lesson == lesson)
+        if learner_id is not None:
+            query = query.where(SubmissionRow.learner_id == _learner(learner_id))
         with self._read() as s:
-            row = s.exec(select(SubmissionRow).where(SubmissionRow.content_hash == content_hash,
-                                                     SubmissionRow.lesson == lesson)
-                         .order_by(col(SubmissionRow.id).desc()).limit(1)).first()
+            row = s.exec(query.order_by(col(SubmissionRow.id).desc()).limit(1)).first()
             return queries.submission_dicts(s, [row], with_report=True)[0] if row else None
+
+    def learners_with(self, content_hash: str, lesson: int) -> list[str]:
+        """Learners who submitted exactly this content for this lesson (duplicate detection)."""
+        with self._read() as s:
+            rows = s.exec(select(SubmissionRow.learner_id).where(SubmissionRow.content_hash == content_hash,
+                                                                 SubmissionRow.lesson == _lesson(lesson, required=True))).all()
+        return sorted(set(rows))
 
     def submissions(self, learner_id: str | None = None, lesson: int | None = None) -> list[dict]:
         """Oldest first, with per-criterion scores and check counts (the whole report: find_submission)."""
@@ -342,6 +362,26 @@ class ProgressStore:
             query = query.where(RunRow.lesson == lesson)
         with self._read() as s:
             return [records.run(r) for r in s.exec(query.order_by(col(RunRow.id).desc()).limit(max(0, int(limit)))).all()]
+
+    # -- check attempts (`tutor check`) -------------------------------------------------------
+    def record_check_attempts(self, learner_id: str, lesson: int, results: list[dict], source: str = "lab") -> int:
+        """Store one attempt per tried TODO of a check run (``results``: dicts with todo, status,
+        check_id); returns how many rows were written."""
+        learner_id, lesson = _learner(learner_id), _lesson(lesson, required=True)
+        with self._write() as s:
+            self._touch(s, learner_id, lesson)
+            rows = check_history.rows_for(learner_id, lesson, list(results or []), source, utcnow())
+            s.add_all(rows)
+            return len(rows)
+
+    def check_attempts(self, learner_id: str, lesson: int | None = None) -> list[dict]:
+        with self._read() as s:
+            return [check_history.attempt(r) for r in check_history.attempts(s, learner_id, lesson)]
+
+    def check_progress(self, learner_id: str, lesson: int | None = None) -> list[dict]:
+        """Per TODO: tries, tries until it passed, the check that held the learner longest."""
+        with self._read() as s:
+            return check_history.progress(check_history.attempts(s, learner_id, lesson))
 
     # -- session summaries --------------------------------------------------------------------
     def save_summary(self, learner_id: str, lesson: int | None, where_left_off: str, next_steps: list[str]) -> None:

@@ -4,9 +4,6 @@ kept apart so app.py stays about the chat."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-
 from textual import work
 from textual.message import Message
 
@@ -53,15 +50,16 @@ class LabActions:
             self.chat.add_note(f"Lesson {self.backend.lesson} has no lab to run.")
             return
         run_log.start(f"Running {target.title}  (esc hides this panel when the run ends)")
-        # A daemon thread, not a Textual worker: worker threads are joined at exit, so quitting
-        # during a long run would hang. At exit bubblewrap's --die-with-parent ends the run.
-        threading.Thread(target=self._run_lab, args=(target,), name="tutor-lab-run", daemon=True).start()
+        # Not a Textual worker (joined at exit without a bound): quitting sets the run's stop
+        # event, the runner ends the lab as Ctrl-C would and still writes the record.
+        self.work.start(self._run_lab, "tutor-lab-run", target)
 
     def _run_lab(self, target: LabTarget) -> None:
         from tutor.tui.labs import run_lab
 
         try:
-            record = run_lab(target, self.settings, lambda stream, text: post(self, RunOutput(stream, text)))
+            record = run_lab(target, self.settings, lambda stream, text: post(self, RunOutput(stream, text)),
+                             stop=self.work.stop)
         except Exception as exc:  # sandbox problems are a message, never a crash
             post(self, RunEnded(f"The run could not start: {first_line(exc)}",
                                 f"**The lab run could not start:** {first_line(exc)}", True))
@@ -75,9 +73,13 @@ class LabActions:
 
     # handlers by name, not @on: the decorator is collected only on Textual classes, not mixins
     def on_run_output(self, message: RunOutput) -> None:
+        if self.closing:  # the quit stopped the run; the screen is going away
+            return
         self.query_one("#run-log", RunLog).write(message.stream, message.text)
 
     def on_run_ended(self, message: RunEnded) -> None:
+        if self.closing:  # the record is stored already; nothing is left to show it on
+            return
         self.query_one("#run-log", RunLog).finish(message.summary)
         self.chat.add_note(message.note, kind="error" if message.failed else "run")
         self.reload_statuses()
@@ -99,7 +101,7 @@ class LabActions:
         self.chat.add_note(f"Self-check of `labs/lesson_{lesson or 0:02d}` against the lesson's rubric...", kind="grading")
         try:
             # grade_folder runs its own event loop, so it goes to a thread; it writes nothing
-            report = await asyncio.to_thread(self_check, lesson, self.settings)
+            report = await self.work.call(self_check, lesson, self.settings, name="tutor-self-check")
         except FileNotFoundError as exc:
             self.chat.add_note(str(exc), kind="error")
             return

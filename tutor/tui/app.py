@@ -7,6 +7,8 @@ the agent, the store, torch and the index load in worker threads after it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from textual.widgets import Footer, Input, OptionList
 
 from tutor.tui.backend import Backend, Done, Reasoning, Token, first_line
 from tutor.tui.actions import LabActions
+from tutor.tui.shutdown import BackgroundWork
 from tutor.tui.widgets.chat import ChatLog
 from tutor.tui.widgets.run_log import RunLog
 from tutor.tui.widgets.sidebar import LessonList
@@ -67,6 +70,8 @@ class TutorApp(LabActions, App):
         self.index_state = "loading"
         self.ended = False
         self.quit_warned = False
+        self.closing = False  # set once quitting stops the background work: its news is not shown
+        self.work = BackgroundWork()  # every background thread: stopped and joined on quit
         # held, not queried: index news can arrive from its thread while the app is closing
         self.status = StatusBar(getattr(settings, "model", "offline"), id="status")
 
@@ -92,6 +97,7 @@ class TutorApp(LabActions, App):
 
     # -- start-up ------------------------------------------------------------------------------
     def on_mount(self) -> None:
+        self.catch_signals()
         self.prompt.focus()
         self.chat.add_plain_note("Starting the tutor: loading the course and the teacher agent...", kind="starting")
         self.load_backend()
@@ -138,12 +144,10 @@ class TutorApp(LabActions, App):
     def prepare_index(self) -> None:
         """Build the course index on first use, with progress in the status bar.
 
-        A daemon thread, not a Textual worker: worker threads are joined when the process
-        exits, so quitting during a first build would hang until it finished. A build cut
-        short leaves the old manifest, and the next start re-embeds only what is missing."""
-        import threading
-
-        threading.Thread(target=self._prepare_index, name="tutor-index", daemon=True).start()
+        Not a Textual worker (those are joined at exit without a bound): a thread of
+        ``self.work``, which quitting stops between two embedding batches and joins. A build cut
+        short leaves the old manifest, and the next start embeds what is still missing."""
+        self.work.start(self._prepare_index, "tutor-index")
 
     def _prepare_index(self) -> None:
         def show(state: str) -> None:
@@ -161,7 +165,7 @@ class TutorApp(LabActions, App):
         try:
             if self.backend.index_ready():
                 show("loading the embedding model")
-            self.backend.prepare_index(progress)
+            self.backend.prepare_index(progress, self.work.stop)
         except Exception as exc:  # retrieval problems never stop the chat
             show(f"not available ({first_line(exc)})")
             return
@@ -169,6 +173,8 @@ class TutorApp(LabActions, App):
 
     @on(IndexState)
     def index_state_changed(self, message: IndexState) -> None:
+        if self.closing:
+            return
         self.set_index_state(message.state)
 
     def set_index_state(self, state: str) -> None:
@@ -334,9 +340,33 @@ class TutorApp(LabActions, App):
         yield SystemCommand("Lessons", "Pick another lesson (ctrl+l)", self.action_focus_lessons)
         yield SystemCommand("Help", "Every key binding (f1)", self.action_help)
 
+    def catch_signals(self) -> None:
+        """SIGTERM and SIGHUP (the terminal closed) quit as ctrl+q does: saved, background
+        work stopped, exit status 0. Without this they would kill the process mid-write."""
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.quit_on_signal)
+        with contextlib.suppress(ValueError):  # not the main thread (some test harnesses)
+            signal.signal(signal.SIGHUP, self.hang_up)
+
+    def quit_on_signal(self) -> None:
+        self.quit_warned = True  # nobody is there to press ctrl+q twice: a lab run is stopped too
+        self.run_worker(self.action_quit(), group="quit", exclusive=True)
+
+    def hang_up(self, signum, frame) -> None:
+        """SIGHUP: the terminal closed, so there is no screen to quit through (shutdown.py)."""
+        from tutor.tui.shutdown import leave_after_hangup
+
+        def save() -> None:
+            if not self.ended and self.backend.session is not None:
+                self.ended = True
+                self.backend.end_session()
+
+        leave_after_hangup(self.backend.stop_background, save, self.work)
+
     async def action_quit(self) -> None:
-        """Quitting ends the session, so the summary ("where we left off") is saved. A lab run
-        still going is stopped only when the learner presses ctrl+q a second time."""
+        """Quitting ends the session, so the summary ("where we left off") is saved, and stops
+        the background work (index build, lab run, self-check) before the process exits. A lab
+        run still going is stopped only when the learner presses ctrl+q a second time."""
         if self.run_in_progress() and not self.quit_warned:
             self.quit_warned = True
             self.query_one("#run-log").add_class("open")
@@ -351,4 +381,8 @@ class TutorApp(LabActions, App):
                 await asyncio.to_thread(self.backend.end_session)
             except Exception as exc:
                 message = f"tutor: could not save where we left off ({first_line(exc)})"
+        self.status.set(index="stopping background work...")
+        self.closing = True
+        self.backend.stop_background()
+        await asyncio.to_thread(self.work.stop_and_join)
         self.exit(message=message)

@@ -47,6 +47,7 @@ class Backend:
         self.store: Any = None
         self.model_error = ""
         self.load_error = ""
+        self._retriever: Any = None
 
     # -- loading (worker threads) ------------------------------------------------------------------
     def model_label(self) -> str:
@@ -72,7 +73,7 @@ class Backend:
 
         return get_retriever(self.settings).index_ready()
 
-    def prepare_index(self, progress: Callable[[int, int, str], None]) -> None:
+    def prepare_index(self, progress: Callable[[int, int, str], None], stop: Any = None) -> None:
         """Build or refresh the course index (with progress), then load the embedding model, so
         the first question does not pay for either. The agent's graph is imported first: a
         question asked meanwhile needs it, and keyword search on the index, but not the model."""
@@ -81,9 +82,17 @@ class Backend:
 
         from tutor.retrieval import get_retriever
 
-        retriever = get_retriever(self.settings)
+        retriever = self._retriever = get_retriever(self.settings)
         retriever.ensure_index(progress=progress)
-        retriever.embed_query("warm up the embedding model")
+        if stop is None or not stop.is_set():  # the model's load cannot be cut short: skip it
+            retriever.embed_query("warm up the embedding model")
+
+    def stop_background(self) -> None:
+        """The process is about to exit: an index build on any thread (the app's, or a turn's
+        own) stops at its next batch."""
+        retriever = self._retriever or getattr(getattr(self.session, "ctx", None), "retriever", None)
+        if retriever is not None:
+            retriever.stop_building()
 
     # -- the learner --------------------------------------------------------------------------------
     def needs_onboarding(self) -> bool:

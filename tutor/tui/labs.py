@@ -39,13 +39,13 @@ def lab_to_run(course: Any, lesson: int | None, cwd: Path | None = None) -> LabT
     return None
 
 
-def run_lab(target: LabTarget, settings: Any, on_output: Callable[[str, str], None]) -> dict:
+def run_lab(target: LabTarget, settings: Any, on_output: Callable[[str, str], None], stop: Any = None) -> dict:
     """Run in the sandbox (a scratch copy; the record under TUTOR_HOME/runs) and return the record."""
     import sandbox
 
     backend = getattr(settings, "sandbox_backend", "auto")
     record = sandbox.run(target.path, target.command, runs_dir=Path(settings.home_dir) / "runs",
-                         on_output=on_output, backend=backend)
+                         on_output=on_output, backend=backend, stop=stop)
     return record.to_dict()
 
 

@@ -288,5 +288,42 @@ def main() -> None:
         print(json.dumps({**metrics, "todo_skipped": SKIPPED}))
 
 
+
+# --- my implementations of the TODO functions ---------------------------------------------------------------
+def merge_pair(word, pair, new_id):
+    out, i = [], 0
+    while i < len(word):
+        if word[i:i + 2] == pair:
+            out.append(new_id)
+            i += 2
+        else:
+            out.append(word[i])
+            i += 1
+    return tuple(out)
+
+def encode(text, merges):
+    word = tuple(text.encode("utf-8"))
+    for pair, new_id in merges:
+        word = merge_pair(word, pair, new_id)
+    return list(word)
+
+def count_pairs(words):
+    counts = Counter()
+    for word in words:
+        for pair in zip(word, word[1:]):
+            counts[pair] += 1
+    return counts
+
+def merge_pair(word, pair, new_id):
+    out, i = [], 0
+    while i < len(word):
+        if i + 1 < len(word) and (word[i], word[i + 1]) == pair:
+            out.append(new_id)
+        else:
+            out.append(word[i])
+        i += 1
+    return tuple(out)
+
+
 if __name__ == "__main__":
     main()

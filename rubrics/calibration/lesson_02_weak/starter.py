@@ -273,5 +273,21 @@ def main() -> None:
         print(json.dumps({**metrics, "todo_skipped": SKIPPED}))
 
 
+
+# --- my implementations of the TODO functions ---------------------------------------------------------------
+def idf_weights(doc_counts):
+    return np.log(doc_counts.shape[0] / doc_counts.sum(axis=0))
+
+def similarity_matrix(queries, docs, kind):
+    if kind == "cosine":
+        return (queries / np.linalg.norm(queries, axis=1, keepdims=True)) @ docs.T
+    if kind == "euclidean":
+        return -np.linalg.norm(queries[:, None, :] - docs[None, :, :], axis=-1)
+    return queries @ docs.T
+
+def top_k(scores, k):
+    return np.argsort(scores, axis=1)[:, :k]
+
+
 if __name__ == "__main__":
     main()

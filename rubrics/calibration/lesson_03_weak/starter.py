@@ -276,5 +276,26 @@ def main() -> None:
         print(json.dumps({**metrics, "todo_skipped": SKIPPED}))
 
 
+
+# --- my implementations of the TODO functions ---------------------------------------------------------------
+def softmax_with_temperature(logits, temperature):
+    if temperature == 0:
+        out = np.zeros_like(logits, dtype=float)
+        out[np.argmax(logits)] = 1.0
+        return out
+    e = np.exp(logits / temperature)
+    return e / e.sum()
+
+def sample_index(probs, u):
+    for i, c in enumerate(np.cumsum(probs)):
+        if c >= u:
+            return i
+    return len(probs) - 1
+
+def entropy_bits(probs):
+    p = probs[probs > 0]
+    return float(-(p * np.log(p)).sum())
+
+
 if __name__ == "__main__":
     main()

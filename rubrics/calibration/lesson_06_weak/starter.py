@@ -230,5 +230,27 @@ def main() -> None:
         print(json.dumps({**metrics, "todo_skipped": SKIPPED}))
 
 
+
+# --- my implementations of the TODO functions ---------------------------------------------------------------
+def sinusoidal_encoding(n_positions, d):
+    pos = np.arange(n_positions)[:, None]
+    theta = 10000.0 ** (-2 * np.arange(d // 2) / d)
+    table = np.zeros((n_positions, d))
+    table[:, 0::2] = np.cos(pos * theta)
+    table[:, 1::2] = np.sin(pos * theta)
+    return table
+
+def rope_angles(positions, d, base, scale):
+    theta = base ** (-2 * np.arange(d // 2) / d)
+    return (np.asarray(positions)[:, None] * scale) * theta
+
+def rope_rotate(x, angles):
+    out = np.empty_like(x, dtype=float)
+    c, s = np.cos(angles), np.sin(angles)
+    out[..., 0::2] = x[..., 0::2] * c + x[..., 1::2] * s
+    out[..., 1::2] = -x[..., 0::2] * s + x[..., 1::2] * c
+    return out
+
+
 if __name__ == "__main__":
     main()

@@ -340,5 +340,23 @@ def main() -> None:
         print(json.dumps({**metrics, "todo_skipped": SKIPPED}))
 
 
+
+# --- my implementations of the TODO functions ---------------------------------------------------------------
+def format_example(prompt, response):
+    return f"User: {prompt}\nAssistant:", f" {response}\n"
+
+
+def loss_mask(prompt_len, total_len, mask_prompt):
+    mask = np.ones(total_len)
+    mask[0] = 0.0
+    if mask_prompt:
+        mask[:prompt_len] = 0.0
+    return mask
+
+
+def choose_checkpoint(eval_losses):
+    return int(np.argmin(eval_losses))
+
+
 if __name__ == "__main__":
     main()

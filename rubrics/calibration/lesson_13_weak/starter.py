@@ -340,5 +340,21 @@ def main() -> None:
         print(json.dumps({**metrics, "todo_skipped": SKIPPED}))
 
 
+
+# --- my implementations of the TODO functions ---------------------------------------------------------------
+def format_example(prompt, response):
+    return f"User: {prompt}\nAssistant: ", response
+
+def loss_mask(prompt_len, total_len, mask_prompt):
+    mask = np.ones(total_len)
+    mask[0] = 0.0
+    if mask_prompt:
+        mask[:prompt_len + 1] = 0.0
+    return mask
+
+def choose_checkpoint(eval_losses):
+    return len(eval_losses) - 1
+
+
 if __name__ == "__main__":
     main()

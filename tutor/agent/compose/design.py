@@ -59,6 +59,11 @@ def plan(turn: Turn, experiment) -> str:
 
 
 def design(turn: Turn) -> Draft:
+    from tutor.agent.compose.answers import answerable_question
+    from tutor.agent.compose.explain import explain
+
+    if answerable_question(turn):
+        return explain(turn)  # a plain question the lesson answers: the answer first, not a checklist
     experiments = _pick_experiments(turn)
     if not experiments:
         return Draft(f"Lesson {turn.lesson} has no lab spec yet, so I have no experiment to plan from. "

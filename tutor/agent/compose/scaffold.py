@@ -166,8 +166,12 @@ def checklist(turn: Turn) -> Draft:
 
 
 def scaffold(turn: Turn, detection_stub: str | None = None) -> Draft:
+    from tutor.agent.compose.answers import orientation, question_type
+
     text = turn.message.lower()
     stub = stub_for(turn, detection_stub)
+    if stub is None and question_type(turn.message) == "orientation":
+        return orientation(turn)  # "no ML, where do I start?" asks for the path, not the lab checklist
     if TEST_ASK.search(text):
         return test_skeleton(turn, stub or (turn.lab.stubs[0] if turn.lab and turn.lab.stubs else None))
     if NOTES_ASK.search(text) and not stub:

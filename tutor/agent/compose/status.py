@@ -4,11 +4,16 @@ redirect: one line back to the course."""
 from __future__ import annotations
 
 from tutor.agent.compose.base import Draft, Turn
+from tutor.agent.memory import recap
 
 STATUS_WORDS = {"not_started": "not started", "in_progress": "in progress", "submitted": "submitted", "passed": "passed"}
 
 
 def status(turn: Turn) -> Draft:
+    from tutor.agent.compose.answers import OPEN_QUESTION, open_question
+
+    if OPEN_QUESTION.search(turn.message):
+        return open_question(turn)
     facts = turn.facts
     statuses: dict = facts.get("statuses") or {}
     lines = []
@@ -21,7 +26,17 @@ def status(turn: Turn) -> Draft:
         lines.append("- No lesson recorded yet.")
     lines.append(f"- Current: {turn.view.lesson_label(turn.plan_lesson)}.")
     summary = facts.get("summary")
-    if summary and summary.get("where_left_off"):
+    citations = []
+    here = recap(turn.view, turn.plan_lesson, turn.thread)
+    if here:
+        lines.insert(0, f"Where we left off in {turn.view.lesson_label(turn.plan_lesson).capitalize()}: " + " ".join(here) + "\n")
+        topics = turn.thread.get("topics") or []
+        if topics:
+            label_, _, title = topics[-1].partition(" ")
+            citation, _ = turn.section_citation(int(label_[1:]), title) if label_[1:].isdigit() else (None, "")
+            if citation:
+                citations.append(citation)
+    elif summary and summary.get("where_left_off"):
         lines.append(f"- Where we left off: {summary['where_left_off']}")
     open_ones = facts.get("misconceptions") or []
     if open_ones:
@@ -35,7 +50,7 @@ def status(turn: Turn) -> Draft:
         lines.append("\nNext steps:\n" + "\n".join(f"- {s}" for s in steps[:5]))
     lines.append(f"\n`tutor progress` shows the same from the command line; `tutor grade labs/lesson_{turn.plan_lesson:02d}` "
                  "checks your lab.")
-    return Draft("\n".join(lines))
+    return Draft("\n".join(lines), citations)
 
 
 def redirect(turn: Turn) -> Draft:

@@ -52,7 +52,9 @@ def contract_events(state: dict) -> list[dict]:
     for event in state.get("guard") or []:
         events.append({"rule": event["rule"], "action": event["action"], "detail": event.get("detail", "")})
     if state.get("model_note"):
-        events.append({"rule": "model_error", "action": "answered_offline", "detail": state["model_note"]})
+        offline = state.get("model_used") == "offline"
+        events.append({"rule": "model_error" if offline else "model_note",
+                       "action": "answered_offline" if offline else "noted", "detail": state["model_note"]})
     return events
 
 

@@ -24,6 +24,7 @@ from tutor.agent.passages import label
 from tutor.agent.stream_guard import StreamGuard
 from tutor.guard.output import check_reply
 from tutor.llm import ModelError
+from tutor.redact import redact_urls_in
 
 PROMPT_KIND = {"catch_up": "teach", "resume": "status"}
 HOT_TURNS = 3  # how many turns after an outsourcing attempt its TODO stays under the strict guard
@@ -78,11 +79,14 @@ async def _respond(state: dict, runtime, kind: str, build: Callable[[Turn], Draf
         try:
             streamed = await stream_model(ctx.model, messages, guard, reasoning_guard, emit, ctx.settings)
             used_model = bool(streamed.text[len(draft.lead) + 2 if draft.lead else 0 :].strip()) or bool(streamed.violations)
+            if streamed.finish == "length" and not streamed.violations:
+                note = ("(The model's reply was cut off at the token limit; raise TUTOR_MAX_TOKENS "
+                        "for longer answers.)")
         except Exception as error:  # noqa: BLE001 - ModelError or a provider bug: the learner still gets an answer
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             if not isinstance(error, ModelError):
                 reason = f"{type(error).__name__}: {reason}"
-            note = f"(The model failed: {reason}. This reply comes from the course text.)"
+            note = f"(The model failed: {redact_urls_in(reason)}. This reply comes from the course text.)"
         if not used_model and not guard.violations:
             guard.discard_held()
             fallback = (f"{note}\n\n" if note else "") + draft.text

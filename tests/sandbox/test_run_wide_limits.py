@@ -1,0 +1,223 @@
+"""Issue 13: nothing a lab leaves in a folder the host reads is trusted, and limits hold for the
+run as a whole (children together, inodes, a full scratch space, copy-back)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from sandbox import Limits, run, workspace
+from tests.sandbox.conftest import assert_no_process_left, requires_bwrap
+
+SMALL = dict(timeout_s=10, memory_mb=512, max_procs=32, disk_mb=16, tmp_mb=8, file_size_mb=64, grace_s=0.3)
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason="the lab's own uid (and so a host file it cannot "
+                               "read) needs a root runner")
+
+
+def limits(**overrides) -> Limits:
+    return Limits(**{**SMALL, **overrides})
+
+
+@pytest.fixture
+def host_files(tmp_path):
+    """A root-only 0600 file the lab must not overwrite and a root-only secret it must not read."""
+    victim, secret = tmp_path / "victim.txt", tmp_path / "secret.json"
+    victim.write_text("host owned\n")
+    secret.write_text('{"secret": "host-only-4711"}')
+    for path in (victim, secret):
+        os.chmod(path, 0o600)
+    return victim, secret
+
+
+@requires_bwrap
+@root_only
+def test_in_place_run_never_writes_or_reads_through_links_the_lab_planted(make_lab, host_files):
+    victim, secret = host_files
+    lab = make_lab(f"""
+        import os
+        run_dir = os.environ["TUTOR_RUN_DIR"]
+        for name in ("run.json.tmp", "run.json", ".tmp-run.json"):
+            os.symlink({str(victim)!r}, os.path.join(run_dir, name))
+        os.symlink({str(secret)!r}, os.path.join(run_dir, "metrics.json"))
+        print("planted")
+    """)
+    record = run(lab, ["python", "main.py"], limits(), in_place=True)
+    assert "planted" in Path(record.logs["stdout"]).read_text()
+    assert victim.read_text() == "host owned\n"
+    assert "host-only-4711" not in json.dumps(record.metrics)
+    assert "symlink" in record.metrics["_error"]
+    run_json = Path(record.run_dir) / "run.json"
+    assert not run_json.is_symlink() and json.loads(run_json.read_text())["run_id"] == record.run_id
+
+
+@requires_bwrap
+@root_only
+@pytest.mark.parametrize("in_place", [False, True])
+def test_hostile_suite_holds_in_place_too(make_lab, marker, in_place, tmp_path):
+    """Fork bomb, double-forked daemon, writes outside: the same containment in place."""
+    outside = tmp_path / "outside.txt"
+    lab = make_lab(f"""
+        import os, sys, time
+        try:
+            open({str(outside)!r}, "w").write("escaped")
+        except OSError:
+            pass
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                time.sleep(60)
+            os._exit(0)
+        while True:
+            try:
+                os.fork()
+            except OSError:
+                time.sleep(0.05)
+    """)
+    record = run(lab, ["python", "main.py", marker], limits(timeout_s=2, max_procs=24), in_place=in_place)
+    assert record.reason == "timeout" and record.limit_hit == "processes"
+    assert not outside.exists()
+    assert_no_process_left(marker)
+
+
+@pytest.mark.parametrize("backend", [pytest.param("bubblewrap", marks=requires_bwrap), "process"])
+def test_memory_fan_out_hits_the_run_limit(make_lab, marker, backend):
+    """Six children of 120 MiB each stay under RLIMIT_AS but not under a 256 MiB run limit."""
+    lab = make_lab("""
+        import os, time
+        for _ in range(6):
+            if os.fork() == 0:
+                hoard = bytearray(120 * 1024 * 1024)
+                for i in range(0, len(hoard), 4096):
+                    hoard[i] = 1
+                time.sleep(30)
+                os._exit(0)
+        time.sleep(30)
+    """)
+    record = run(lab, ["python", "main.py", marker], limits(memory_mb=256, timeout_s=8), backend=backend)
+    assert record.reason == "memory" and record.limit_hit == "memory", record.detail
+    assert "run-wide" in record.mechanisms["memory"] or "cgroup" in record.mechanisms["memory"]
+    assert_no_process_left(marker)
+
+
+@requires_bwrap
+@root_only
+def test_a_full_scratch_space_is_reported_even_when_the_lab_carries_on(make_lab):
+    lab = make_lab("""
+        chunk = b"x" * (1024 * 1024)
+        try:
+            with open("fill.bin", "wb") as out:
+                while True:
+                    out.write(chunk)
+                    out.flush()
+        except OSError as exc:
+            print("caught", exc.errno)
+    """)
+    record = run(lab, ["python", "main.py"], limits(disk_mb=8))
+    assert record.reason == "ok"
+    assert record.limit_hit == "disk", record.detail
+
+
+@requires_bwrap
+@root_only
+def test_the_scratch_space_has_an_inode_limit(make_lab, monkeypatch):
+    monkeypatch.setattr(workspace, "SCRATCH_MAX_INODES", 2000)
+    lab = make_lab("""
+        import os
+        os.mkdir("many")
+        made = 0
+        try:
+            while made < 50000:
+                open(f"many/{made}", "w").close()
+                made += 1
+        except OSError as exc:
+            print("stopped", made, exc.errno)
+    """)
+    record = run(lab, ["python", "main.py"], limits(disk_mb=64))
+    out = Path(record.logs["stdout"]).read_text()
+    assert "stopped" in out and int(out.split()[1]) < 2000, out
+    assert record.limit_hit == "disk" and "inode" in record.mechanisms["disk"]
+
+
+def test_copy_back_is_bounded(make_lab, monkeypatch):
+    monkeypatch.setattr(workspace, "COPY_BACK_MAX_BYTES", 3 * 2**20)
+    lab = make_lab("""
+        import os
+        for i in range(6):
+            with open(os.path.join(os.environ["TUTOR_RUN_DIR"], f"out{i}.bin"), "wb") as f:
+                f.write(b"x" * 2**20)
+    """)
+    record = run(lab, ["python", "main.py"], limits(disk_mb=32))
+    copied = sorted(p.name for p in Path(record.run_dir).glob("out*.bin"))
+    assert len(copied) == 3, copied
+    assert "not copied back" in record.detail
+
+
+def test_deeply_nested_metrics_give_a_one_line_reason_and_a_record(make_lab):
+    lab = make_lab("""
+        import os
+        with open(os.path.join(os.environ["TUTOR_RUN_DIR"], "metrics.json"), "w") as f:
+            f.write("[" * 100000 + "]" * 100000)
+    """)
+    record = run(lab, ["python", "main.py"], limits())
+    assert record.reason == "ok"
+    assert record.metrics == {"_error": "metrics.json is nested too deeply to parse"}
+    assert json.loads((Path(record.run_dir) / "run.json").read_text())["metrics"] == record.metrics
+
+
+def _tmpfs_mounts(under: Path) -> list[str]:
+    """Mounts below `under`: on the host (findmnt) and in any process's mount namespace."""
+    import subprocess
+
+    found = [line for line in subprocess.run(["findmnt", "-rn", "-o", "TARGET"], capture_output=True,
+                                             text=True).stdout.splitlines() if line.startswith(str(under))]
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if str(under).encode() in Path(f"/proc/{entry.name}/mounts").read_bytes():
+                    found.append(f"namespace of pid {entry.name}")
+            except OSError:
+                pass
+    return found
+
+
+@requires_bwrap
+@root_only
+def test_sigkill_of_the_runner_leaves_no_scratch_mount(make_lab, marker, tmp_path, monkeypatch):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("SANDBOX_SCRATCH", str(scratch))
+    lab = make_lab("import time\ntime.sleep(60)\n")
+    runner = subprocess.Popen([sys.executable, "-c", "import sys; from sandbox import Limits, run; "
+                               "run(sys.argv[1], ['python', 'main.py', sys.argv[2]], Limits(timeout_s=60))",
+                               str(lab), marker], cwd=Path(__file__).resolve().parents[2])
+    deadline = time.monotonic() + 20
+    while not _tmpfs_mounts(scratch) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _tmpfs_mounts(scratch), "the run never mounted its scratch space"
+    time.sleep(0.3)
+    os.kill(runner.pid, signal.SIGKILL)
+    runner.wait()
+    deadline = time.monotonic() + 5
+    while _tmpfs_mounts(scratch) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _tmpfs_mounts(scratch) == []
+    assert_no_process_left(marker)
+
+
+@requires_bwrap
+def test_pid_1_inside_the_sandbox_shows_no_host_paths(make_lab):
+    lab = make_lab("""
+        print(open("/proc/1/cmdline", "rb").read().replace(b"\\0", b" ").decode())
+    """)
+    record = run(lab, ["python", "main.py"], limits())
+    seen = Path(record.logs["stdout"]).read_text()
+    assert record.reason == "ok" and seen.strip(), record.detail
+    assert str(lab) not in seen and "tutor-sandbox-" not in seen, seen

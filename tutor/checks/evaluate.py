@@ -1,0 +1,151 @@
+"""Run a lab's checks on the learner's code, always in the sandbox, and read back the result.
+
+The lab folder's top-level files are copied into a scratch folder (never following links, sizes
+bounded) with the harness and its spec next to them; the sandbox copies that again and runs
+``python _tutor_check/check_harness.py``. The harness's one result line is hostile input: it is
+found by a nonce, bounded in size and depth, and only the fields asked for are read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import stat
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tutor.checks import results
+from tutor.checks.spec import ChecksFile
+
+STAGE_DIR = "_tutor_check"
+FILE_MAX_BYTES = 8 * 2**20
+TOTAL_MAX_BYTES = 64 * 2**20
+RESULT_MAX_BYTES = 512 * 1024
+CODE_MAX_CHARS = 100_000
+
+
+class CheckInputError(Exception):
+    """Bad input (no starter.py, code too large): nothing was run."""
+
+
+@dataclass
+class Evaluation:
+    todos: list[results.TodoResult]
+    sandbox: dict                      # reason, detail, backend, isolation, duration_s of the run
+    import_error: str | None = None
+    timing: dict = field(default_factory=dict)   # sandbox_s, import_s, checks_s
+
+    @property
+    def implemented(self) -> list[results.TodoResult]:
+        return [t for t in self.todos if t.status != "not_started"]
+
+    @property
+    def all_pass(self) -> bool:
+        return bool(self.implemented) and all(t.status == "passed" for t in self.implemented)
+
+    def to_dict(self) -> dict:
+        return {"todos": [t.to_dict() for t in self.todos], "sandbox": self.sandbox,
+                "import_error": self.import_error, "timing": self.timing}
+
+
+def _harness_path() -> Path:
+    import sandbox
+
+    return Path(sandbox.__file__).resolve().parent / "check_harness.py"
+
+
+def _stage(lab_dir: Path, into: Path) -> None:
+    """Copy the lab's top-level regular files (no links, bounded) into ``into``."""
+    total = 0
+    try:
+        entries = sorted(os.scandir(lab_dir), key=lambda e: e.name)
+    except OSError as exc:
+        raise CheckInputError(f"cannot read {lab_dir} ({exc.strerror})") from exc
+    for entry in entries:
+        if entry.name.startswith(".") or entry.name in ("runs", STAGE_DIR):
+            continue
+        if not entry.is_file(follow_symlinks=False):
+            continue
+        size = entry.stat(follow_symlinks=False).st_size
+        if size > FILE_MAX_BYTES or total + size > TOTAL_MAX_BYTES:
+            continue
+        fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as src, open(into / entry.name, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        total += size
+    starter = into / "starter.py"
+    if not starter.is_file():
+        raise CheckInputError(f"{lab_dir} has no starter.py (a regular file) to check")
+
+
+def _spec(checks: ChecksFile, names: list[str], code: str | None, nonce: str) -> dict:
+    todos = []
+    for todo in checks.todos:
+        if todo.name not in names:
+            continue
+        todos.append({"name": todo.name, "checks": [
+            {"id": c.id, "call": c.call, "expect": c.expect, "property": c.property, "setup": c.setup,
+             "tol": c.tol, "reveal": c.reveal, "timeout_s": c.timeout_s or checks.timeout_s}
+            for c in todo.checks]})
+    return {"nonce": nonce, "starter": "starter.py", "extra_code": code, "setup": checks.setup, "todos": todos}
+
+
+def evaluate(lab_dir: Path, checks: ChecksFile, *, code: str | None = None, todo: str | None = None,
+             backend: str = "auto", timeout_s: float | None = None, memory_mb: int = 4096,
+             scheduler: str = "local", slurm=None) -> Evaluation:
+    """Run the checks (of one TODO, or all) on ``lab_dir``'s starter.py, with ``code`` (a pasted
+    function, say) executed into its namespace first. ``scheduler``/``slurm``: see sandbox.run."""
+    import sandbox
+
+    if code is not None and len(code) > CODE_MAX_CHARS:
+        raise CheckInputError(f"the code to check is over {CODE_MAX_CHARS} characters")
+    names = [t for t in checks.names if todo is None or t == todo]
+    if todo is not None and not names:
+        raise CheckInputError(f"this lab has no TODO {todo!r} with checks; it has {', '.join(checks.names)}")
+    nonce = "TUTOR-CHECK-" + secrets.token_hex(16) + ":"
+    spec = _spec(checks, names, code, nonce)
+    per_check = sum(len(t["checks"]) for t in spec["todos"]) * checks.timeout_s
+    limit = timeout_s or min(600.0, 60.0 + per_check + sum(
+        (c["timeout_s"] or 0) for t in spec["todos"] for c in t["checks"]))
+    with tempfile.TemporaryDirectory(prefix="tutor-check-") as scratch:
+        stage = Path(scratch) / "lab"
+        stage.mkdir()
+        _stage(Path(lab_dir), stage)
+        (stage / STAGE_DIR).mkdir()
+        shutil.copyfile(_harness_path(), stage / STAGE_DIR / "check_harness.py")
+        (stage / STAGE_DIR / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
+        for path in (stage / STAGE_DIR, stage / STAGE_DIR / "spec.json"):
+            path.chmod(path.stat().st_mode | stat.S_IWOTH | stat.S_IROTH | stat.S_IXOTH)  # the run's uid deletes it
+        started = time.perf_counter()
+        record = sandbox.run(stage, ["python", "-B", f"{STAGE_DIR}/check_harness.py", f"{STAGE_DIR}/spec.json"],
+                             sandbox.Limits(timeout_s=limit, memory_mb=memory_mb), runs_dir=Path(scratch) / "runs",
+                             backend=backend, scheduler=scheduler, slurm=slurm)
+        sandbox_s = time.perf_counter() - started
+        stdout = _read_bounded(record.logs.get("stdout"))
+    info = {"reason": record.reason, "detail": record.detail, "backend": record.backend,
+            "isolation": record.isolation.get("level"), "duration_s": record.duration_s,
+            "limit_hit": record.limit_hit, **({"scheduler": record.scheduler} if record.scheduler else {})}
+    raw = results.find_result(stdout, nonce)
+    timing = {"sandbox_s": round(sandbox_s, 4)}
+    if raw is None:
+        return Evaluation(results.unfinished(checks, names, record), info, timing=timing)
+    timing.update(raw.get("timing", {}))
+    todos = [results.todo_result(checks.todo(n), raw["checks"].get(n)) for n in names]
+    return Evaluation(todos, info, raw.get("import_error"), timing)
+
+
+def _read_bounded(path: str | None) -> str:
+    if not path:
+        return ""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return ""
+    with os.fdopen(fd, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        handle.seek(max(0, size - RESULT_MAX_BYTES))
+        return handle.read(RESULT_MAX_BYTES).decode("utf-8", "replace")
