@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     slurm_qos: str | None = Field(None, description="Slurm QoS")
     slurm_array_limit: int = Field(4, ge=1, le=1000, description="grading array tasks running at once (%N)")
     log_text: bool = Field(True, description="store conversation text in the progress DB")
+    database_url: SecretStr | None = Field(None, description="SQLAlchemy URL of the progress DB and checkpoints "
+                                           "(postgresql+psycopg://...); unset: SQLite files under home")
 
     openai_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("TUTOR_API_KEY", "OPENAI_API_KEY"))
     anthropic_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("ANTHROPIC_API_KEY"))
@@ -112,6 +114,20 @@ class Settings(BaseSettings):
         return self.home_dir / "checkpoints.db"
 
     @property
+    def store_url(self) -> str | None:
+        """The database URL with its password (for connecting only: never print or log it)."""
+        return self.database_url.get_secret_value().strip() or None if self.database_url else None
+
+    @property
+    def database_display(self) -> str:
+        """Where the progress DB is, safe to show: the URL with its password masked."""
+        if not self.store_url:
+            return f"sqlite (file {self.db_path})"
+        from tutor.store.urls import display_url
+
+        return display_url(self.store_url)
+
+    @property
     def index_dir(self) -> Path:
         return self.home_dir / "index"
 
@@ -133,6 +149,7 @@ class Settings(BaseSettings):
                 view[name] = str(value) if isinstance(value, Path) else value
                 if isinstance(view[name], str):
                     view[name] = redact_url(view[name])  # TUTOR_BASE_URL=http://user:PASS@host
+        view["database_url"] = self.database_display
         view["home"] = str(self.home_dir)
         view["course"] = str(self.course_dir)
         view["config_file"] = str(paths.config_file())
