@@ -124,5 +124,7 @@ def check_course(cfg) -> Check:
 
 
 def run_checks(cfg) -> list[Check]:
-    return [check_course(cfg), check_model(cfg), check_gpu(), check_bwrap(), check_run_memory(),
+    from tutor.diagnostics_slurm import check_slurm
+
+    return [check_course(cfg), check_model(cfg), check_gpu(), check_bwrap(), check_run_memory(), *check_slurm(cfg),
             *check_store(cfg)]
