@@ -31,3 +31,18 @@ def test_every_lab_with_todos_has_checks():
     missing = [p.name for p in sorted((ROOT / "curriculum" / "labs").glob("lesson_*"))
                if todo_stubs((p / "starter.py").read_text()) and not (p / "checks.yaml").is_file()]
     assert not missing, f"labs with TODOs but no checks.yaml: {missing}"
+
+
+def test_every_check_cites_a_section_its_lesson_has():
+    """The chat's code check cites the section of the failing check: it must exist."""
+    from tutor.checks.spec import load_checks
+    from tutor.course.markdown import find_section, sections
+
+    missing = []
+    for lab in LABS:
+        checks, problems = load_checks(lab)
+        assert not problems, problems
+        lesson = ROOT / "curriculum" / "lessons" / f"{lab.name}.md"
+        secs = sections(lesson.read_text(encoding="utf-8"))
+        missing += [f"{lab.name} {t.name}: {t.section!r}" for t in checks.todos if find_section(secs, t.section) is None]
+    assert not missing, missing
