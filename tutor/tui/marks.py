@@ -29,3 +29,20 @@ def grade_text(value: float | None) -> str:
 
 def legend() -> str:
     return "  ".join(f"{marker} {said}" for marker, said, _ in STATUS.values())
+
+
+# a TODO's check status -> (marker, words, style), for the lab view and the check panel
+CHECK_STATUS = {
+    "passed": ("✔", "passes its checks", "green"),
+    "failed": ("✘", "fails a check", "red"),
+    "error": ("!", "raises an error", "red"),
+    "timed_out": ("⧗", "timed out", "yellow"),
+    "not_started": ("○", "not started", "dim"),
+}
+
+
+def check_mark(status: str | None) -> tuple[str, str, str]:
+    """(marker, words, style) of a TODO status; a TODO never checked is "not checked yet"."""
+    if status is None:
+        return "·", "not checked yet", "dim"
+    return CHECK_STATUS.get(status, ("?", str(status), "red"))
