@@ -54,3 +54,19 @@ def near_misses(lesson: int, max_tokens: int = 2) -> list[dict]:
         if mine and ref and distance(mine, ref) <= max_tokens:
             out.append({**attempt, "function": mine, "reference": ref, "lesson": lesson})
     return out
+
+
+def learner_lab(root: Path, *functions: str, lesson: int = 1) -> Path:
+    """``root/labs/lesson_NN``: a copy of the shipped lab whose starter.py ends with ``functions``
+    (defined after the stubs, so the learner's versions win on import)."""
+    import shutil
+
+    lab = root / "labs" / f"lesson_{lesson:02d}"
+    shutil.copytree(COURSE_TESTS.parents[1] / "curriculum" / "labs" / f"lesson_{lesson:02d}", lab)
+    starter = lab / "starter.py"
+    starter.write_text(starter.read_text() + "".join("\n\n" + f for f in functions))
+    return lab
+
+
+def first_attempt(lesson: int, todo: str) -> dict:
+    return next(a for a in attempts(lesson) if a["todo"] == todo)

@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from sandbox import host
-from tests.agent.near_misses import attempts, functions, near_misses, reference_functions
+from tests.agent.near_misses import first_attempt, functions, learner_lab, near_misses, reference_functions
 from tutor.agent.code_check import check_request, pasted_code
 from tutor.checks.spec import load_checks
 
@@ -122,11 +121,7 @@ async def test_the_right_functions_pass_all_their_checks_and_get_the_next_step(m
 @needs_bwrap
 async def test_check_my_code_runs_the_learners_lab_folder_and_records_the_attempts(make_session, turn, tmp_path,
                                                                                   monkeypatch):
-    lab = tmp_path / "labs" / "lesson_01"
-    shutil.copytree(REPO / "curriculum" / "labs" / "lesson_01", lab)
-    wrong = next(a for a in attempts(1) if a["todo"] == "count_pairs")
-    starter = lab / "starter.py"
-    starter.write_text(starter.read_text() + "\n\n" + wrong["code"])  # the learner's version wins on import
+    learner_lab(tmp_path, first_attempt(1, "count_pairs")["code"])
     monkeypatch.chdir(tmp_path)
     session = make_session("lab", 1)
     result, _, _ = await turn(session, "check my code")

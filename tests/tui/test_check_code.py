@@ -1,13 +1,12 @@
 """F3 / "Check my code" in the app: the lab's checks on labs/lesson_NN in the sandbox, per-TODO
 results in the check panel, and each TODO's status in the lab view (the sidebar)."""
 
-import shutil
 from types import SimpleNamespace
 
 import pytest
 
 from sandbox import host
-from tests.agent.near_misses import attempts, reference_functions
+from tests.agent.near_misses import first_attempt, learner_lab, reference_functions
 from tests.tui.conftest import REPO, wait_until
 from tests.tui.doubles import ScriptedBackend
 from tutor.store import open_store
@@ -38,11 +37,7 @@ def backend_for(settings, course, store):
 @needs_bwrap
 async def test_f3_checks_the_lab_folder_and_the_lab_view_shows_each_todo(plain_settings, course, tmp_path,
                                                                          monkeypatch):
-    lab = tmp_path / "labs" / "lesson_01"
-    shutil.copytree(REPO / "curriculum" / "labs" / "lesson_01", lab)
-    wrong = next(a for a in attempts(1) if a["todo"] == "count_pairs")
-    starter = lab / "starter.py"
-    starter.write_text(starter.read_text() + "\n\n" + wrong["code"] + "\n\n" + reference_functions(1)["merge_pair"])
+    lab = learner_lab(tmp_path, first_attempt(1, "count_pairs")["code"], reference_functions(1)["merge_pair"])
     before = sorted(p.name for p in lab.iterdir())
     monkeypatch.chdir(tmp_path)
     store = open_store(plain_settings)
