@@ -113,4 +113,6 @@ def check_course(cfg) -> Check:
 
 
 def run_checks(cfg) -> list[Check]:
-    return [check_course(cfg), check_model(cfg), check_gpu(), check_bwrap(), *check_store(cfg)]
+    from tutor.diagnostics_slurm import check_slurm
+
+    return [check_course(cfg), check_model(cfg), check_gpu(), check_bwrap(), *check_slurm(cfg), *check_store(cfg)]
