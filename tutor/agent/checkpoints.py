@@ -11,12 +11,9 @@ from typing import AsyncIterator
 
 def libpq_url(url: str) -> str | None:
     """The psycopg connection string for a PostgreSQL SQLAlchemy URL; None for SQLite."""
-    from tutor.store.urls import parse
+    from tutor.store.urls import is_postgres, libpq_dsn
 
-    parsed = parse(url)
-    if parsed.drivername == "sqlite":
-        return None
-    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    return libpq_dsn(url) if is_postgres(url) else None
 
 
 @asynccontextmanager
