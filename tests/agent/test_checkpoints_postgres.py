@@ -37,6 +37,7 @@ async def test_the_thread_lives_in_postgres_and_only_its_learner_reads_it(cohort
         threads = {t for (t,) in conn.exec_driver_sql("SELECT DISTINCT thread_id FROM checkpoints")}
     engine.dispose()
     assert threads == {"ada:lesson_07"}
+    assert make_session("default", 7, database_url=urls["ada"]).learner_id == "ada"  # no --learner: the role's
     from tutor.store import StoreError
 
     with pytest.raises(StoreError, match="belongs to learner 'bo' and cannot act as 'ada'"):

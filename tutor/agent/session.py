@@ -71,6 +71,9 @@ class TutorSession:
         self.policy = self.ctx.policy
         self.store = self.ctx.store
         self.progress = progress
+        bound = self.store.bound_learner()  # a learner's own role on a cohort DB is that learner
+        if bound and learner_id == "default":
+            learner_id = self.learner_id = self.ctx.learner_id = bound
         self.store.ensure_learner(learner_id)
         known = self.store.current_lesson(learner_id)
         start = lesson or (known if self.ctx.view.has(known) else None) or min(self.course.lessons)
