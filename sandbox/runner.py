@@ -95,13 +95,7 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
                        stop=stop, options=slurm)
     if scheduler != "local":
         raise SandboxError(f"unknown run backend {scheduler!r}; use local or slurm")
-    lab = Path(lab_dir).resolve()
-    if not lab.is_dir():
-        raise SandboxError(f"lab folder {lab} does not exist")
-    if not command:
-        raise SandboxError("no command to run; put it after `--`")
-    if network not in NETWORKS:
-        raise SandboxError(f"unknown network mode {network!r}; use none or model")
+    lab = checked_input(lab_dir, command, network)
     limits = limits or Limits()
     backend = choose_backend(backend)
     seed = 0 if seed is None else int(seed)
@@ -181,6 +175,18 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
         cgroups.remove()
         if workspace:
             workspace.cleanup()
+
+
+def checked_input(lab_dir, command: list[str], network: str) -> Path:
+    """The lab folder, resolved, once the request makes sense; else SandboxError (nothing started)."""
+    lab = Path(lab_dir).resolve()
+    if not lab.is_dir():
+        raise SandboxError(f"lab folder {lab} does not exist")
+    if not command:
+        raise SandboxError("no command to run; put it after `--`")
+    if network not in NETWORKS:
+        raise SandboxError(f"unknown network mode {network!r}; use none or model")
+    return lab
 
 
 def _first_line(exc: BaseException) -> str:

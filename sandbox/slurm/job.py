@@ -24,7 +24,7 @@ from sandbox import host
 from sandbox.capture import OnOutput
 from sandbox.limits import Limits
 from sandbox.record import RunRecord
-from sandbox.runner import NETWORKS, SandboxError, _now, choose_backend, new_run_id
+from sandbox.runner import SandboxError, _now, checked_input, choose_backend, new_run_id
 from sandbox.slurm import commands
 from sandbox.slurm.commands import JobInfo, SlurmError
 from sandbox.slurm.options import HEARTBEAT, STARTED, SlurmOptions
@@ -101,13 +101,7 @@ def run_job(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool
             options: SlurmOptions | None = None) -> RunRecord:
     """sandbox.run's contract, on Slurm: same exit reasons and record, plus record.scheduler."""
     options = options or SlurmOptions.from_env()
-    lab = Path(lab_dir).resolve()
-    if not lab.is_dir():
-        raise SandboxError(f"lab folder {lab} does not exist")
-    if not command:
-        raise SandboxError("no command to run; put it after `--`")
-    if network not in NETWORKS:
-        raise SandboxError(f"unknown network mode {network!r}; use none or model")
+    lab = checked_input(lab_dir, command, network)
     if in_place:
         raise SandboxError("--in-place cannot run on Slurm: the node runs a copy from the shared directory")
     problem = shared_dir_problem(options)

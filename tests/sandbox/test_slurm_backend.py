@@ -188,3 +188,17 @@ def test_a_job_slurm_kills_gets_a_record_that_says_so(make_lab, marker):
     assert record.reason == "node_failure", record.detail
     assert record.scheduler["state"] == "NODE_FAIL" and "failed" in record.detail
     assert_no_process_left(marker, within_s=15)
+
+
+def test_a_node_that_does_not_see_the_shared_dir_is_named_in_the_record(make_lab, monkeypatch):
+    """One node only here, so every folder is shared: job.sh is pointed at a spec the node cannot find."""
+    from sandbox.slurm import job
+
+    options = slurm_options()
+    real = job.job_script
+    monkeypatch.setattr(job, "job_script", lambda job_dir: real(job_dir / "not-mounted-here"))
+    record = run(make_lab("print('never runs')\n"), ["python", "main.py"], Limits(timeout_s=30), scheduler="slurm",
+                 slurm=options)
+    assert record.reason == "error"
+    assert "does not see the shared directory" in record.detail and "TUTOR_SLURM_SHARED_DIR" in record.detail
+    assert record.scheduler["slurm_exit_code"] == 86

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -73,3 +74,28 @@ def test_doctor_reports_the_slurm_backend(monkeypatch):
     assert checks["slurm partitions"]["status"] == "ok" and checks["slurm partitions"]["detail"]
     assert "slurm gpus" in checks and "slurm accounting" in checks
     assert checks["slurm shared dir"]["status"] == "ok"
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_or_sigterm_on_tutor_run_cancels_the_job(make_lab, marker, monkeypatch, signame):
+    import signal
+    import subprocess
+    import sys
+
+    from tests.sandbox.conftest import assert_no_process_left
+
+    options = slurm_options()
+    lab = make_lab("import time\nprint('ready', flush=True)\ntime.sleep(120)\n")
+    env = {**os.environ, "TUTOR_SLURM_SHARED_DIR": options.shared_dir, "TUTOR_SLURM_POLL_S": "0.2"}
+    proc = subprocess.Popen([sys.executable, "-m", "tutor", "run", str(lab), "--backend", "slurm", "--timeout", "120",
+                             "--", "python", "main.py", marker], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env)
+    assert proc.stdout.readline().strip() == b"ready"
+    proc.send_signal(getattr(signal, signame))
+    _, err = proc.communicate(timeout=90)
+    assert proc.returncode == 1, err
+    [run_json] = list((lab / "runs").glob("*/run.json"))
+    record = json.loads(run_json.read_text())
+    assert record["reason"] == "killed" and "scancel" in record["detail"]
+    assert record["scheduler"]["state"] in ("CANCELLED", "COMPLETED", "FAILED")
+    assert_no_process_left(marker, within_s=15)

@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 
 from tests.store.store_support import make_settings, sample_report
 from tutor.store import StoreError, migrations, open_store, schema
+from tutor.store.engine import create_store_engine
 from tutor.store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 V1_TABLES = ["learners", "profiles", "lesson_progress", "turns", "misconceptions", "contract_events",
@@ -129,7 +130,9 @@ def test_a_failing_migration_leaves_the_database_as_it_was(tutor_home, monkeypat
         conn.exec_driver_sql("CREATE TABLE half_done (x INTEGER)")
         conn.exec_driver_sql("ALTER TABLE no_such_table ADD COLUMN y TEXT")
 
-    monkeypatch.setattr(schema.command, "upgrade", broken)
+    from alembic import command
+
+    monkeypatch.setattr(command, "upgrade", broken)
     with pytest.raises(StoreError):
         open_store(make_settings(tutor_home))
     conn = _connect(db)
@@ -264,3 +267,20 @@ def test_a_numbered_version_past_the_last_one_is_refused(tutor_home):
     conn.close()
     with pytest.raises(StoreError, match=r"schema version 4 is newer"):
         open_store(make_settings(tutor_home))
+
+
+def test_head_constant_is_the_newest_alembic_script():
+    """schema.HEAD lets an up-to-date open skip Alembic; a new script must move it too."""
+    assert schema.HEAD == schema.script_head()
+
+
+def test_opening_an_up_to_date_database_takes_no_write_lock(tmp_path):
+    engine = create_store_engine(tmp_path / "p.db")
+    schema.migrate(engine)
+    holder = sqlite3.connect(tmp_path / "p.db", timeout=0)
+    holder.execute("BEGIN IMMEDIATE")  # another process is writing
+    try:
+        assert schema.migrate(create_store_engine(tmp_path / "p.db", busy_timeout_ms=100)) == ("0003", "0003")
+    finally:
+        holder.rollback()
+        holder.close()
