@@ -106,12 +106,29 @@ def check_index(cfg) -> Check:
 
 
 def check_store(cfg) -> list[Check]:
-    db = cfg.db_path
-    return [
-        check_index(cfg),
-        Check("progress db", "ok" if db.is_file() else "warn",
-              f"{db}" + ("" if db.is_file() else " not created yet: it is created on first use")),
-    ]
+    return [check_index(cfg), check_database(cfg)]
+
+
+def check_database(cfg) -> Check:
+    """Which database (password masked), reachable, schema revision, row security (PostgreSQL)."""
+    from tutor.store.status import database_status
+
+    st = database_status(cfg)
+    if not st.reachable:
+        return Check("progress db", "fail", f"{st.kind} {st.where}: not reachable: {st.problem}")
+    if st.problem:
+        return Check("progress db", "warn", f"{st.kind} {st.where}: {st.problem}")
+    detail = f"{st.kind} {st.where}, reachable, schema revision {st.revision or 'none'} (this tutor: {st.head})"
+    status = "ok" if st.revision == st.head else "warn"
+    if st.revision != st.head:
+        detail += "; run `tutor db upgrade`"
+    if st.kind == "postgresql":
+        on = st.row_security_on
+        detail += f", row security {'on' if on else 'OFF' if on is False else 'not set up'}"
+        status = status if on else "warn"
+        if st.learner:
+            detail += f", connected as learner {st.learner}"
+    return Check("progress db", status, detail)
 
 
 def check_course(cfg) -> Check:

@@ -91,3 +91,14 @@ def die_mid_transaction(home: str, ready, doomed_rows: int) -> None:
     ready.set()
     while True:  # holds the open transaction until SIGKILL arrives; never commits
         signal.pause()
+
+
+def migrate_fresh(url: str, barrier, results) -> None:
+    """One of two processes opening the same fresh database at once: what migrate found."""
+    from tutor.store import schema
+    from tutor.store.engine import create_server_engine, create_store_engine
+
+    engine = create_server_engine(url) if url.startswith("postgresql") else create_store_engine(url)
+    barrier.wait(timeout=60)
+    results.put(schema.migrate(engine)[0])
+    engine.dispose()

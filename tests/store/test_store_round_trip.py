@@ -11,11 +11,12 @@ from tests.store.store_support import make_settings, sample_report, sample_run
 from tutor.store import open_store
 
 
-def test_open_store_creates_the_db_under_tutor_home_and_reopens_cheaply(tutor_home, store):
+def test_open_store_creates_the_db_under_tutor_home_and_reopens_cheaply(tutor_home):
+    store = open_store(make_settings(tutor_home))  # the SQLite default
     assert store.path == tutor_home / "progress.db" and store.path.is_file()
     from tutor.store import schema
 
-    assert store.schema_version == schema.head() == "0003"
+    assert store.schema_version == schema.head()
     store.ensure_learner("alice")
     assert open_store(make_settings(tutor_home)).learners() == ["alice"]
 

@@ -1,6 +1,7 @@
 """TutorSession: one learner's conversation, the facade the CLI and the TUI use.
 
-Each turn runs the compiled graph with the SQLite checkpointer (one thread per learner and
+Each turn runs the compiled graph with the checkpointer (SQLite, or PostgreSQL on a cohort
+DB: tutor.agent.checkpoints; one thread per learner and
 lesson, ``"{learner}:lesson_{NN}"``), so the coaching rung, the pending quiz, a detour and
 the recent history survive a restart. Tokens are streamed as they pass the guard; the final
 ``DoneEvent.result.reply`` is the guarded reply and equals the concatenated tokens.
@@ -70,6 +71,9 @@ class TutorSession:
         self.policy = self.ctx.policy
         self.store = self.ctx.store
         self.progress = progress
+        bound = self.store.bound_learner()  # a learner's own role on a cohort DB is that learner
+        if bound and learner_id == "default":
+            learner_id = self.learner_id = self.ctx.learner_id = bound
         self.store.ensure_learner(learner_id)
         known = self.store.current_lesson(learner_id)
         start = lesson or (known if self.ctx.view.has(known) else None) or min(self.course.lessons)
@@ -147,8 +151,7 @@ class TutorSession:
         self._index_checked = True
 
     async def turn(self, message: str) -> AsyncIterator[TokenEvent | ReasoningEvent | DoneEvent]:
-        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
+        from tutor.agent.checkpoints import saver_for
         from tutor.agent.graph import graph
         from tutor.llm.deadline import turn_deadline
 
@@ -161,7 +164,7 @@ class TutorSession:
         # every model call of this turn (classification, the reply) shares one deadline
         seconds = getattr(self.settings, "turn_deadline", None) if self.ctx.model is not None else None
         with turn_deadline(seconds):
-            async with AsyncSqliteSaver.from_conn_string(str(self.settings.checkpoint_path)) as saver:
+            async with saver_for(self.settings) as saver:
                 app = graph.copy(update={"checkpointer": saver})  # compiled once; the saver is per turn
                 # the thread is written once, when the turn is complete: a turn cut off half-way is
                 # simply not remembered, and a turn costs one checkpoint write instead of eight
@@ -197,10 +200,9 @@ class TutorSession:
 
     async def thread_state(self) -> dict:
         """The checkpointed state of the current thread (for tests and instructors)."""
-        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
+        from tutor.agent.checkpoints import saver_for
         from tutor.agent.graph import graph
 
-        async with AsyncSqliteSaver.from_conn_string(str(self.settings.checkpoint_path)) as saver:
+        async with saver_for(self.settings) as saver:
             snapshot = await graph.copy(update={"checkpointer": saver}).aget_state({"configurable": {"thread_id": thread_id(self.learner_id, self.lesson)}})
             return dict(snapshot.values)

@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "tutor.cli.progress",
     "tutor.cli.instructor",
     "tutor.cli.index",
+    "tutor.cli.db",
 ]
 
 

@@ -5,6 +5,7 @@ flat learner x lesson table that the export writes."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -19,15 +20,25 @@ KIND_ORDER = {"summary": 0, "turn": 1, "misconception": 2, "contract_event": 3, 
               "check": 6}
 
 
-def _iso_text(value: str | None) -> str | None:
-    """A DATETIME read by raw SQL ('YYYY-MM-DD HH:MM:SS.ffffff', UTC) as ISO 8601 with offset."""
+def _iso_text(value: str | datetime | None) -> str | None:
+    """A DATETIME read by raw SQL (SQLite: 'YYYY-MM-DD HH:MM:SS.ffffff', UTC; PostgreSQL: an
+    aware datetime) as ISO 8601 with offset."""
+    if isinstance(value, datetime):
+        return iso(value)
     return iso(datetime.fromisoformat(value)) if value else None
+
+
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
 
 
 def _rows(session: Session, sql: str, **params: Any) -> list[dict]:
     """Plain dicts straight from the driver, inside the session's transaction: these queries
-    return thousands of rows, and SQLAlchemy's Row objects cost more than the SQL does."""
-    cursor = session.connection().connection.driver_connection.execute(sql, params)
+    return thousands of rows, and SQLAlchemy's Row objects cost more than the SQL does. The SQL
+    is written for both dialects with ``:name`` parameters (psycopg spells them %(name)s)."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        sql = _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+    cursor = conn.connection.driver_connection.execute(sql, params)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
@@ -121,7 +132,7 @@ def frequent_misconceptions(session: Session, lesson: int | None = None, limit: 
     """The ``limit`` most observed misconceptions of each lesson (or of one lesson)."""
     where = "WHERE lesson = :lesson" if lesson is not None else ""
     rows = _rows(session, f"""
-        SELECT lesson, misconception_id, COUNT(*) AS count, SUM(resolved = 0) AS open,
+        SELECT lesson, misconception_id, COUNT(*) AS count, SUM(CASE WHEN resolved THEN 0 ELSE 1 END) AS open,
                COUNT(DISTINCT learner_id) AS learners
         FROM misconceptions {where}
         GROUP BY lesson, misconception_id
@@ -140,8 +151,9 @@ def contract_event_counts(session: Session) -> list[dict]:
     refusal = ", ".join(f"'{a}'" for a in REFUSAL_ACTIONS)
     return _rows(session, f"""
         SELECT l.id AS learner,
-               COALESCE(SUM(e.action IN ({refusal}) OR e.rule = 'outsourcing_request'), 0) AS refusals,
-               COALESCE(SUM(e.action LIKE 'rewrite%'), 0) AS rewrites,
+               COALESCE(SUM(CASE WHEN e.action IN ({refusal}) OR e.rule = 'outsourcing_request' THEN 1 ELSE 0 END), 0)
+                   AS refusals,
+               COALESCE(SUM(CASE WHEN e.action LIKE 'rewrite%' THEN 1 ELSE 0 END), 0) AS rewrites,
                COUNT(e.id) AS total
         FROM learners AS l LEFT JOIN contract_events AS e ON e.learner_id = l.id
         GROUP BY l.id ORDER BY total DESC, l.id""")
@@ -153,7 +165,7 @@ def progress_rows(session: Session) -> list[dict]:
         WITH latest AS (SELECT learner_id, lesson, MAX(id) AS id, COUNT(*) AS n
                         FROM submissions GROUP BY learner_id, lesson),
              open_m AS (SELECT learner_id, lesson, COUNT(*) AS n FROM misconceptions
-                        WHERE resolved = 0 GROUP BY learner_id, lesson),
+                        WHERE NOT resolved GROUP BY learner_id, lesson),
              events AS (SELECT learner_id, lesson, COUNT(*) AS n FROM contract_events GROUP BY learner_id, lesson)
         SELECT p.learner_id AS learner, p.lesson, p.status, p.attempts,
                p.started_at, p.submitted_at, p.passed_at, p.updated_at,

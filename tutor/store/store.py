@@ -135,8 +135,24 @@ class ProgressStore:
         return row
 
     # -- learners and onboarding ---------------------------------------------------------------
+    def bound_learner(self) -> str | None:
+        """On a cohort database, the learner the connecting role is (None: not a learner role,
+        e.g. the instructor or the owner; always None on SQLite)."""
+        if self.dialect != "postgresql":
+            return None
+        if not hasattr(self, "_bound"):
+            from tutor.store.cohort import bound_learner
+
+            with self.engine.connect() as conn:
+                self._bound = bound_learner(conn)
+        return self._bound
+
     def ensure_learner(self, learner_id: str) -> None:
         learner_id = _learner(learner_id)
+        bound = self.bound_learner()
+        if bound is not None and bound != learner_id:
+            raise StoreError(f"this database role belongs to learner {bound!r} and cannot act as {learner_id!r}; "
+                             f"drop --learner (or use --learner {bound}), or connect with that learner's own role")
         with self._write() as s:
             self._touch(s, learner_id)
 

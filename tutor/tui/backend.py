@@ -60,6 +60,7 @@ class Backend:
         from tutor.agent.session import TutorSession
 
         self.session = TutorSession(self.settings, self.learner_id, self.lesson)
+        self.learner_id = self.session.learner_id  # the learner a cohort role is, for "default"
         # a question asked while the embedding model still loads (prepare_index) is answered
         # from keyword search at once instead of after the load
         self.session.ctx.wait_for_embedder = False

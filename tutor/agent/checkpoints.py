@@ -1,0 +1,32 @@
+"""The LangGraph checkpointer for a session: the SQLite file under TUTOR_HOME by default, or,
+when ``database_url`` is PostgreSQL, langgraph-checkpoint-postgres on the same database as
+the progress store (its tables are made by the store's migration 0004, under row security,
+so a learner's role never creates tables and reads only its own threads)."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+
+def libpq_url(url: str) -> str | None:
+    """The psycopg connection string for a PostgreSQL SQLAlchemy URL; None for SQLite."""
+    from tutor.store.urls import is_postgres, libpq_dsn
+
+    return libpq_dsn(url) if is_postgres(url) else None
+
+
+@asynccontextmanager
+async def saver_for(settings) -> AsyncIterator:
+    url = getattr(settings, "store_url", None)
+    conninfo = libpq_url(url) if url else None
+    if conninfo is None:
+        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        async with AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_path)) as saver:
+            yield saver
+        return
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+    async with AsyncPostgresSaver.from_conn_string(conninfo) as saver:
+        yield saver
