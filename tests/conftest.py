@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 def _isolated_user_data(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("tutor-home")
     monkeypatch.setenv("TUTOR_HOME", str(home))
-    monkeypatch.setenv("TUTOR_CONFIG", str(home / "no-config.toml"))
+    monkeypatch.setenv("TUTOR_CONFIG", os.devnull)  # no config file, on purpose
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
