@@ -6,12 +6,14 @@ from typing import Optional
 
 import typer
 
+from tutor.cli.common import check_learner
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def ask(
         message: str = typer.Argument(..., help="What to ask the tutor."),
-        learner: str = typer.Option("default", "--learner", help="Whose progress and conversation this is."),
+        learner: str = typer.Option("default", "--learner", callback=check_learner, help="Whose progress and conversation this is."),
         lesson: Optional[int] = typer.Option(None, "--lesson", help="The lesson to talk about (default: the learner's current one)."),
         as_json: bool = typer.Option(False, "--json", help="Print reply, intent, action, citations and guard events as JSON."),
     ) -> None:
@@ -19,13 +21,14 @@ def register(app: typer.Typer) -> None:
         import asyncio
         import sys
 
-        from tutor.cli.common import fail, print_json, settings
+        from tutor.cli.common import fail, print_json, require_lesson, settings
         from tutor.course.errors import CourseError
         from tutor.llm import ModelError, get_chat_model
 
         config = settings()
         if not message.strip():
             fail("the message is empty; say what you want to ask")
+        require_lesson(config, lesson)  # before the session: nothing is stored for a lesson that is not there
         try:
             model = get_chat_model(config)
         except ModelError as error:

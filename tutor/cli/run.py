@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from tutor import untrusted
-from tutor.cli.common import EXIT_OK, EXIT_PROBLEMS, fail, print_json, settings
+from tutor.cli.common import EXIT_OK, EXIT_PROBLEMS, check_learner, fail, print_json, settings
 
 
 def register(app: typer.Typer) -> None:
@@ -26,7 +26,7 @@ def run_lab(
     in_place: bool = typer.Option(False, "--in-place", help="Run in the lab folder itself instead of a scratch copy."),
     seed: int = typer.Option(0, "--seed", help="Passed to the lab as SEED and PYTHONHASHSEED."),
     backend: Optional[str] = typer.Option(None, "--backend", help="auto, bubblewrap or process (default: config)."),
-    learner: str = typer.Option("default", "--learner", help="Learner id for the progress record."),
+    learner: str = typer.Option("default", "--learner", callback=check_learner, help="Learner id for the progress record."),
     as_json: bool = typer.Option(False, "--json", help="Print the run record as JSON (logs stay in files)."),
 ) -> None:
     """Run lab code in the sandbox: no network, read-only system, limits; every run leaves a record."""
