@@ -55,3 +55,15 @@ def config_file() -> Path:
     from platformdirs import user_config_dir
 
     return Path(user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def writable(folder: Path) -> bool:
+    """Whether a file can be created in ``folder``: tried, not read from permission bits (root
+    passes those on a read-only mount)."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
