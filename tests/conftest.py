@@ -23,6 +23,29 @@ def _isolated_user_data(tmp_path_factory, monkeypatch):
     yield home
 
 
+@pytest.fixture(scope="session")
+def course_index_home(tmp_path_factory) -> Path:
+    """A TUTOR_HOME holding the shipped course's full retrieval index (packaged embedder), built
+    once per test session; every part's tests that need the full index share this one."""
+    from tutor.config import Settings
+    from tutor.retrieval import get_retriever
+
+    home = tmp_path_factory.mktemp("course-index-home")
+    get_retriever(Settings(home=home, course=REPO)).ensure_index()
+    return home
+
+
+@pytest.fixture
+def linked_index_home(course_index_home, _isolated_user_data) -> Path:
+    """This test's own TUTOR_HOME with the shared index and vector cache linked in."""
+    for name in ("index", "cache"):
+        target = _isolated_user_data / name
+        if not (target.is_symlink() or target.exists()):
+            (course_index_home / name).mkdir(exist_ok=True)
+            target.symlink_to(course_index_home / name, target_is_directory=True)
+    return _isolated_user_data
+
+
 @pytest.fixture
 def repo_root() -> Path:
     return REPO

@@ -88,9 +88,10 @@ def test_every_subcommand_is_fuzzed():
 
 
 @pytest.mark.parametrize("argv", cases())
-def test_hostile_input_never_ends_in_a_traceback(argv, no_app, _isolated_user_data, monkeypatch):
-    monkeypatch.chdir(_isolated_user_data)  # nothing a command writes lands in the checkout
-    before = db_state(_isolated_user_data)
+def test_hostile_input_never_ends_in_a_traceback(argv, no_app, linked_index_home, monkeypatch):
+    home = linked_index_home  # the session's full index linked in: no case builds one of its own
+    monkeypatch.chdir(home)  # nothing a command writes lands in the checkout
+    before = db_state(home)
     result = CliRunner().invoke(app, argv)
     output = result.output
     assert "Traceback" not in output and "internal error" not in output, output[-3000:]
@@ -100,4 +101,4 @@ def test_hostile_input_never_ends_in_a_traceback(argv, no_app, _isolated_user_da
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert lines and lines[-1].startswith("tutor: "), result.stderr[-2000:]
         assert len(lines[-1]) < 2000, "the message repeats the hostile value instead of naming the fix"
-        assert db_state(_isolated_user_data) == before, "rejected input changed the progress DB"
+        assert db_state(home) == before, "rejected input changed the progress DB"
