@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from tutor import untrusted
-from tutor.cli.common import EXIT_OK, EXIT_PROBLEMS, fail, print_json, settings
+from tutor.cli.common import EXIT_OK, EXIT_PROBLEMS, check_learner, fail, print_json, settings
 
 
 EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT
@@ -32,6 +32,7 @@ def grade(
     calibrate: Optional[Path] = typer.Option(None, "--calibrate", help="Measure agreement with the instructor scores in DIR."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write reports under DIR/<submission>/ instead of <submission>/grading/."),
     samples: Optional[int] = typer.Option(None, "--samples", min=1, max=15, help="Judge samples per criterion (default: judge_samples setting, 3)."),
+    learner: Optional[str] = typer.Option(None, "--learner", callback=check_learner, help="Record the grade under this learner (one folder; default: the folder name, or 'default' for labs/lesson_NN)."),
 ) -> None:
     """Grade lab folders: deterministic checks, then an LLM judge per criterion when a model is configured."""
     from tutor.grading import rubrics
@@ -51,12 +52,12 @@ def grade(
         fail("no PATH given; pass a lab folder or a folder of submissions (or --calibrate DIR)")
     code = _grade_batch(cfg, paths, lesson=lesson, no_judge=no_judge, workers=workers, as_json=as_json, junit=junit,
                         gradescope=output_format == "gradescope", fail_under=fail_under, force=force, smoke=smoke,
-                        out=out, samples=samples)
+                        out=out, samples=samples, learner=learner)
     raise typer.Exit(code)
 
 
 def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, gradescope, fail_under, force, smoke,
-                 out, samples) -> int:
+                 out, samples, learner=None) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -69,6 +70,9 @@ def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, grade
         count = len(discover(list(paths)))
     except BadInput as exc:
         fail(f"{exc}; pass an existing lab folder or a folder of submissions")
+    if learner and count > 1:
+        fail(f"--learner names one learner, but {count} lab folders were found; grade one folder with --learner, "
+             "or a folder of submissions (one per learner) without it")
     model, why_not = resolve_judge(cfg, None, not no_judge)
     err = Console(stderr=True)
     if model is None and not as_json:
@@ -84,7 +88,7 @@ def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, grade
         try:
             result = grade_many(list(paths), lesson=lesson, settings=cfg, judge=model, use_judge=model is not None,
                                 smoke=smoke, out=out, force=force, workers=workers, samples=samples, on_done=done,
-                                store=hooks.record, lookup=hooks.lookup, others=hooks.others)
+                                store=hooks.record, lookup=hooks.lookup, others=hooks.others, learner=learner)
         except KeyboardInterrupt:
             fail("interrupted; run the same command again to grade the rest (finished folders are skipped)",
                  EXIT_INTERRUPTED)
