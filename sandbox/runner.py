@@ -26,6 +26,7 @@ from sandbox.supervise import Supervisor
 from sandbox.workspace import Workspace, chown_tree, copy_outputs, tree_bytes
 
 BACKENDS = ("auto", "bubblewrap", "process")
+SCHEDULERS = ("local", "slurm")   # where the runner runs: here, or as a Slurm job
 NETWORKS = ("none", "model")
 # A uid for one run alone, far above real accounts: counting and sweeping by uid is then exact.
 RUN_UID_BASE, RUN_UID_SPAN = 1_800_000_000, 100_000_000
@@ -82,16 +83,19 @@ def choose_backend(requested: str) -> str:
 def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = False,
         network: str = "none", *, in_place: bool = False, seed: int | None = None,
         runs_dir=None, on_output: OnOutput | None = None, backend: str = "auto",
-        model_url: str | None = None, model_name: str | None = None, stop=None) -> RunRecord:
+        model_url: str | None = None, model_name: str | None = None, stop=None,
+        scheduler: str = "local", slurm=None) -> RunRecord:
     """``stop``: a ``threading.Event``; once set, the run is ended as if interrupted (Ctrl-C),
-    still with a record. A runner on a thread other than the main one has no Ctrl-C."""
-    lab = Path(lab_dir).resolve()
-    if not lab.is_dir():
-        raise SandboxError(f"lab folder {lab} does not exist")
-    if not command:
-        raise SandboxError("no command to run; put it after `--`")
-    if network not in NETWORKS:
-        raise SandboxError(f"unknown network mode {network!r}; use none or model")
+    still with a record. A runner on a thread other than the main one has no Ctrl-C.
+    ``scheduler``: local (here) or slurm (this runner as a Slurm job; ``slurm``: SlurmOptions)."""
+    if scheduler == "slurm":
+        from sandbox.slurm import run_job
+        return run_job(lab_dir, command, limits, gpu, network, in_place=in_place, seed=seed, runs_dir=runs_dir,
+                       on_output=on_output, backend=backend, model_url=model_url, model_name=model_name,
+                       stop=stop, options=slurm)
+    if scheduler != "local":
+        raise SandboxError(f"unknown run backend {scheduler!r}; use local or slurm")
+    lab = checked_input(lab_dir, command, network)
     limits = limits or Limits()
     backend = choose_backend(backend)
     seed = 0 if seed is None else int(seed)
@@ -171,6 +175,18 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
         cgroups.remove()
         if workspace:
             workspace.cleanup()
+
+
+def checked_input(lab_dir, command: list[str], network: str) -> Path:
+    """The lab folder, resolved, once the request makes sense; else SandboxError (nothing started)."""
+    lab = Path(lab_dir).resolve()
+    if not lab.is_dir():
+        raise SandboxError(f"lab folder {lab} does not exist")
+    if not command:
+        raise SandboxError("no command to run; put it after `--`")
+    if network not in NETWORKS:
+        raise SandboxError(f"unknown network mode {network!r}; use none or model")
+    return lab
 
 
 def _first_line(exc: BaseException) -> str:

@@ -61,14 +61,7 @@ class Workspace:
         return [_nsenter(), f"--mount=/proc/{self.keeper.pid}/ns/mnt", "--"] if self.keeper else []
 
     def copy_lab(self, source: Path, uid: int | None) -> None:
-        def ignore(directory: str, names: list[str]) -> set[str]:
-            skip = {n for n in names if n in SKIP_ANY}
-            if Path(directory) == source:
-                skip |= {n for n in names if n in SKIP_TOP}
-            return skip
-
-        # Symlinks stay symlinks: inside the sandbox they resolve against the sandbox's root.
-        shutil.copytree(source, self.lab_access, symlinks=True, ignore=ignore, dirs_exist_ok=True)
+        copy_lab_tree(source, self.lab_access)
         # copytree gave /lab the source's mode; a learner's 0700 folder would then stop bubblewrap
         # (root without capabilities) from entering it. The runner's root stays 0711.
         os.chmod(self.lab_access, 0o755)
@@ -138,6 +131,18 @@ def _start_keeper(target: Path, options: str) -> subprocess.Popen | None:
         return None
     keeper.stdout.close()
     return keeper
+
+
+def copy_lab_tree(source: Path, dest: Path) -> None:
+    """The lab without earlier runs, version control, environments and caches. Symlinks stay
+    symlinks: inside the sandbox they resolve against the sandbox's root."""
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        skip = {n for n in names if n in SKIP_ANY}
+        if Path(directory) == source:
+            skip |= {n for n in names if n in SKIP_TOP}
+        return skip
+
+    shutil.copytree(source, dest, symlinks=True, ignore=ignore, dirs_exist_ok=True)
 
 
 def chown_tree(path: Path, uid: int, gid: int | None = None) -> None:

@@ -150,5 +150,7 @@ def check_config() -> Check:
 
 
 def run_checks(cfg) -> list[Check]:
+    from tutor.diagnostics_slurm import check_slurm
+
     return [check_config(), check_home(cfg), check_course(cfg), check_model(cfg), check_gpu(), check_bwrap(),
-            *check_store(cfg)]
+            *check_slurm(cfg), *check_store(cfg)]

@@ -14,10 +14,23 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import Limits, run
-from tests.sandbox.conftest import PROCESS_BACKEND_CAPS_PROCESSES, assert_no_process_left, requires_bwrap
+from sandbox import Limits
+from sandbox import run as sandbox_run
+from tests.sandbox.conftest import PROCESS_BACKEND_CAPS_PROCESSES, assert_no_process_left, requires_bwrap, slurm_options
 
 BOTH = pytest.mark.parametrize("backend", [pytest.param("bubblewrap", marks=requires_bwrap), "process"])
+# The same hostile labs through the Slurm backend: bubblewrap inside a Slurm job, same assertions.
+SLURM = pytest.param("slurm", marks=requires_bwrap)
+ALL = pytest.mark.parametrize("backend", [pytest.param("bubblewrap", marks=requires_bwrap), "process", SLURM])
+STRONG = pytest.mark.parametrize("backend", [pytest.param("bubblewrap", marks=requires_bwrap), SLURM])
+
+
+def run(lab, command, limits=None, backend="auto", **kwargs):
+    """The runner here, or (backend "slurm") as a Slurm job with bubblewrap inside it."""
+    if backend == "slurm":
+        return sandbox_run(lab, command, limits, backend="bubblewrap", scheduler="slurm", slurm=slurm_options(),
+                           **kwargs)
+    return sandbox_run(lab, command, limits, backend=backend, **kwargs)
 SMALL = dict(timeout_s=5, memory_mb=512, max_procs=32, disk_mb=16, tmp_mb=8, file_size_mb=64, grace_s=0.3)
 
 
@@ -30,6 +43,7 @@ def limits(**overrides) -> Limits:
     pytest.param("process", marks=pytest.mark.skipif(
         not PROCESS_BACKEND_CAPS_PROCESSES, reason="root without a writable pids cgroup: the process "
         "backend cannot cap processes here (its record says so), so a fork bomb is not run")),
+    SLURM,
 ])
 def test_fork_bomb_is_capped_and_leaves_nothing(make_lab, marker, backend):
     lab = make_lab("""
@@ -47,7 +61,7 @@ def test_fork_bomb_is_capped_and_leaves_nothing(make_lab, marker, backend):
     assert_no_process_left(marker)
 
 
-@BOTH
+@ALL
 def test_memory_bomb_ends_with_reason_memory(make_lab, backend):
     lab = make_lab("""
         hoard = []
@@ -60,7 +74,7 @@ def test_memory_bomb_ends_with_reason_memory(make_lab, backend):
     assert record.peak_rss_mb < 256
 
 
-@BOTH
+@ALL
 def test_infinite_loop_times_out(make_lab, marker, backend):
     lab = make_lab("while True:\n    pass\n")
     record = run(lab, ["python", "main.py", marker], limits(timeout_s=0.5), backend=backend)
@@ -102,7 +116,7 @@ def test_disk_fill_in_place_is_stopped_by_the_watchdog(make_lab):
     assert (lab / "fill.bin").stat().st_size < 64 * 1024 * 1024
 
 
-@BOTH
+@ALL
 def test_stdout_flood_is_capped_with_a_visible_marker(make_lab, backend):
     lab = make_lab("""
         import sys
@@ -119,8 +133,8 @@ def test_stdout_flood_is_capped_with_a_visible_marker(make_lab, backend):
     assert record.output_bytes["stdout"] > 100_000
 
 
-@requires_bwrap
-def test_secrets_and_private_files_are_invisible(make_lab, monkeypatch, tmp_path):
+@STRONG
+def test_secrets_and_private_files_are_invisible(make_lab, monkeypatch, tmp_path, backend):
     monkeypatch.setenv("SECRET_API_KEY", "sk-should-never-leak")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws-should-never-leak")
     private = tmp_path / "home" / ".ssh"
@@ -137,7 +151,7 @@ def test_secrets_and_private_files_are_invisible(make_lab, monkeypatch, tmp_path
                 seen[path] = type(exc).__name__
         print(json.dumps({"env": dict(os.environ), "seen": seen}))
     """)
-    record = run(lab, ["python", "main.py", *probes], limits())
+    record = run(lab, ["python", "main.py", *probes], limits(), backend=backend)
     assert record.reason == "ok", record.detail
     report = json.loads(Path(record.logs["stdout"]).read_text())
     assert "SECRET_API_KEY" not in report["env"] and "AWS_SECRET_ACCESS_KEY" not in report["env"]
@@ -151,7 +165,7 @@ def test_secrets_and_private_files_are_invisible(make_lab, monkeypatch, tmp_path
     assert "should-never-leak" not in Path(record.logs["stdout"]).read_text()
 
 
-@BOTH
+@ALL
 def test_parent_env_secrets_do_not_reach_the_lab(make_lab, monkeypatch, backend):
     monkeypatch.setenv("SECRET_API_KEY", "sk-should-never-leak")
     lab = make_lab("import os, json; print(json.dumps(dict(os.environ)))\n")
@@ -161,8 +175,8 @@ def test_parent_env_secrets_do_not_reach_the_lab(make_lab, monkeypatch, backend)
     assert env["SEED"] == "0" and env["PYTHONHASHSEED"] == "0"
 
 
-@requires_bwrap
-def test_network_connections_fail(make_lab):
+@STRONG
+def test_network_connections_fail(make_lab, backend):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
@@ -177,7 +191,7 @@ def test_network_connections_fail(make_lab):
             except OSError as exc:
                 print("blocked", host, port, type(exc).__name__)
     """)
-    record = run(lab, ["python", "main.py", str(port)], limits())
+    record = run(lab, ["python", "main.py", str(port)], limits(), backend=backend)
     out = Path(record.logs["stdout"]).read_text()
     assert record.reason == "ok" and out.count("blocked") == 3, out
     assert record.network == "none"
@@ -186,8 +200,8 @@ def test_network_connections_fail(make_lab):
     listener.close()
 
 
-@requires_bwrap
-def test_writes_outside_the_lab_fail_and_the_original_lab_is_untouched(make_lab, tmp_path):
+@STRONG
+def test_writes_outside_the_lab_fail_and_the_original_lab_is_untouched(make_lab, tmp_path, backend):
     outside = tmp_path / "outside.txt"
     lab = make_lab("""
         import sys
@@ -201,7 +215,7 @@ def test_writes_outside_the_lab_fail_and_the_original_lab_is_untouched(make_lab,
     """)
     targets = [str(outside), "/usr/pwned", "/etc/pwned", str(Path(sys.executable).parent / "pwned"),
                "/work/pwned", "/pwned"]
-    record = run(lab, ["python", "main.py", *targets], limits())
+    record = run(lab, ["python", "main.py", *targets], limits(), backend=backend)
     out = Path(record.logs["stdout"]).read_text()
     assert record.reason == "ok" and "WROTE" not in out, out
     for target in targets:
@@ -209,8 +223,8 @@ def test_writes_outside_the_lab_fail_and_the_original_lab_is_untouched(make_lab,
     assert not (lab / "inside.txt").exists()  # the lab wrote into its scratch copy only
 
 
-@requires_bwrap
-def test_symlink_to_root_reaches_only_the_sandbox(make_lab, tmp_path):
+@STRONG
+def test_symlink_to_root_reaches_only_the_sandbox(make_lab, tmp_path, backend):
     secret = tmp_path / "host-secret.txt"
     secret.write_text("host only")
     lab = make_lab("""
@@ -228,7 +242,7 @@ def test_symlink_to_root_reaches_only_the_sandbox(make_lab, tmp_path):
         os.symlink("/etc/shadow", os.path.join(run_dir, "leak"))
     """)
     os.symlink("/", lab / "escape")
-    record = run(lab, ["python", "main.py", str(secret)], limits())
+    record = run(lab, ["python", "main.py", str(secret)], limits(), backend=backend)
     out = Path(record.logs["stdout"]).read_text()
     assert record.reason == "ok", record.detail
     assert "READ" not in out, out
@@ -236,7 +250,7 @@ def test_symlink_to_root_reaches_only_the_sandbox(make_lab, tmp_path):
     assert not (Path(record.run_dir) / "leak").exists()  # symlinks never come back out
 
 
-@BOTH
+@ALL
 def test_double_forked_daemon_does_not_outlive_the_run(make_lab, marker, backend):
     lab = make_lab("""
         import os, sys, time

@@ -95,9 +95,10 @@ def _spec(checks: ChecksFile, names: list[str], code: str | None, nonce: str) ->
 
 
 def evaluate(lab_dir: Path, checks: ChecksFile, *, code: str | None = None, todo: str | None = None,
-             backend: str = "auto", timeout_s: float | None = None, memory_mb: int = 4096) -> Evaluation:
+             backend: str = "auto", timeout_s: float | None = None, memory_mb: int = 4096,
+             scheduler: str = "local", slurm=None) -> Evaluation:
     """Run the checks (of one TODO, or all) on ``lab_dir``'s starter.py, with ``code`` (a pasted
-    function, say) executed into its namespace first."""
+    function, say) executed into its namespace first. ``scheduler``/``slurm``: see sandbox.run."""
     import sandbox
 
     if code is not None and len(code) > CODE_MAX_CHARS:
@@ -122,12 +123,12 @@ def evaluate(lab_dir: Path, checks: ChecksFile, *, code: str | None = None, todo
         started = time.perf_counter()
         record = sandbox.run(stage, ["python", "-B", f"{STAGE_DIR}/check_harness.py", f"{STAGE_DIR}/spec.json"],
                              sandbox.Limits(timeout_s=limit, memory_mb=memory_mb), runs_dir=Path(scratch) / "runs",
-                             backend=backend)
+                             backend=backend, scheduler=scheduler, slurm=slurm)
         sandbox_s = time.perf_counter() - started
         stdout = _read_bounded(record.logs.get("stdout"))
     info = {"reason": record.reason, "detail": record.detail, "backend": record.backend,
             "isolation": record.isolation.get("level"), "duration_s": record.duration_s,
-            "limit_hit": record.limit_hit}
+            "limit_hit": record.limit_hit, **({"scheduler": record.scheduler} if record.scheduler else {})}
     raw = results.find_result(stdout, nonce)
     timing = {"sandbox_s": round(sandbox_s, 4)}
     if raw is None:
