@@ -93,7 +93,7 @@ async def main() -> None:
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="tutor-eval-"))
     os.environ["TUTOR_HOME"] = str(home)
-    os.environ["TUTOR_CONFIG"] = str(home / "no-config.toml")
+    os.environ["TUTOR_CONFIG"] = os.devnull
     if args.misconceptions:
         print(misconception_report(home))
         return

@@ -61,7 +61,7 @@ async def main() -> None:
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="tutor-turn-"))
     os.environ["TUTOR_HOME"] = str(home)
-    os.environ["TUTOR_CONFIG"] = str(home / "no-config.toml")
+    os.environ["TUTOR_CONFIG"] = os.devnull
 
     from tutor.agent.context import TutorContext
     from tutor.agent.session import TutorSession

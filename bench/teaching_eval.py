@@ -158,7 +158,7 @@ def main() -> None:
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="tutor-teach-"))
     os.environ["TUTOR_HOME"] = str(home)
-    os.environ["TUTOR_CONFIG"] = str(home / "no-config.toml")
+    os.environ["TUTOR_CONFIG"] = os.devnull
     from tutor.agent import vector_cache
 
     vector_cache.CACHE_DIR = home / "cache"

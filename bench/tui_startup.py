@@ -133,7 +133,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         home = args.home or Path(scratch)
         env = {**os.environ, "TUTOR_HOME": str(home), "HF_HUB_OFFLINE": "1", "TUTOR_MODEL": "offline",
-               "TUTOR_CONFIG": str(Path(scratch) / "no-config.toml")}
+               "TUTOR_CONFIG": os.devnull}
         if args.course:
             env["TUTOR_COURSE"] = str(args.course)
         seconds = build_index(env)

@@ -6,16 +6,97 @@ API keys are ``SecretStr``: they are never printed, logged or stored.
 
 from __future__ import annotations
 
+import difflib
+import os
+import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tutor import paths
 from tutor.redact import redact_url
 
 MODEL_PREFIXES = ("offline", "vllm:", "openai:", "openai-compatible:", "anthropic:", "replay:")
+
+
+class ConfigError(Exception):
+    """The config file cannot be used (not there though named, not TOML); ``str()`` says how to fix it."""
+
+
+@dataclass
+class ConfigFile:
+    """Which config file applies and what is in it: ``tutor doctor`` shows this."""
+
+    path: Path | None  # None: TUTOR_CONFIG names os.devnull, no file on purpose
+    explicit: bool  # named by TUTOR_CONFIG (then it must exist)
+    data: dict[str, Any] = field(default_factory=dict)
+    unknown: list[tuple[str, str | None]] = field(default_factory=list)  # (key, closest known key)
+
+    @property
+    def read(self) -> bool:
+        return self.path is not None and self.path.is_file()
+
+    def describe(self) -> str:
+        if self.path is None:
+            return "none (TUTOR_CONFIG is /dev/null)"
+        return f"{self.path} ({'read' if self.read else 'not there: defaults and environment only'})"
+
+    def warnings(self) -> list[str]:
+        return [f"config file {self.path}: unknown key '{key}'" + (f" (did you mean '{near}'?)" if near else "")
+                + " is ignored" for key, near in self.unknown]
+
+
+def config_keys() -> list[str]:
+    keys = list(Settings.model_fields)
+    for info in Settings.model_fields.values():
+        alias = info.validation_alias
+        keys += [a.lower() for a in getattr(alias, "choices", []) if isinstance(a, str)]
+    return keys
+
+
+def read_config_file() -> ConfigFile:
+    """The config file's settings; ConfigError when it is named but missing, or not valid TOML."""
+    explicit = bool(os.environ.get("TUTOR_CONFIG"))
+    path = paths.config_file()
+    if explicit and str(path) == os.devnull:
+        return ConfigFile(None, True)
+    found = ConfigFile(path, explicit)
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"TUTOR_CONFIG points at {path}, which does not exist; create it, fix the path, "
+                              f"or set TUTOR_CONFIG={os.devnull} for no config file")
+        return found
+    try:
+        found.data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML ({exc}); fix that line or move the file aside") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text; save it as UTF-8 TOML") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file {path} ({exc.strerror or exc}); check its permissions") from None
+    known = config_keys()
+    for key in found.data:
+        if key.lower() not in known:
+            near = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.6)
+            found.unknown.append((key, near[0] if near else None))
+    return found
+
+
+class _ConfigFileSource(PydanticBaseSettingsSource):
+    """The TOML config file, read through ``read_config_file`` (so its failures are ConfigError)."""
+
+    def __init__(self, settings_cls: type[BaseSettings]):
+        super().__init__(settings_cls)
+        self.data = read_config_file().data
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ is used
+        return self.data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self.data)
 
 
 class Settings(BaseSettings):
@@ -85,8 +166,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=paths.config_file())
-        return (init_settings, env_settings, toml)
+        return (init_settings, env_settings, _ConfigFileSource(settings_cls))
 
     # -- derived ---------------------------------------------------------------------------
     @property
@@ -152,7 +232,10 @@ class Settings(BaseSettings):
         view["database_url"] = self.database_display
         view["home"] = str(self.home_dir)
         view["course"] = str(self.course_dir)
-        view["config_file"] = str(paths.config_file())
+        try:
+            view["config_file"] = read_config_file().describe()
+        except ConfigError as exc:  # pragma: no cover - Settings() itself raised it first
+            view["config_file"] = str(exc)
         return view
 
 

@@ -140,8 +140,45 @@ def check_course(cfg) -> Check:
     return Check("course", "ok", str(cfg.course_dir))
 
 
+def check_home(cfg) -> Check:
+    """TUTOR_HOME is a folder the tutor can write (or can be created): tried, not guessed from
+    permission bits (root passes those on a read-only mount)."""
+    import os
+    from pathlib import Path
+
+    from tutor.paths import writable
+
+    home = Path(cfg.home_dir)
+    where = home
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    if not where.is_dir():
+        return Check("data folder", "fail", f"{where} is not a folder; set TUTOR_HOME to a writable folder")
+    if not writable(where):
+        return Check("data folder", "fail", f"{where} is not writable; make it writable or set TUTOR_HOME "
+                     "to a writable folder")
+    for name in ("progress.db", "checkpoints.db"):
+        db = home / name
+        if db.exists() and not os.access(db, os.R_OK | os.W_OK):
+            return Check("data folder", "fail", f"{db} is not writable; make it writable or set TUTOR_HOME elsewhere")
+    return Check("data folder", "ok", f"{home}" + ("" if home.is_dir() else " (created on first use)"))
+
+
+def check_config() -> Check:
+    """Which config file was read (or that none was), and keys in it the tutor does not know."""
+    from tutor.config import ConfigError, read_config_file
+
+    try:
+        found = read_config_file()
+    except ConfigError as exc:  # pragma: no cover - settings() fails first in the CLI
+        return Check("config file", "fail", str(exc))
+    if found.unknown:
+        return Check("config file", "warn", "; ".join(found.warnings()))
+    return Check("config file", "ok", found.describe())
+
+
 def run_checks(cfg) -> list[Check]:
     from tutor.diagnostics_slurm import check_slurm
 
-    return [check_course(cfg), check_model(cfg), check_gpu(), check_bwrap(), check_run_memory(), *check_slurm(cfg),
-            *check_store(cfg)]
+    return [check_config(), check_home(cfg), check_course(cfg), check_model(cfg), check_gpu(), check_bwrap(),
+            check_run_memory(), *check_slurm(cfg), *check_store(cfg)]

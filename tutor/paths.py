@@ -61,3 +61,15 @@ def learner_lab_dir(lesson: int | None, cwd: Path | None = None) -> Path:
     """The learner's own lab folder: ``labs/lesson_NN`` under the directory the tutor was
     started in (the README's workflow). `tutor check`, the chat's code check and the app use it."""
     return (cwd or Path.cwd()) / "labs" / f"lesson_{lesson or 0:02d}"
+
+
+def writable(folder: Path) -> bool:
+    """Whether a file can be created in ``folder``: tried, not read from permission bits (root
+    passes those on a read-only mount)."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False

@@ -36,27 +36,17 @@ def embedder():
 
 
 @pytest.fixture(scope="session")
-def shared_home(tmp_path_factory, embedder) -> Path:
-    """A TUTOR_HOME holding the full course's index and the cached prototype/catalogue vectors."""
-    from tutor.config import Settings
-    from tutor.retrieval import get_retriever
-
-    home = tmp_path_factory.mktemp("agent-shared-home")
-    get_retriever(Settings(home=home, course=REPO)).ensure_index()
-    return home
+def shared_home(course_index_home) -> Path:
+    """A TUTOR_HOME holding the full course's index and the cached prototype/catalogue vectors
+    (tests/conftest.py's, shared with the other parts' tests)."""
+    return course_index_home
 
 
 @pytest.fixture
-def agent_settings(shared_home, _isolated_user_data):
+def agent_settings(linked_index_home):
     """Settings for this test's own TUTOR_HOME, with the shared index and vector cache linked in."""
 
     def make(**overrides):
-        for name in ("index", "cache"):
-            target = _isolated_user_data / name
-            if target.is_symlink() or target.exists():
-                continue
-            (shared_home / name).mkdir(exist_ok=True)
-            target.symlink_to(shared_home / name, target_is_directory=True)
         return load_settings(course=REPO, **overrides)
 
     return make

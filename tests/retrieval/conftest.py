@@ -2,7 +2,7 @@
 
 Two kinds of index: a copy of part of the course with a counting fake embedder (fast, for
 chunking and incremental indexing), and the real course embedded with the packaged MiniLM,
-built once per session in its own TUTOR_HOME (slow on 2 cores, so shared).
+built once per session (tests/conftest.py's course_index_home, shared with the agent tests).
 """
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ def course_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def real_home(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("retrieval-home")
+def real_home(course_index_home) -> Path:
+    return course_index_home  # tests/conftest.py's: one full index per session for every part
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ sentence-transformers; the shipped vectors cover the shipped course."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -85,3 +86,17 @@ def test_shipped_vectors_are_the_models_own(packaged):
 
 def test_another_model_does_not_use_the_shipped_vectors(tmp_path):
     assert seed.seed_for(str(tmp_path)) is None
+
+
+def test_the_first_question_on_a_fresh_home_loads_no_torch(tmp_path):
+    """A new install's first `tutor ask`: every course text (chunks, prototypes, catalogue,
+    authored answers) comes from the shipped vectors, the question from the numpy encoder."""
+    code = ("import sys\nfrom tutor.cli import app\n"
+            "try:\n    app(['ask', 'why does BPE merge the most frequent pair first?'])\n"
+            "except SystemExit as done:\n    assert not done.code, done.code\n"
+            "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))")
+    env = {**os.environ, "TUTOR_HOME": str(tmp_path / "home"), "TUTOR_MODEL": "offline", "HF_HUB_OFFLINE": "1"}
+    env.pop("TUTOR_COURSE", None)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -66,7 +66,7 @@ async def test_quitting_during_a_lab_run_stops_the_run_and_stores_its_record(pla
 async def test_quitting_during_a_self_check_waits_for_it_with_a_bound(plain_settings, tmp_path, monkeypatch):
     calls = []
 
-    def slow_self_check(lesson, settings):
+    def slow_self_check(lesson, settings, learner="default"):
         calls.append(lesson)
         time.sleep(1.5)
         return "graded"

@@ -65,7 +65,7 @@ def test_installed_tutor_onboards_answers_a_question_and_saves_on_quit(small_cou
     session = f"tutor-e2e-{uuid.uuid4().hex[:8]}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
     env.update(TUTOR_HOME=str(home), TUTOR_COURSE=str(small_course), TUTOR_MODEL="offline",
-               TUTOR_CONFIG=str(home / "no-config.toml"), TERM="xterm-256color", HF_HUB_OFFLINE="1")
+               TUTOR_CONFIG=os.devnull, TERM="xterm-256color", HF_HUB_OFFLINE="1")
     subprocess.run([*TMUX, "new-session", "-d", "-s", session, "-x", "140", "-y", "40", tutor_command()],
                    env=env, check=True, cwd=tmp_path)
     try:

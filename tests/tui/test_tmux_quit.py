@@ -79,7 +79,7 @@ def test_quitting_while_the_index_builds_exits_cleanly_by_key_term_and_hangup(tm
     model = shutil.copytree(packaged_model_path(), tmp_path / "model")  # not the seeded path
     env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
     env.update(TUTOR_HOME=str(home), TUTOR_COURSE=str(REPO), TUTOR_MODEL="offline", TUTOR_QUIT_TEST=marker,
-               TUTOR_CONFIG=str(home / "no-config.toml"), TERM="xterm-256color", HF_HUB_OFFLINE="1",
+               TUTOR_CONFIG=os.devnull, TERM="xterm-256color", HF_HUB_OFFLINE="1",
                TUTOR_EMBEDDER=str(model))
     settings = load_settings(home=home, course=REPO)  # only the profile is written with it
     open_store(settings).save_profile("default", name="Ada")  # straight to the chat, no onboarding

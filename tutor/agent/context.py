@@ -72,10 +72,12 @@ class TutorContext:
 
 def load_course_tolerantly(root):
     """The course, even while some lesson still has problems: one bad lesson must not stop
-    the tutor (``tutor curriculum check`` reports them). Only a missing contract is fatal."""
+    the tutor (``tutor curriculum check`` reports them). Only a missing contract is fatal.
+    The labs' files are not checked here (parsing every starter and checks.yaml costs a
+    cold ``tutor ask`` about half a second); ``tutor curriculum check`` does."""
     from tutor.course.loader import CourseError, _Loader
 
-    loader = _Loader(root)
+    loader = _Loader(root, check_labs=False)
     course = loader.load()
     if course is None or not course.lessons:
         raise CourseError(loader.problems)

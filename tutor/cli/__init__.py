@@ -10,8 +10,10 @@ import typer
 
 from tutor import __version__
 from tutor.cli.common import STATE
+from tutor.cli.errors import TutorGroup
 
 app = typer.Typer(
+    cls=TutorGroup,  # one place for failures (one `tutor:` line), plain metavars, --model anywhere
     name="tutor",
     help="A course tutor that explains, coaches and assesses, and never does your lab for you.",
     add_completion=False,
@@ -50,6 +52,7 @@ def root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
 ) -> None:
     """Run with no command to open the learner app (same as `tutor chat`)."""
+    STATE.pop("model", None)  # one invocation's --model never outlives it (many run in one test process)
     if model:
         STATE["model"] = model
     if ctx.invoked_subcommand is None:

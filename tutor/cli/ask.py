@@ -6,6 +6,8 @@ from typing import Optional
 
 import typer
 
+from tutor.cli.common import check_learner
+
 MESSAGE_MAX_CHARS = 100_000  # the most code a check takes (tutor.checks.evaluate.CODE_MAX_CHARS)
 
 
@@ -13,7 +15,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def ask(
         message: str = typer.Argument(..., help="What to ask the tutor ('-': read it from stdin, e.g. a pasted function)."),
-        learner: str = typer.Option("default", "--learner", help="Whose progress and conversation this is."),
+        learner: str = typer.Option("default", "--learner", callback=check_learner, help="Whose progress and conversation this is."),
         lesson: Optional[int] = typer.Option(None, "--lesson", help="The lesson to talk about (default: the learner's current one)."),
         as_json: bool = typer.Option(False, "--json", help="Print reply, intent, action, citations and guard events as JSON."),
     ) -> None:
@@ -21,7 +23,7 @@ def register(app: typer.Typer) -> None:
         import asyncio
         import sys
 
-        from tutor.cli.common import fail, print_json, settings
+        from tutor.cli.common import fail, print_json, require_lesson, settings
         from tutor.course.errors import CourseError
         from tutor.llm import ModelError, get_chat_model
 
@@ -35,6 +37,7 @@ def register(app: typer.Typer) -> None:
                 fail(f"the message on stdin is over {MESSAGE_MAX_CHARS} characters")
         if not message.strip():
             fail("the message is empty; say what you want to ask")
+        require_lesson(config, lesson)  # before the session: nothing is stored for a lesson that is not there
         try:
             model = get_chat_model(config)
         except ModelError as error:

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from tutor.cli.common import EXIT_OK, EXIT_PROBLEMS, fail, print_json, settings
+from tutor.cli.common import EXIT_OK, EXIT_PROBLEMS, check_learner, fail, print_json, settings
 from tutor.run_backend import BACKEND_HELP, BackendChoiceError, resolve
 
 
@@ -23,7 +23,7 @@ def check_lab(
     paste: Optional[Path] = typer.Option(None, "--paste", help="A file with a function to check in place of yours ('-': stdin)."),
     lesson: Optional[int] = typer.Option(None, "--lesson", min=1, help="The lesson whose checks apply (default: lab.toml)."),
     backend: Optional[str] = typer.Option(None, "--backend", help=BACKEND_HELP),
-    learner: str = typer.Option("default", "--learner", help="Learner id for the attempt history."),
+    learner: str = typer.Option("default", "--learner", callback=check_learner, help="Learner id for the attempt history."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
     """Run the lab's own checks on your TODO functions, in the sandbox; coach on the first failure."""

@@ -32,7 +32,8 @@ def check(
     for problem in problems:
         typer.echo(str(problem))
     if problems:
-        typer.echo(f"{len(problems)} problem(s) in {course_dir}", err=True)
+        typer.echo(f"tutor: {len(problems)} problem(s) in {course_dir}, each above as file:line: message; "
+                   "fix them and run this again", err=True)
         raise typer.Exit(EXIT_USAGE)
     from tutor.course.loader import load_course
 

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from tutor import untrusted
-from tutor.cli.common import EXIT_OK, EXIT_PROBLEMS, fail, print_json, settings
+from tutor.cli.common import EXIT_OK, EXIT_PROBLEMS, check_learner, fail, print_json, settings
 from tutor.run_backend import BACKEND_HELP, BackendChoiceError, resolve
 
 
@@ -33,6 +33,7 @@ def grade(
     calibrate: Optional[Path] = typer.Option(None, "--calibrate", help="Measure agreement with the instructor scores in DIR."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write reports under DIR/<submission>/ instead of <submission>/grading/."),
     samples: Optional[int] = typer.Option(None, "--samples", min=1, max=15, help="Judge samples per criterion (default: judge_samples setting, 3)."),
+    learner: Optional[str] = typer.Option(None, "--learner", callback=check_learner, help="Record the grade under this learner (one folder; default: the folder name, or 'default' for labs/lesson_NN)."),
     backend: Optional[str] = typer.Option(None, "--backend", help=BACKEND_HELP + " slurm: one job array, slurm_array_limit at once."),
 ) -> None:
     """Grade lab folders: deterministic checks, then an LLM judge per criterion when a model is configured."""
@@ -58,12 +59,12 @@ def grade(
         fail("no PATH given; pass a lab folder or a folder of submissions (or --calibrate DIR)")
     code = _grade_batch(cfg, paths, lesson=lesson, no_judge=no_judge, workers=workers, as_json=as_json, junit=junit,
                         gradescope=output_format == "gradescope", fail_under=fail_under, force=force, smoke=smoke,
-                        out=out, samples=samples, target=target)
+                        out=out, samples=samples, target=target, learner=learner)
     raise typer.Exit(code)
 
 
 def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, gradescope, fail_under, force, smoke,
-                 out, samples, target=None) -> int:
+                 out, samples, target=None, learner=None) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -77,6 +78,9 @@ def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, grade
         count = len(discover(list(paths)))
     except BadInput as exc:
         fail(f"{exc}; pass an existing lab folder or a folder of submissions")
+    if learner and count > 1:
+        fail(f"--learner names one learner, but {count} lab folders were found; grade one folder with --learner, "
+             "or a folder of submissions (one per learner) without it")
     model, why_not = resolve_judge(cfg, None, not no_judge)
     err = Console(stderr=True)
     if model is None and not as_json:
@@ -92,7 +96,7 @@ def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, grade
         try:
             result = grade_many(list(paths), lesson=lesson, settings=cfg, judge=model, use_judge=model is not None,
                                 smoke=smoke, out=out, force=force, workers=workers, samples=samples, on_done=done,
-                                store=hooks.record, lookup=hooks.lookup, others=hooks.others,
+                                store=hooks.record, lookup=hooks.lookup, others=hooks.others, learner=learner,
                                 scheduler=target.scheduler if target else "local", slurm=target.slurm if target else None)
         except SlurmBatchError as exc:
             fail(str(exc))

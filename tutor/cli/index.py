@@ -81,20 +81,15 @@ def search(
     as_json: bool = typer.Option(False, "--json", help="Print JSON: query and results with citations."),
 ) -> None:
     """Search the course; the index is built first if it is missing or stale."""
-    from tutor.cli.common import fail, print_json
+    from tutor.cli.common import fail, print_json, require_lesson, settings
     from tutor.retrieval import MODES
-    from tutor.retrieval.chunking import source_files
 
     if not query.strip():
         fail("the query is empty: say what to look for, e.g. tutor search \"why divide by sqrt(d_k)\"")
     if mode not in MODES:
         fail(f"unknown --mode '{mode}': use one of {', '.join(MODES)}")
     retriever = _retriever()
-    if lesson is not None:
-        known = sorted(int(p.stem.split("_")[1]) for p in source_files(retriever.index.course_dir)
-                       if p.parent.name == "lessons")
-        if lesson not in known:
-            fail(f"no lesson {lesson} in the course (lessons: {', '.join(map(str, known)) or 'none'})")
+    require_lesson(settings(), lesson)
     if not retriever.index_ready():
         with _progress_bar(transient=True) as report:
             _run_or_fail(lambda: retriever.ensure_index(report))

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from tutor.cli.common import fail, print_json, settings
+from tutor.cli.common import check_learner, fail, print_json, settings
 
 DEFAULT_LEARNER = "default"
 
@@ -31,7 +31,7 @@ def unknown_learner(store, learner: str):
 
 
 def progress(
-    learner: Optional[str] = typer.Option(None, "--learner", help=f"Learner id (default: {DEFAULT_LEARNER})."),
+    learner: Optional[str] = typer.Option(None, "--learner", callback=check_learner, help=f"Learner id (default: {DEFAULT_LEARNER})."),
     as_json: bool = typer.Option(False, "--json", help="Print the progress as JSON."),
 ) -> None:
     """Your lessons, attempts and grades, open misconceptions, and where we left off."""

@@ -10,7 +10,7 @@ import typer
 
 from tutor import untrusted
 from tutor.run_backend import BACKEND_HELP, BackendChoiceError, resolve
-from tutor.cli.common import EXIT_OK, EXIT_PROBLEMS, fail, print_json, settings
+from tutor.cli.common import EXIT_OK, EXIT_PROBLEMS, check_learner, fail, print_json, settings
 
 
 def register(app: typer.Typer) -> None:
@@ -27,7 +27,7 @@ def run_lab(
     in_place: bool = typer.Option(False, "--in-place", help="Run in the lab folder itself instead of a scratch copy."),
     seed: int = typer.Option(0, "--seed", help="Passed to the lab as SEED and PYTHONHASHSEED."),
     backend: Optional[str] = typer.Option(None, "--backend", help=BACKEND_HELP),
-    learner: str = typer.Option("default", "--learner", help="Learner id for the progress record."),
+    learner: str = typer.Option("default", "--learner", callback=check_learner, help="Learner id for the progress record."),
     as_json: bool = typer.Option(False, "--json", help="Print the run record as JSON (logs stay in files)."),
 ) -> None:
     """Run lab code in the sandbox: no network, read-only system, limits; every run leaves a record."""

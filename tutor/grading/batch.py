@@ -18,6 +18,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+import re
 from typing import Any, Callable, NamedTuple
 
 from tutor.grading import report as report_io
@@ -39,7 +40,7 @@ def discover(paths: list[Path]) -> list[Path]:
             raise BadInput(f"no such path: {path}") from None
         if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
             raise BadInput(f"{path} is not a folder (symlinks are not followed)")
-        if looks_like_submission(path) or not any(True for _ in os.scandir(path)):
+        if looks_like_submission(path) or _is_empty(path):
             found.append(path)
             continue
         children = [Path(entry.path) for entry in sorted(os.scandir(path), key=lambda e: e.name)
@@ -51,6 +52,14 @@ def discover(paths: list[Path]) -> list[Path]:
                            "nor a folder of submissions")
         found += children
     return list(dict.fromkeys(found))
+
+
+def _is_empty(path: Path) -> bool:
+    """Nothing in the folder but (maybe) a grading/ an earlier run left: an empty submission."""
+    try:
+        return not any(entry.name != "grading" for entry in os.scandir(path))
+    except OSError:
+        return False
 
 
 @dataclass
@@ -95,25 +104,39 @@ def _with_duplicates(report: dict, others: list[str]) -> dict:
     return report
 
 
+LAB_FOLDER_NAME = re.compile(r"lesson_\d{2}")  # the course's own lab folder names (labs/lesson_NN)
+DEFAULT_LEARNER = "default"  # the learner of `tutor ask` / `tutor chat` without --learner (cli/progress.py's)
+
+
+def learner_of(path: Path, learner: str | None = None) -> str:
+    """Whose grade a folder is: ``--learner``; else the folder's name (a cohort's submissions/<learner>/),
+    except a lab folder named like the course's own (labs/lesson_NN, the self-check), which is the
+    default learner's."""
+    if learner:
+        return learner
+    return DEFAULT_LEARNER if LAB_FOLDER_NAME.fullmatch(path.name) else path.name
+
+
 def grade_one(path: Path, *, lesson, settings, model, smoke, out, force, samples, store=None,
-              lookup=None, others: list[str] | None = None, opened=None) -> tuple[dict, bool]:
+              lookup=None, others: list[str] | None = None, opened=None, learner: str | None = None) -> tuple[dict, bool]:
     """(report, was_skipped). Nothing under the submission (its grading/ included) is read as the
     grader's state: a grade is reused only from the grader's own store, for this learner and
     this content hash, and its files are then rewritten from there (which repairs a report a
     kill or the learner changed). `others`: learners whose submission has the same content."""
     try:
         sub, content_hash = opened or _open(path)
-    except NotGradable as exc:
-        return not_gradable(path, str(exc), out, True), False
-    others = sorted(set(others or []) - {path.name})
+    except NotGradable as exc:  # nothing is written into an empty folder: a second run says the same
+        return not_gradable(path, str(exc), out, out is not None or not _is_empty(path)), False
+    who = learner_of(path, learner)
+    others = sorted(set(others or []) - {who})
     if not force and lookup is not None:
-        stored = _reuse(path, sub, content_hash, lesson, model, out, store, lookup, others)
+        stored = _reuse(path, sub, content_hash, lesson, model, out, store, lookup, others, who)
         if stored is not None:
             return stored, True
     try:
         report = grade_folder(path, lesson=lesson, settings=settings, judge=model, smoke=smoke,
                               use_judge=model is not None, out=out, samples=samples, submission=sub,
-                              content_hash=content_hash, duplicate_of=others)
+                              content_hash=content_hash, duplicate_of=others, learner=who)
     except Exception as exc:  # the last line of defence: one folder never stops the batch
         return not_gradable(path, f"internal error while grading: {type(exc).__name__}: {exc}", out, True,
                             content_hash), False
@@ -122,14 +145,15 @@ def grade_one(path: Path, *, lesson, settings, model, smoke, out, force, samples
     return report, False
 
 
-def _reuse(path, sub, content_hash, lesson, model, out, store, lookup, others) -> dict | None:
-    """The stored grade of this content, rewritten next to the folder; None when there is none."""
+def _reuse(path, sub, content_hash, lesson, model, out, store, lookup, others, who: str | None = None) -> dict | None:
+    """The stored grade of this content for learner ``who``, rewritten next to the folder; None when there is none."""
+    who = who or learner_of(path)
     found = lesson if lesson is not None else sub.lesson_from_folder()[0]
-    stored = _stored_report(lookup(content_hash, found, path.name)) if found is not None else None
+    stored = _stored_report(lookup(content_hash, found, who)) if found is not None else None
     if not _reusable(stored, content_hash, lesson, _judge_mode(model)):
         return None
     stored = copy.deepcopy(stored)
-    stored["submission"].update(name=path.name, path=str(path.absolute()))
+    stored["submission"].update(name=path.name, path=str(path.absolute()), learner=who)
     changed = stored["submission"].get("duplicate_of", []) != others
     _with_duplicates(stored, others)
     write_report(path, out, stored, final=True)
@@ -146,7 +170,8 @@ def _open(path: Path):
 def grade_many(paths: list[Path], *, lesson=None, settings=None, judge=None, use_judge=True, smoke=False,
                out: Path | None = None, force=False, workers=1, samples=None,
                on_done: Callable[[dict, bool], None] | None = None, store=None, lookup=None,
-               others=None, scheduler: str = "local", slurm=None, slurm_minutes: int = 30) -> BatchResult:
+               others=None, scheduler: str = "local", slurm=None, slurm_minutes: int = 30,
+               learner: str | None = None) -> BatchResult:
     """`store`, `lookup`, `others`: the progress-store hooks (progress_store_hooks); when none is
     given the grader opens its own store, so reuse never rests on files inside a submission.
     ``scheduler="slurm"``: the folders left to grade go to Slurm as one job array (``slurm``:
@@ -158,21 +183,25 @@ def grade_many(paths: list[Path], *, lesson=None, settings=None, judge=None, use
         store, lookup, others = progress_store_hooks(settings)
     model, _ = resolve_judge(settings, judge, use_judge)
     folders = discover(paths)
+    if learner and len(folders) > 1:
+        raise BadInput(f"--learner names one learner, but {len(folders)} lab folders were found; grade one folder "
+                       "with --learner, or a folder of submissions (one per learner) without it")
     result = BatchResult(folders=folders)
     by_path: dict[Path, dict] = {}
     if scheduler == "slurm":
         _grade_on_slurm(result, by_path, folders, lesson=lesson, settings=settings, model=model, smoke=smoke, out=out,
                         force=force, samples=samples, on_done=on_done, store=store, lookup=lookup, others=others,
-                        options=slurm, minutes=slurm_minutes)
+                        options=slurm, minutes=slurm_minutes, learner=learner)
         result.reports = [by_path[f] for f in folders]
         return result
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="grade")
     try:
         opened = dict(zip(folders, pool.map(_open_or_error, folders)))
-        same = _same_content(opened, lesson, others)
+        same = _same_content(opened, lesson, others, learner)
         futures = {pool.submit(grade_one, folder, lesson=lesson, settings=settings, model=model, smoke=smoke,
                                out=out, force=force, samples=samples, store=store, lookup=lookup,
-                               others=same.get(folder), opened=opened[folder]): folder for folder in folders}
+                               others=same.get(folder), opened=opened[folder], learner=learner): folder
+                   for folder in folders}
         for future in as_completed(futures):
             report, skipped = future.result()
             by_path[futures[future]] = report
@@ -189,14 +218,15 @@ def grade_many(paths: list[Path], *, lesson=None, settings=None, judge=None, use
 
 
 def _grade_on_slurm(result, by_path, folders, *, lesson, settings, model, smoke, out, force, samples, on_done,
-                    store, lookup, others, options, minutes) -> None:
+                    store, lookup, others, options, minutes, learner: str | None = None) -> None:
     """What needs no code run (unopenable folders, stored grades) is done here; the rest is one array."""
     from tutor.grading.slurm_batch import grade_on_slurm
 
     opened = {folder: _open_or_error(folder) for folder in folders}
-    same = _same_content(opened, lesson, others)
+    same = _same_content(opened, lesson, others, learner)
 
     def finish(folder: Path, report: dict, skipped: bool = False) -> None:
+        report.get("submission", {}).setdefault("learner", learner_of(folder, learner))
         by_path[folder] = report
         result.skipped += skipped
         if store is not None and not skipped:
@@ -211,9 +241,10 @@ def _grade_on_slurm(result, by_path, folders, *, lesson, settings, model, smoke,
                                      force=force, samples=samples, opened=None)[0])
             continue
         sub, content_hash = opened[folder]
-        others_here = sorted(set(same.get(folder) or []) - {folder.name})
+        who = learner_of(folder, learner)
+        others_here = sorted(set(same.get(folder) or []) - {who})
         stored = None if force or lookup is None else _reuse(folder, sub, content_hash, lesson, model, out, store,
-                                                             lookup, others_here)
+                                                             lookup, others_here, who)
         if stored is not None:
             finish(folder, stored, skipped=True)
         else:
@@ -231,7 +262,7 @@ def _open_or_error(path: Path):
         return None  # grade_one opens it again and writes the not-gradable report
 
 
-def _same_content(opened: dict, lesson, others) -> dict[Path, list[str]]:
+def _same_content(opened: dict, lesson, others, learner: str | None = None) -> dict[Path, list[str]]:
     """folder -> the other learners (in this batch or in the store) with identical content."""
     groups: dict[tuple, list[Path]] = {}
     for folder, item in opened.items():
@@ -242,9 +273,9 @@ def _same_content(opened: dict, lesson, others) -> dict[Path, list[str]]:
     same: dict[Path, list[str]] = {}
     for (content_hash, found), members in groups.items():
         stored = others(content_hash, found) if others is not None and found is not None else []
-        names = {m.name for m in members} | set(stored)
+        names = {learner_of(m, learner) for m in members} | set(stored)
         for folder in members:
-            same[folder] = sorted(names - {folder.name})
+            same[folder] = sorted(names - {learner_of(folder, learner)})
     return same
 
 
@@ -293,7 +324,7 @@ def progress_store_hooks(settings) -> StoreHooks:
             return
         try:
             with lock:
-                store.record_submission(report["submission"]["name"], report["lesson"],
+                store.record_submission(report["submission"].get("learner") or report["submission"]["name"], report["lesson"],
                                         report["submission"]["content_hash"], report["submission"]["path"], report)
         except Exception as exc:  # the store is a convenience; grading results are already on disk
             report["flags"].append({"code": "store_not_written", "message": str(exc)[:200], "where": "progress store"})

@@ -85,7 +85,8 @@ def resolve_judge(settings, judge, use_judge: bool) -> tuple[Any, str]:
 def grade_folder(path, *, lesson: int | None = None, settings=None, judge=None, smoke: bool = False,
                  use_judge: bool = True, out: Path | None = None, write: bool = True,
                  samples: int | None = None, submission: Submission | None = None,
-                 content_hash: str | None = None, duplicate_of: list[str] | None = None) -> dict[str, Any]:
+                 content_hash: str | None = None, duplicate_of: list[str] | None = None,
+                 learner: str | None = None) -> dict[str, Any]:
     """The report.json content for one folder. Never raises for a broken folder."""
     path = Path(path)
     if settings is None:
@@ -112,6 +113,8 @@ def grade_folder(path, *, lesson: int | None = None, settings=None, judge=None, 
     report = skeleton(path, content_hash)
     report.update(lesson=found, lesson_source=source, pass_score=rubric.pass_score, skipped_files=sub.skipped)
     flags = report["flags"]
+    if learner:
+        report["submission"]["learner"] = learner
     if duplicate_of:
         report["submission"]["duplicate_of"] = sorted(duplicate_of)
         flags.append(duplicate_flag(duplicate_of))

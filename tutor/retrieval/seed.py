@@ -2,7 +2,8 @@
 
 ``seed_vectors.npz`` (next to this module, in the wheel) holds the packaged
 all-MiniLM-L6-v2's vector for every text the tutor embeds from the shipped course: each
-retrieval chunk, the intent prototypes and the misconception catalogue. Rows are keyed by a
+retrieval chunk, the intent prototypes, the misconception catalogue and the lessons' authored
+answers (key terms, self-check questions, corrections). Rows are keyed by a
 hash of the exact text, so a course edited or replaced (``TUTOR_COURSE``) still finds the
 vectors of its unchanged texts here and embeds only the rest. The file applies only to the
 packaged model (its package version and weights size are recorded); any other model ignores it.
@@ -11,7 +12,7 @@ Regenerate it after changing the shipped course, the chunker or the prototypes::
 
     python -m tutor.retrieval.seed        # about half a minute on 2 cores
 
-``tests/retrieval/test_seed.py`` fails while it is out of date.
+``tests/retrieval/test_light_encoder.py`` fails while it is out of date.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def shipped_texts(course_dir: Path | None = None) -> list[str]:
     """Every text the tutor embeds from the shipped course, in a stable order."""
     from tutor import paths
     from tutor.agent.classify import IntentPrototypes
+    from tutor.agent.compose.authored import course_items, embed_texts
     from tutor.agent.course_view import course_view
     from tutor.agent.diagnose import Catalogue
     from tutor.course.loader import load_course
@@ -102,8 +104,9 @@ def shipped_texts(course_dir: Path | None = None) -> list[str]:
 
     recorder = Recorder()
     IntentPrototypes(recorder)
-    Catalogue(course_view(load_course(root)), recorder)
-    texts = [c.embed_text for c in chunk_course(root)] + recorder.texts
+    view = course_view(load_course(root))
+    Catalogue(view, recorder)
+    texts = [c.embed_text for c in chunk_course(root)] + recorder.texts + embed_texts(course_items(view))
     return list(dict.fromkeys(texts))
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from tutor import paths
 from tutor.store import schema, urls
 from tutor.store.engine import create_server_engine, create_store_engine
 from tutor.store.store import ProgressStore, StoreError
@@ -122,6 +123,9 @@ def _migrated_engine(path: Path) -> Engine:
         raise StoreError(f"{path}: {exc}; upgrade the tutor, or set TUTOR_HOME to use another folder") from None
     except (sqlite3.DatabaseError, DBAPIError) as exc:
         engine.dispose()
+        if not paths.writable(path.parent):  # a read-only TUTOR_HOME: the file is fine, the folder is not
+            raise StoreError(f"cannot write the progress DB in {path.parent} (read-only); make it writable "
+                             "or set TUTOR_HOME to a writable folder") from None
         raise StoreError(f"{path} cannot be used as the progress DB ({first_line(getattr(exc, 'orig', exc))}); "
                          "move it aside to start a new one, or set TUTOR_HOME to another folder") from None
     return engine

@@ -112,8 +112,10 @@ class LabActions:
         lesson = self.backend.lesson
         self.chat.add_note(f"Self-check of `labs/lesson_{lesson or 0:02d}` against the lesson's rubric...", kind="grading")
         try:
-            # grade_folder runs its own event loop, so it goes to a thread; it writes nothing
-            report = await self.work.call(self_check, lesson, self.settings, name="tutor-self-check")
+            # grade_folder runs its own event loop, so it goes to a thread; it writes nothing into
+            # the lab folder, and records the grade in the progress store under this learner
+            report = await self.work.call(self_check, lesson, self.settings, self.backend.learner_id,
+                                          name="tutor-self-check")
         except FileNotFoundError as exc:
             self.chat.add_note(str(exc), kind="error")
             return

@@ -51,14 +51,19 @@ def run_lab(target: LabTarget, settings: Any, on_output: Callable[[str, str], No
     return record.to_dict()
 
 
-def self_check(lesson: int | None, settings: Any, cwd: Path | None = None) -> str:
-    """The rubric report of labs/lesson_NN as Markdown; raises FileNotFoundError without the folder."""
+def self_check(lesson: int | None, settings: Any, learner: str = "default", cwd: Path | None = None) -> str:
+    """The rubric report of labs/lesson_NN as Markdown, recorded as ``learner``'s grade in the
+    progress store (as `tutor grade labs/lesson_NN` does); raises FileNotFoundError without the folder."""
     folder = learner_lab(lesson, cwd)
     if lesson is None or not folder.is_dir():
         raise FileNotFoundError(f"No lab folder to grade: expected `labs/lesson_{lesson or 0:02d}/` under "
                                 f"`{(cwd or Path.cwd())}`. Copy `curriculum/labs/lesson_{lesson or 0:02d}/` there first.")
     from tutor.grading import grade_folder
+    from tutor.grading.batch import progress_store_hooks
     from tutor.grading.report import markdown
 
-    report = grade_folder(folder, lesson=lesson, settings=settings, write=False)
+    report = grade_folder(folder, lesson=lesson, settings=settings, write=False, learner=learner)
+    record = progress_store_hooks(settings).record
+    if record is not None:
+        record(report)  # a store it cannot write flags the report (store_not_written), it does not fail
     return markdown(report)

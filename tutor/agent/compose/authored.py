@@ -43,6 +43,11 @@ def course_items(view) -> list[Item]:
     return items
 
 
+def embed_texts(items: list[Item]) -> list[str]:
+    """What is embedded per item (the shipped vectors in ``tutor/retrieval/seed.py`` cover these)."""
+    return [i.asks if i.kind != "term" else f"{i.asks}: {i.answer}" for i in items]
+
+
 class AuthoredIndex:
     _cache: dict[tuple[int, str], "AuthoredIndex"] = {}
     _lock = threading.Lock()
@@ -52,8 +57,7 @@ class AuthoredIndex:
         self.vectors = None
         if embed is not None:
             try:
-                self.vectors = np.asarray(embed([i.asks if i.kind != "term" else f"{i.asks}: {i.answer}"
-                                                 for i in self.items]), dtype=np.float32)
+                self.vectors = np.asarray(embed(embed_texts(self.items)), dtype=np.float32)
             except Exception:  # noqa: BLE001 - word overlap still ranks
                 self.vectors = None
 
