@@ -34,8 +34,8 @@ def cohort(tutor_home):
 
 def test_the_cohort_matrix_marks_a_duplicate_submission(cohort):
     cells = {row["learner"]: row["cells"][3] for row in cohort.cohort_matrix()["rows"]}
-    assert cells["bob"]["duplicate_of"] == ["alice"]
-    assert cells["alice"]["duplicate_of"] == [] and cells[HOSTILE]["duplicate_of"] == []
+    assert cells["bob"]["duplicate_of"] == ["alice"] and cells["alice"]["duplicate_of"] == ["bob"]
+    assert cells[HOSTILE]["duplicate_of"] == []
 
 
 def test_instructor_report_flags_the_copy_and_prints_hostile_names_literally(cohort):
@@ -44,7 +44,8 @@ def test_instructor_report_flags_the_copy_and_prints_hostile_names_literally(coh
     out = result.stdout
     bob = next(line for line in out.splitlines() if line.startswith("bob"))
     assert bob.rstrip().endswith("!"), bob
-    assert "bob L3: same content as alice" in out
+    assert "bob L3: same content as alice" in out and "alice L3: same content as bob" in out
+    assert not next(line for line in out.splitlines() if line.startswith("eve")).rstrip().endswith("!")
     assert "\x1b" not in out and "\x07" not in out
     assert "eve\\x1b[2J\\x1b]0;pwned\\x07[reverse][blink]" in out
 

@@ -147,6 +147,7 @@ async def test_hostile_learner_text_is_literal_and_a_copy_is_marked(plain_settin
     copied["submission"]["duplicate_of"] = ["alice"]
     copied["criteria"][1]["rationale"] = "<script>x</script> # heading"
     store.record_submission(hostile, 1, "same", "/subs/eve", copied)
+    store.record_submission("carl", 1, "own", "/subs/carl", sample_report(name="carl", lesson=1, content_hash="own"))
     app = InstructorApp(plain_settings)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_until(pilot, lambda: app.loaded)
@@ -154,7 +155,8 @@ async def test_hostile_learner_text_is_literal_and_a_copy_is_marked(plain_settin
         row = app.learner_ids.index(hostile)
         name = table.get_cell_at((row, 0))
         assert isinstance(name, Text) and name.plain == "eve[reverse][blink]\\x1b[2J" and not name.spans
-        assert "copy" in cell_text(table, row, 1) and "copy" not in cell_text(table, app.learner_ids.index("alice"), 1)
+        assert "copy" in cell_text(table, row, 1) and "copy" in cell_text(table, app.learner_ids.index("alice"), 1)
+        assert "copy" not in cell_text(table, app.learner_ids.index("carl"), 1)
     evidence = evidence_markdown(store.submissions(learner_id=hostile)[0] | {"criteria": [
         {"criterion": "reflection", "weight": 0.5, "score": 0.75, "level": "3", "source": "judge",
          "rationale": copied["criteria"][1]["rationale"], "evidence": ["[blink]\x1b[2J"]}]})

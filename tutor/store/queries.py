@@ -93,26 +93,27 @@ def timeline(session: Session, learner_id: str) -> list[dict]:
 
 def _latest_grades(session: Session) -> dict[tuple[str, int], dict]:
     rows = _rows(session, """
-        SELECT s.learner_id, s.lesson, s.total, s.passed,
-               json_extract(s.report, '$.submission.duplicate_of') AS duplicate_of FROM submissions AS s
+        SELECT s.learner_id, s.lesson, s.total, s.passed, s.content_hash FROM submissions AS s
         JOIN (SELECT MAX(id) AS id FROM submissions GROUP BY learner_id, lesson) AS latest ON latest.id = s.id""")
     return {(r["learner_id"], r["lesson"]): r for r in rows}
 
 
-def _learner_list(value) -> list[str]:
-    """json_extract's text of a list of learner ids (or None) -> the ids."""
-    try:
-        found = json.loads(value) if value else []
-    except ValueError:
-        return []
-    return [str(v) for v in found] if isinstance(found, list) else []
+def _same_content(grades: dict[tuple[str, int], dict]) -> dict[tuple[str, int], list[str]]:
+    """(learner, lesson) -> the other learners whose latest submission of the lesson has the same
+    content hash (plain SQL above, grouped here: the same on SQLite and PostgreSQL)."""
+    groups: dict[tuple[int, str], list[str]] = {}
+    for (learner, lesson), g in grades.items():
+        if g["content_hash"]:
+            groups.setdefault((lesson, g["content_hash"]), []).append(learner)
+    return {(learner, lesson): sorted(set(group) - {learner}) for (lesson, _), group in groups.items()
+            for learner in group if len(set(group)) > 1}
 
 
 def cohort_matrix(session: Session) -> dict:
     """{"lessons": [...seen], "rows": [{"learner", "cells": {lesson: {"status", "grade", "attempts",
     "duplicate_of"}}}]}. Every learner has a cell for every lesson seen; one never touched is
     not_started, grade None. duplicate_of: the other learners whose latest submission for the lesson
-    had the same content (plagiarism is flagged in the matrix, never hidden)."""
+    has the same content (plagiarism is flagged in the matrix, never hidden)."""
     learners = [r["id"] for r in _rows(session, "SELECT id FROM learners ORDER BY id")]
     progress = _rows(session, "SELECT learner_id, lesson, status, attempts FROM lesson_progress")
     grades = _latest_grades(session)
@@ -123,8 +124,9 @@ def cohort_matrix(session: Session) -> dict:
         for learner in learners}
     for p in progress:
         cells[p["learner_id"]][p["lesson"]].update(status=p["status"], attempts=p["attempts"])
+    copies = _same_content(grades)
     for (learner, lesson), g in grades.items():
-        cells[learner][lesson].update(grade=g["total"], duplicate_of=_learner_list(g["duplicate_of"]))
+        cells[learner][lesson].update(grade=g["total"], duplicate_of=copies.get((learner, lesson), []))
     return {"lessons": lessons, "rows": [{"learner": learner, "cells": cells[learner]} for learner in learners]}
 
 
