@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -34,6 +35,7 @@ class Recorded:
     path: str
     headers: dict[str, str]  # names lower-cased
     body: Any
+    at: float = field(default_factory=time.monotonic)  # when it arrived (Retry-After was waited for)
 
 
 class ScriptedServer:
