@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 
 
 @dataclass
@@ -44,6 +44,7 @@ class ScriptedServer:
         self.requests: list[Recorded] = []
         self.models: list[str] = ["m"]
         self.always: Reply | None = None  # answered once the script runs out (a server that always fails)
+        self.respond: Callable[[Recorded], Reply | None] | None = None  # answers by request body, before the script
         self._lock = threading.Lock()
         self.stalled = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -61,6 +62,9 @@ class ScriptedServer:
     def next_reply(self, recorded: Recorded) -> Reply:
         with self._lock:
             self.requests.append(recorded)
+            chosen = self.respond(recorded) if self.respond is not None else None
+            if chosen is not None:
+                return chosen
             if not self.replies and self.always is not None:
                 return self.always
             if not self.replies:
