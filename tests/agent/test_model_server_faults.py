@@ -4,6 +4,8 @@ row in progress.db, the history the model is sent next)."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import threading
 import time
 
@@ -148,3 +150,26 @@ async def test_a_reply_cut_at_the_token_limit_says_so_and_names_the_setting(serv
 
     assert "cut off at the token limit; raise TUTOR_MAX_TOKENS" in result.reply
     assert stored(session)["model"] == "openai-compatible:m"
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_tutor_ask_shows_a_waiting_line_on_a_terminal_while_the_server_is_silent(monkeypatch):
+    from tutor.cli import ask
+
+    monkeypatch.setattr(ask, "TICK", 0.05)
+    model = OpenAICompatModel("openai-compatible", "m", base_url="http://127.0.0.1:9/v1", api_key="x")
+    shown, piped = Terminal(), io.StringIO()
+    for stream in (shown, piped):
+        with ask.waiting_line(stream, model, 30.0) as line:
+            await asyncio.sleep(0.12)
+            line.received = 42
+            await asyncio.sleep(0.12)
+
+    text = shown.getvalue()
+    assert "tutor: openai-compatible:m: waiting for the reply (0s of at most 30s)" in text
+    assert "42 characters received" in text and text.endswith("\r\033[K")  # erased when the turn ends
+    assert piped.getvalue() == ""  # redirected stderr gets nothing
