@@ -62,6 +62,7 @@ async def test_reasoning_in_every_form_reaches_only_the_reasoning_channel(server
         assert "caching" not in shown and "think>" not in shown and "Second thought" not in shown
     assert "The user asks about caching." in "".join(reasoning)
     assert result.model == "openai-compatible:m" and stored(session)["model"] == "openai-compatible:m"
+    assert result.citations == []  # the reply cites no passage, so none is listed
 
     # the thread's history is what the next turn sends the model: the answer, none of the reasoning
     sent = [m for m in (await session.thread_state())["history"] if m["role"] == "assistant"]
