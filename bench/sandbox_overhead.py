@@ -1,6 +1,7 @@
 """Overhead of the sandbox against a bare process, in one run.
 
     .venv/bin/python bench/sandbox_overhead.py [--repeats 15] [--backend auto] [--json]
+    .venv/bin/python bench/sandbox_overhead.py --backend slurm [...]   (bench/slurm_overhead.py)
 
 For `python -c pass` and a one-second CPU job it times (median of --repeats, after a warm-up):
 bare subprocess, the bubblewrap command alone (namespaces + setpriv, no bookkeeping), and the
@@ -44,6 +45,12 @@ def interleaved(fns, repeats: int) -> list[float]:
 
 
 def main() -> None:
+    if "--backend" in sys.argv and sys.argv[sys.argv.index("--backend") + 1:][:1] == ["slurm"]:
+        from slurm_overhead import main as slurm_main  # local vs Slurm: bench/slurm_overhead.py
+
+        rest = sys.argv[1:]
+        at = rest.index("--backend")
+        return slurm_main(rest[:at] + rest[at + 2:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--cpu-repeats", type=int, default=3)

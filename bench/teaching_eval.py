@@ -118,7 +118,13 @@ def run_misconceptions() -> None:
     embedder = get_embedder(load_settings())
     catalogue = Catalogue.for_view(view, embedder)
     data = yaml.safe_load(BELIEFS.read_text(encoding="utf-8"))
-    holds, clean = data["holds"], data["clean"]
+    score_beliefs(catalogue, embedder, "misconceptions", data["holds"], data["clean"])
+    if data.get("fresh_holds"):
+        score_beliefs(catalogue, embedder, "misconceptions, fresh set (never tuned on)", data["fresh_holds"],
+                      data.get("fresh_clean") or [])
+
+
+def score_beliefs(catalogue, embedder, name: str, holds: list[dict], clean: list[dict]) -> None:
     hv = embedder.encode([h["text"] for h in holds])
     cv = embedder.encode([c["text"] for c in clean])
     right, wrong, missed = 0, [], []
@@ -131,7 +137,7 @@ def run_misconceptions() -> None:
         else:
             missed.append((h["text"], h["id"]))
     flagged = [(c["text"], m.entry.id) for c, v in zip(clean, cv) if (m := catalogue.match(c["text"], v, c["lesson"]))]
-    print(f"misconceptions: recall {right}/{len(holds)} = {right / len(holds):.0%} (wrong entry {len(wrong)}), "
+    print(f"{name}: recall {right}/{len(holds)} = {right / len(holds):.0%} (wrong entry {len(wrong)}), "
           f"correct statements flagged {len(flagged)}/{len(clean)}")
     for text, want, got in wrong:
         print(f"  wrong entry: {text!r} want {want} got {got}")

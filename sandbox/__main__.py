@@ -30,12 +30,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--runs-dir")
     parser.add_argument("--backend", default="auto")
+    parser.add_argument("--scheduler", choices=["local", "slurm"], default="local",
+                        help="slurm: run as a Slurm job (TUTOR_SLURM_SHARED_DIR and friends)")
     args = parser.parse_args(own)
     limits = Limits(timeout_s=args.timeout, memory_mb=args.memory, max_procs=args.procs, disk_mb=args.disk)
     try:
         record = run(args.lab_dir, command, limits, gpu=args.gpu, network=args.network, in_place=args.in_place,
                      seed=args.seed, runs_dir=args.runs_dir, backend=args.backend,
-                     model_url=args.model_url, model_name=args.model_name)
+                     model_url=args.model_url, model_name=args.model_name, scheduler=args.scheduler)
     except SandboxError as exc:
         print(f"sandbox: {exc}", file=sys.stderr)
         return 2

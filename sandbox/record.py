@@ -10,7 +10,8 @@ from typing import Any
 from sandbox import safe_files
 
 SCHEMA_VERSION = 1
-REASONS = ("ok", "timeout", "memory", "killed", "error")
+# preempted / node_failure: only a scheduler (the Slurm backend) ends a run that way.
+REASONS = ("ok", "timeout", "memory", "killed", "error", "preempted", "node_failure")
 
 
 @dataclass
@@ -45,6 +46,8 @@ class RunRecord:
     metrics: dict[str, Any] | None = None
     leftover_processes_killed: int = 0
     env_keys: list[str] = field(default_factory=list)
+    # Where a scheduler ran it (Slurm backend): job_id, node, queue_wait_s, state, ...; None: here.
+    scheduler: dict[str, Any] | None = None
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -53,6 +56,12 @@ class RunRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunRecord":
+        """A record read back (run.json written by a runner elsewhere): unknown keys are dropped."""
+        known = {name for name in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     def write(self, path: Path) -> Path:
         """Write run.json atomically: a reader never sees half a record, and a name the lab

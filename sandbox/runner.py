@@ -16,16 +16,17 @@ from sandbox import gpu as gpu_support
 from sandbox import host, launch, safe_files
 from sandbox.bwrap_args import BRIDGE_MOUNT, LAB_MOUNT, BwrapSpec, build_argv
 from sandbox.capture import OnOutput, StreamCapture
-from sandbox.cgroups import RunCgroups
+from sandbox.cgroups import RunCgroups, group_name
 from sandbox.env import lab_env
 from sandbox.limits import Limits
 from sandbox.model_route import INNER_PORT, SOCKET_NAME, ModelRoute, inner_base_url
 from sandbox.outcome import classify
 from sandbox.record import RunRecord
 from sandbox.supervise import Supervisor
-from sandbox.workspace import Workspace, chown_tree, copy_outputs, tree_bytes
+from sandbox.workspace import Workspace, chown_tree, copy_outputs, drop_links, tree_bytes
 
 BACKENDS = ("auto", "bubblewrap", "process")
+SCHEDULERS = ("local", "slurm")   # where the runner runs: here, or as a Slurm job
 NETWORKS = ("none", "model")
 # A uid for one run alone, far above real accounts: counting and sweeping by uid is then exact.
 RUN_UID_BASE, RUN_UID_SPAN = 1_800_000_000, 100_000_000
@@ -36,9 +37,9 @@ WEAK_ISOLATION = ("process backend: NO filesystem, network or user isolation; th
                   "a scrubbed environment and process-tree cleanup apply.")
 
 
-# The weaker run-wide memory mode: no memory cgroup is joined (it costs ~15 ms a run), so the
-# whole run is sampled instead; a burst between two samples can pass the limit briefly.
-RUN_MEMORY_WATCHDOG = "run-wide watchdog (PSS of all the run's processes, sampled every 0.1 s)"
+# The weaker run-wide memory mode, where no memory cgroup can be made for the run: the whole run
+# is sampled instead; a burst between two samples can pass the limit briefly.
+RUN_MEMORY_WATCHDOG = "WEAKER run-wide watchdog (PSS of all the run's processes, sampled every 0.1 s)"
 
 
 class SandboxError(Exception):
@@ -82,16 +83,19 @@ def choose_backend(requested: str) -> str:
 def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = False,
         network: str = "none", *, in_place: bool = False, seed: int | None = None,
         runs_dir=None, on_output: OnOutput | None = None, backend: str = "auto",
-        model_url: str | None = None, model_name: str | None = None, stop=None) -> RunRecord:
+        model_url: str | None = None, model_name: str | None = None, stop=None,
+        scheduler: str = "local", slurm=None) -> RunRecord:
     """``stop``: a ``threading.Event``; once set, the run is ended as if interrupted (Ctrl-C),
-    still with a record. A runner on a thread other than the main one has no Ctrl-C."""
-    lab = Path(lab_dir).resolve()
-    if not lab.is_dir():
-        raise SandboxError(f"lab folder {lab} does not exist")
-    if not command:
-        raise SandboxError("no command to run; put it after `--`")
-    if network not in NETWORKS:
-        raise SandboxError(f"unknown network mode {network!r}; use none or model")
+    still with a record. A runner on a thread other than the main one has no Ctrl-C.
+    ``scheduler``: local (here) or slurm (this runner as a Slurm job; ``slurm``: SlurmOptions)."""
+    if scheduler == "slurm":
+        from sandbox.slurm import run_job
+        return run_job(lab_dir, command, limits, gpu, network, in_place=in_place, seed=seed, runs_dir=runs_dir,
+                       on_output=on_output, backend=backend, model_url=model_url, model_name=model_name,
+                       stop=stop, options=slurm)
+    if scheduler != "local":
+        raise SandboxError(f"unknown run backend {scheduler!r}; use local or slurm")
+    lab = checked_input(lab_dir, command, network)
     limits = limits or Limits()
     backend = choose_backend(backend)
     seed = 0 if seed is None else int(seed)
@@ -112,10 +116,11 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
     dropped_uid = _run_uid(backend)
     workspace: Workspace | None = None
     # A uid of its own already caps and finds every process of a bubblewrap run (RLIMIT_NPROC
-    # counts per uid); joining a cgroup would cost an RCU grace period (~15 ms) on every run.
+    # counts per uid), so no pids cgroup then. Memory always gets a group of the run's own where
+    # one can be made: the limit holds for the whole tree, enforced by the kernel.
     own_uid = backend == "bubblewrap" and dropped_uid is not None
-    cgroups = RunCgroups.create(f"tutor-sandbox-{run_id}", None if own_uid else limits.max_procs,
-                                limits.memory_mb * 2**20 if gpu else None)
+    cgroups = RunCgroups.create(group_name(run_id), None if own_uid else limits.max_procs,
+                                limits.memory_mb * 2**20)
     route: ModelRoute | None = None
     inner_run_dir = run_dir
     try:
@@ -157,6 +162,8 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
                 return _finish(record, run_dir, started, inner_run_dir)
 
         _execute(record, plan, limits, gpu, cgroups, run_dir, on_output, workspace, lab if in_place else None, stop)
+        if in_place:
+            drop_links(inner_run_dir)  # the run folder stays in the learner's folder: no planted links
         if in_place and dropped_uid is not None:
             owner = lab.stat()
             chown_tree(inner_run_dir, owner.st_uid, owner.st_gid)  # hand the outputs back to the learner
@@ -171,6 +178,18 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
         cgroups.remove()
         if workspace:
             workspace.cleanup()
+
+
+def checked_input(lab_dir, command: list[str], network: str) -> Path:
+    """The lab folder, resolved, once the request makes sense; else SandboxError (nothing started)."""
+    lab = Path(lab_dir).resolve()
+    if not lab.is_dir():
+        raise SandboxError(f"lab folder {lab} does not exist")
+    if not command:
+        raise SandboxError("no command to run; put it after `--`")
+    if network not in NETWORKS:
+        raise SandboxError(f"unknown network mode {network!r}; use none or model")
+    return lab
 
 
 def _first_line(exc: BaseException) -> str:
@@ -254,10 +273,10 @@ def _limit_mechanisms(limits: Limits, gpu: bool, cgroups: RunCgroups, plan: _Pla
     elif not host.is_root():
         procs.append("RLIMIT_NPROC (counts all of the user's processes)")
     mech["processes"] = " + ".join(procs) or "NONE: root without a writable pids cgroup"
-    if gpu:
-        mech["memory"] = cgroups.mechanism("memory") or RUN_MEMORY_WATCHDOG
-    else:
-        mech["memory"] = "RLIMIT_AS per process + " + (cgroups.mechanism("memory") or RUN_MEMORY_WATCHDOG)
+    run_wide = cgroups.mechanism("memory")
+    run_wide = f"{run_wide} limit on the whole run" if run_wide else \
+        f"{RUN_MEMORY_WATCHDOG}; no memory cgroup: {cgroups.problems.get('memory', 'unknown')}"
+    mech["memory"] = run_wide if gpu else "RLIMIT_AS per process + " + run_wide
     mech["disk"] = workspace.disk_mechanism
     if plan.backend == "bubblewrap":
         mech["tmp"] = "tmpfs size" if host.bwrap_supports("--size") else "NONE: bwrap without --size"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -61,14 +62,7 @@ class Workspace:
         return [_nsenter(), f"--mount=/proc/{self.keeper.pid}/ns/mnt", "--"] if self.keeper else []
 
     def copy_lab(self, source: Path, uid: int | None) -> None:
-        def ignore(directory: str, names: list[str]) -> set[str]:
-            skip = {n for n in names if n in SKIP_ANY}
-            if Path(directory) == source:
-                skip |= {n for n in names if n in SKIP_TOP}
-            return skip
-
-        # Symlinks stay symlinks: inside the sandbox they resolve against the sandbox's root.
-        shutil.copytree(source, self.lab_access, symlinks=True, ignore=ignore, dirs_exist_ok=True)
+        copy_lab_tree(source, self.lab_access)
         # copytree gave /lab the source's mode; a learner's 0700 folder would then stop bubblewrap
         # (root without capabilities) from entering it. The runner's root stays 0711.
         os.chmod(self.lab_access, 0o755)
@@ -140,12 +134,39 @@ def _start_keeper(target: Path, options: str) -> subprocess.Popen | None:
     return keeper
 
 
+def copy_lab_tree(source: Path, dest: Path) -> None:
+    """The lab without earlier runs, version control, environments and caches. Symlinks stay
+    symlinks: inside the sandbox they resolve against the sandbox's root."""
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        skip = {n for n in names if n in SKIP_ANY}
+        if Path(directory) == source:
+            skip |= {n for n in names if n in SKIP_TOP}
+        return skip
+
+    shutil.copytree(source, dest, symlinks=True, ignore=ignore, dirs_exist_ok=True)
+
+
 def chown_tree(path: Path, uid: int, gid: int | None = None) -> None:
     gid = uid if gid is None else gid
     os.lchown(path, uid, gid)
     for directory, dirs, files in os.walk(path):
         for name in dirs + files:
             os.lchown(os.path.join(directory, name), uid, gid)  # lchown: never follow a link out
+
+
+def drop_links(path: Path) -> int:
+    """Remove every entry under `path` that is neither a regular file nor a directory (symlinks,
+    fifos, sockets, devices), never following one. An in-place run folder is the learner's once
+    handed back: a link the lab planted there (say to /etc/shadow) must not stay. How many went."""
+    dropped = 0
+    for directory, dirs, files in os.walk(path):
+        for name in dirs + files:
+            entry = os.path.join(directory, name)
+            mode = os.lstat(entry).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                os.unlink(entry)
+                dropped += 1
+    return dropped
 
 
 def tree_bytes(path: Path) -> int:

@@ -43,7 +43,16 @@ class Settings(BaseSettings):
     enable_thinking: bool = Field(True, description="ask reasoning models (Nemotron) to think first")
     show_reasoning: bool = Field(False, description="show the model's reasoning by default")
     sandbox_backend: str = Field("auto", description="auto | bwrap | process")
+    run_backend: str = Field("local", description="where lab runs and grading run: local | slurm (TUTOR_RUN_BACKEND)")
+    slurm_shared_dir: str | None = Field(None, description="folder this machine and the Slurm nodes both see "
+                                         "(lab copies and run records travel through it)")
+    slurm_partition: str | None = Field(None, description="Slurm partition for lab runs and grading (default: the cluster's)")
+    slurm_account: str | None = Field(None, description="Slurm account to charge")
+    slurm_qos: str | None = Field(None, description="Slurm QoS")
+    slurm_array_limit: int = Field(4, ge=1, le=1000, description="grading array tasks running at once (%N)")
     log_text: bool = Field(True, description="store conversation text in the progress DB")
+    database_url: SecretStr | None = Field(None, description="SQLAlchemy URL of the progress DB and checkpoints "
+                                           "(postgresql+psycopg://...); unset: SQLite files under home")
 
     openai_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("TUTOR_API_KEY", "OPENAI_API_KEY"))
     anthropic_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("ANTHROPIC_API_KEY"))
@@ -57,6 +66,14 @@ class Settings(BaseSettings):
                              "openai-compatible:NAME, anthropic:NAME, replay:FILE")
         if value != "offline" and not value.split(":", 1)[1]:
             raise ValueError(f"model '{value}' names no model after the colon")
+        return value
+
+    @field_validator("run_backend")
+    @classmethod
+    def _known_run_backend(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("local", "slurm"):
+            raise ValueError(f"unknown run backend '{value}'; use local or slurm")
         return value
 
     @classmethod
@@ -97,6 +114,20 @@ class Settings(BaseSettings):
         return self.home_dir / "checkpoints.db"
 
     @property
+    def store_url(self) -> str | None:
+        """The database URL with its password (for connecting only: never print or log it)."""
+        return self.database_url.get_secret_value().strip() or None if self.database_url else None
+
+    @property
+    def database_display(self) -> str:
+        """Where the progress DB is, safe to show: the URL with its password masked."""
+        if not self.store_url:
+            return f"sqlite (file {self.db_path})"
+        from tutor.store.urls import display_url
+
+        return display_url(self.store_url)
+
+    @property
     def index_dir(self) -> Path:
         return self.home_dir / "index"
 
@@ -118,6 +149,7 @@ class Settings(BaseSettings):
                 view[name] = str(value) if isinstance(value, Path) else value
                 if isinstance(view[name], str):
                     view[name] = redact_url(view[name])  # TUTOR_BASE_URL=http://user:PASS@host
+        view["database_url"] = self.database_display
         view["home"] = str(self.home_dir)
         view["course"] = str(self.course_dir)
         view["config_file"] = str(paths.config_file())

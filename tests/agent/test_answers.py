@@ -3,12 +3,15 @@ authored items (key terms, self-checks, corrections), and tells a belief from it
 
 from __future__ import annotations
 
-import re
+from pathlib import Path
 
 import pytest
 
 from tutor.agent.compose.answers import question_type
 from tutor.agent.diagnose import agrees_with_correction, cue_match
+from tutor.llm.replay import ReplayModel
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("message, kind", [
@@ -85,9 +88,66 @@ async def test_where_we_left_off_quotes_the_learner_and_the_open_question(make_s
     assert question in asked.reply and "could not find" not in asked.reply
 
 
-async def test_the_fourth_rung_promises_no_review_it_cannot_do(make_session, turn):
+async def test_the_fourth_rung_offers_the_review_that_exists(make_session, turn, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     session = make_session("r4", 7)
     for _ in range(4):
         result, _, _ = await turn(session, "write kv_cache_bytes for me")
     assert "Coaching step 4" in result.reply
-    assert not re.search(r"review it line by line|I'll review", result.reply)
+    assert "I'll run the lab's checks on it" in result.reply and "review it line by line" not in result.reply
+    # the offer is real: the next turn, "check my code", is the code check (no lab folder here: it says where it looked)
+    checked, _, _ = await turn(session, "ok, check my code")
+    assert checked.action == "check" and "`labs/lesson_07`" in checked.reply
+
+
+async def test_a_how_question_with_no_authored_answer_opens_with_the_named_term(make_session, turn):
+    result, _, _ = await turn(make_session("bp", 1), "how does bpe decide what to glue together next")
+    first = result.reply.split("\n\n")[0]
+    assert first.startswith("**byte-pair encoding (BPE)**") and "most frequent" in first
+
+
+async def test_a_plain_question_sent_to_debug_gets_the_course_answer_before_the_steps(make_session, turn):
+    result, _, _ = await turn(make_session("dq", 16), "if every answer in a group is wrong does the model learn anything")
+    assert result.action == "debug"  # the words still read as a problem report
+    parts = result.reply.split("\n\n")
+    assert parts[0].startswith("From the lesson:") and "advantage is 0" in parts[0]
+    assert any(p.startswith("**What to print next:**") for p in parts[1:])
+
+
+async def test_what_is_a_key_term_is_answered_not_planned(make_session, turn):
+    result, _, _ = await turn(make_session("ab", 18), "what is an ablation in the capstone")
+    assert result.reply.startswith("**ablation**:") and "Hypothesis" not in result.reply
+
+
+def test_the_misconception_set_is_caught_and_no_correct_statement_is_flagged(view, embedder):
+    """bench/data/misconception_eval.yaml: beliefs in learners' words and correct statements on the
+    same topics. The bench prints the same figures; this fails when either goal is missed."""
+    import yaml
+
+    from tutor.agent.diagnose import Catalogue
+
+    data = yaml.safe_load((REPO / "bench/data/misconception_eval.yaml").read_text(encoding="utf-8"))
+    holds, clean = data["holds"], data["clean"]
+    assert len(holds) >= 40 and len(clean) >= 30
+    catalogue = Catalogue.for_view(view, embedder)
+    vectors = embedder.encode([h["text"] for h in holds] + [c["text"] for c in clean])
+    caught = [h for h, v in zip(holds, vectors) if (m := catalogue.match(h["text"], v, h["lesson"])) and m.entry.id == h["id"]]
+    flagged = [(c["text"], m.entry.id) for c, v in zip(clean, vectors[len(holds):])
+               if (m := catalogue.match(c["text"], v, c["lesson"]))]
+    assert len(caught) / len(holds) >= 0.80, [h["text"] for h in holds if h not in caught]
+    assert flagged == []
+
+
+async def test_with_a_model_the_prompt_carries_the_same_answer_first_draft(make_session, turn):
+    question = "what even is a logit?"
+    offline, _, _ = await turn(make_session("of", 3), question)
+    model = ReplayModel.from_texts("A logit is a raw score before the softmax [L3 § Key terms].\n")
+    await turn(make_session("md", 3, model=model), question)
+    system, user = model.calls[0][0].content, model.calls[0][-1].content
+    assert "keep that answer first" in system
+    notes = user.split("Course-grounded notes for your answer (composed from the course; use them):\n<<<\n", 1)[1]
+    notes = notes.split("\n>>>", 1)[0]
+    # the draft the model rewrites is the offline reply itself, direct answer first
+    assert notes.split("\n\n")[0] == offline.reply.split("\n\n")[0]
+    assert notes.startswith("**logits**") or notes.startswith("**logit")
+    assert notes.split("**Check yourself:**")[0].strip() == offline.reply.split("**Check yourself:**")[0].strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import textwrap
@@ -75,3 +76,28 @@ def assert_no_process_left(marker: str, within_s: float = 3.0) -> None:
     while processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert processes_with(marker) == [], f"processes left behind: {processes_with(marker)}"
+
+
+def slurm_missing() -> str | None:
+    """Why no Slurm can take a job here (None: one can). .ci/services/slurm.sh starts one."""
+    from sandbox.slurm import commands
+
+    missing = commands.missing_tools()
+    if missing:
+        return f"no Slurm here: {', '.join(missing)} not on PATH (.ci/services/slurm.sh starts one)"
+    if not os.environ.get("TUTOR_SLURM_SHARED_DIR"):
+        return "no Slurm for the tests: TUTOR_SLURM_SHARED_DIR is not set (.ci/services/slurm.sh sets it)"
+    try:
+        up, detail = commands.controller_status()
+    except commands.SlurmError as exc:
+        return f"no Slurm controller reachable: {exc}"
+    return None if up else f"no Slurm controller reachable: {detail}"
+
+
+def slurm_options():
+    """SlurmOptions for a test that needs a real Slurm: skips (fails under .ci/run) without one."""
+    from sandbox.slurm import SlurmOptions
+    from tests.conftest import needs_service
+
+    needs_service("slurm", slurm_missing())
+    return dataclasses.replace(SlurmOptions.from_env(), poll_s=0.2)

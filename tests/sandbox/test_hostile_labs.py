@@ -1,7 +1,8 @@
 """Hostile labs, each contained: the record says why it ended, the host is untouched, nothing survives.
 
 Run with both backends where the process backend can contain the attack; where it cannot, the
-test asserts the record admits it (see test_process_backend.py).
+test asserts the record admits it (see test_process_backend.py). The whole suite runs twice: on
+the scratch copy and `--in-place` (the lab's own folder bound in, only its run folder writable).
 """
 
 from __future__ import annotations
@@ -14,10 +15,32 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import Limits, run
-from tests.sandbox.conftest import PROCESS_BACKEND_CAPS_PROCESSES, assert_no_process_left, requires_bwrap
+from sandbox import Limits
+from sandbox import run as sandbox_run
+from tests.sandbox.conftest import PROCESS_BACKEND_CAPS_PROCESSES, assert_no_process_left, requires_bwrap, slurm_options
 
 BOTH = pytest.mark.parametrize("backend", [pytest.param("bubblewrap", marks=requires_bwrap), "process"])
+# The same hostile labs through the Slurm backend: bubblewrap inside a Slurm job, same assertions.
+SLURM = pytest.param("slurm", marks=requires_bwrap)
+ALL = pytest.mark.parametrize("backend", [pytest.param("bubblewrap", marks=requires_bwrap), "process", SLURM])
+STRONG = pytest.mark.parametrize("backend", [pytest.param("bubblewrap", marks=requires_bwrap), SLURM])
+
+
+IN_PLACE = {"on": False}
+
+
+def run(lab, command, limits=None, backend="auto", **kwargs):
+    """The runner here, or (backend "slurm") as a Slurm job with bubblewrap inside it; in the
+    mode of the `mode` fixture (copy or in place) unless a test names one."""
+    kwargs.setdefault("in_place", IN_PLACE["on"])
+    if backend == "slurm" and kwargs["in_place"]:
+        pytest.skip("--in-place cannot run on Slurm: the node runs a copy from the shared directory")
+    if backend == "slurm":
+        return sandbox_run(lab, command, limits, backend="bubblewrap", scheduler="slurm", slurm=slurm_options(),
+                           **kwargs)
+    return sandbox_run(lab, command, limits, backend=backend, **kwargs)
+
+
 SMALL = dict(timeout_s=5, memory_mb=512, max_procs=32, disk_mb=16, tmp_mb=8, file_size_mb=64, grace_s=0.3)
 
 
@@ -25,11 +48,20 @@ def limits(**overrides) -> Limits:
     return Limits(**{**SMALL, **overrides})
 
 
+@pytest.fixture(autouse=True, params=[False, True], ids=["copy", "in-place"])
+def mode(request):
+    """Every test of this file in both modes; `run` above takes the mode unless a test names one."""
+    IN_PLACE["on"] = request.param
+    yield request.param
+    IN_PLACE["on"] = False
+
+
 @pytest.mark.parametrize("backend", [
     pytest.param("bubblewrap", marks=requires_bwrap),
     pytest.param("process", marks=pytest.mark.skipif(
         not PROCESS_BACKEND_CAPS_PROCESSES, reason="root without a writable pids cgroup: the process "
         "backend cannot cap processes here (its record says so), so a fork bomb is not run")),
+    SLURM,
 ])
 def test_fork_bomb_is_capped_and_leaves_nothing(make_lab, marker, backend):
     lab = make_lab("""
@@ -47,7 +79,7 @@ def test_fork_bomb_is_capped_and_leaves_nothing(make_lab, marker, backend):
     assert_no_process_left(marker)
 
 
-@BOTH
+@ALL
 def test_memory_bomb_ends_with_reason_memory(make_lab, backend):
     lab = make_lab("""
         hoard = []
@@ -60,7 +92,7 @@ def test_memory_bomb_ends_with_reason_memory(make_lab, backend):
     assert record.peak_rss_mb < 256
 
 
-@BOTH
+@ALL
 def test_infinite_loop_times_out(make_lab, marker, backend):
     lab = make_lab("while True:\n    pass\n")
     record = run(lab, ["python", "main.py", marker], limits(timeout_s=0.5), backend=backend)
@@ -71,17 +103,26 @@ def test_infinite_loop_times_out(make_lab, marker, backend):
 
 @requires_bwrap
 def test_disk_fill_stops_at_the_scratch_limit(make_lab):
+    """In place only the run folder is writable (on the host's disk): the disk watchdog stops it."""
     lab = make_lab("""
+        import os, time
         chunk = b"x" * (1024 * 1024)
-        with open("fill.bin", "wb") as out:
+        try:
+            out = open("fill.bin", "wb")
+        except OSError:  # in place: the lab folder is read-only, its run folder is not
+            out = open(os.path.join(os.environ["TUTOR_RUN_DIR"], "fill.bin"), "wb")
+        with out:
             for _ in range(200):
                 out.write(chunk)
                 out.flush()
+                time.sleep(0.005)
     """)
     record = run(lab, ["python", "main.py"], limits(disk_mb=8))
-    assert record.reason in ("error", "killed")
+    assert record.reason in ("error", "killed"), record.detail
     assert record.limit_hit == "disk"
     assert not (lab / "fill.bin").exists()
+    left = Path(record.run_dir) / "fill.bin"
+    assert not left.exists() or left.stat().st_size < 100 * 2**20
 
 
 def test_disk_fill_in_place_is_stopped_by_the_watchdog(make_lab):
@@ -102,7 +143,7 @@ def test_disk_fill_in_place_is_stopped_by_the_watchdog(make_lab):
     assert (lab / "fill.bin").stat().st_size < 64 * 1024 * 1024
 
 
-@BOTH
+@ALL
 def test_stdout_flood_is_capped_with_a_visible_marker(make_lab, backend):
     lab = make_lab("""
         import sys
@@ -119,8 +160,8 @@ def test_stdout_flood_is_capped_with_a_visible_marker(make_lab, backend):
     assert record.output_bytes["stdout"] > 100_000
 
 
-@requires_bwrap
-def test_secrets_and_private_files_are_invisible(make_lab, monkeypatch, tmp_path):
+@STRONG
+def test_secrets_and_private_files_are_invisible(make_lab, monkeypatch, tmp_path, backend):
     monkeypatch.setenv("SECRET_API_KEY", "sk-should-never-leak")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws-should-never-leak")
     private = tmp_path / "home" / ".ssh"
@@ -137,7 +178,7 @@ def test_secrets_and_private_files_are_invisible(make_lab, monkeypatch, tmp_path
                 seen[path] = type(exc).__name__
         print(json.dumps({"env": dict(os.environ), "seen": seen}))
     """)
-    record = run(lab, ["python", "main.py", *probes], limits())
+    record = run(lab, ["python", "main.py", *probes], limits(), backend=backend)
     assert record.reason == "ok", record.detail
     report = json.loads(Path(record.logs["stdout"]).read_text())
     assert "SECRET_API_KEY" not in report["env"] and "AWS_SECRET_ACCESS_KEY" not in report["env"]
@@ -151,7 +192,7 @@ def test_secrets_and_private_files_are_invisible(make_lab, monkeypatch, tmp_path
     assert "should-never-leak" not in Path(record.logs["stdout"]).read_text()
 
 
-@BOTH
+@ALL
 def test_parent_env_secrets_do_not_reach_the_lab(make_lab, monkeypatch, backend):
     monkeypatch.setenv("SECRET_API_KEY", "sk-should-never-leak")
     lab = make_lab("import os, json; print(json.dumps(dict(os.environ)))\n")
@@ -161,8 +202,8 @@ def test_parent_env_secrets_do_not_reach_the_lab(make_lab, monkeypatch, backend)
     assert env["SEED"] == "0" and env["PYTHONHASHSEED"] == "0"
 
 
-@requires_bwrap
-def test_network_connections_fail(make_lab):
+@STRONG
+def test_network_connections_fail(make_lab, backend):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
@@ -177,7 +218,7 @@ def test_network_connections_fail(make_lab):
             except OSError as exc:
                 print("blocked", host, port, type(exc).__name__)
     """)
-    record = run(lab, ["python", "main.py", str(port)], limits())
+    record = run(lab, ["python", "main.py", str(port)], limits(), backend=backend)
     out = Path(record.logs["stdout"]).read_text()
     assert record.reason == "ok" and out.count("blocked") == 3, out
     assert record.network == "none"
@@ -186,8 +227,8 @@ def test_network_connections_fail(make_lab):
     listener.close()
 
 
-@requires_bwrap
-def test_writes_outside_the_lab_fail_and_the_original_lab_is_untouched(make_lab, tmp_path):
+@STRONG
+def test_writes_outside_the_lab_fail_and_the_original_lab_is_untouched(make_lab, tmp_path, backend):
     outside = tmp_path / "outside.txt"
     lab = make_lab("""
         import sys
@@ -197,20 +238,23 @@ def test_writes_outside_the_lab_fail_and_the_original_lab_is_untouched(make_lab,
                 print("WROTE", path)
             except OSError as exc:
                 print("refused", path, type(exc).__name__)
-        open("inside.txt", "w").write("fine")
+        try:
+            open("inside.txt", "w").write("fine")  # the scratch copy takes it; in place it is refused
+        except OSError as exc:
+            print("refused inside.txt", type(exc).__name__)
     """)
     targets = [str(outside), "/usr/pwned", "/etc/pwned", str(Path(sys.executable).parent / "pwned"),
                "/work/pwned", "/pwned"]
-    record = run(lab, ["python", "main.py", *targets], limits())
+    record = run(lab, ["python", "main.py", *targets], limits(), backend=backend)
     out = Path(record.logs["stdout"]).read_text()
     assert record.reason == "ok" and "WROTE" not in out, out
     for target in targets:
         assert not Path(target).exists()
-    assert not (lab / "inside.txt").exists()  # the lab wrote into its scratch copy only
+    assert not (lab / "inside.txt").exists()  # the lab wrote into its scratch copy only (or nowhere)
 
 
-@requires_bwrap
-def test_symlink_to_root_reaches_only_the_sandbox(make_lab, tmp_path):
+@STRONG
+def test_symlink_to_root_reaches_only_the_sandbox(make_lab, tmp_path, backend):
     secret = tmp_path / "host-secret.txt"
     secret.write_text("host only")
     lab = make_lab("""
@@ -228,7 +272,7 @@ def test_symlink_to_root_reaches_only_the_sandbox(make_lab, tmp_path):
         os.symlink("/etc/shadow", os.path.join(run_dir, "leak"))
     """)
     os.symlink("/", lab / "escape")
-    record = run(lab, ["python", "main.py", str(secret)], limits())
+    record = run(lab, ["python", "main.py", str(secret)], limits(), backend=backend)
     out = Path(record.logs["stdout"]).read_text()
     assert record.reason == "ok", record.detail
     assert "READ" not in out, out
@@ -236,7 +280,7 @@ def test_symlink_to_root_reaches_only_the_sandbox(make_lab, tmp_path):
     assert not (Path(record.run_dir) / "leak").exists()  # symlinks never come back out
 
 
-@BOTH
+@ALL
 def test_double_forked_daemon_does_not_outlive_the_run(make_lab, marker, backend):
     lab = make_lab("""
         import os, sys, time
@@ -295,7 +339,9 @@ def test_in_place_run_writes_only_its_run_dir_and_hands_it_back(make_lab):
 
 @requires_bwrap
 @pytest.mark.skipif(os.geteuid() != 0, reason="the size-capped scratch tmpfs needs a root runner")
-def test_a_lab_too_big_for_the_scratch_space_leaves_an_error_record(make_lab):
+def test_a_lab_too_big_for_the_scratch_space_leaves_an_error_record(make_lab, mode):
+    if mode:
+        pytest.skip("in place nothing is copied into a scratch space: no copy can be too big")
     lab = make_lab("print('never')\n")
     (lab / "big.bin").write_bytes(b"x" * (3 * 1024 * 1024))
     record = run(lab, ["python", "main.py"], limits(disk_mb=1))

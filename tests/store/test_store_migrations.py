@@ -4,13 +4,16 @@ losing a row; the SQLModel tables describe exactly what the migrations build."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 from sqlmodel import SQLModel
 
 from tests.store.store_support import make_settings, sample_report
-from tutor.store import StoreError, migrations, open_store
+from tutor.store import StoreError, migrations, open_store, schema
+from tutor.store.engine import create_store_engine
 from tutor.store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 V1_TABLES = ["learners", "profiles", "lesson_progress", "turns", "misconceptions", "contract_events",
@@ -77,7 +80,7 @@ def test_version_1_database_upgrades_to_current_keeping_every_row(tutor_home):
 
     store = open_store(make_settings(tutor_home))
 
-    assert store.schema_version == migrations.CURRENT_VERSION == 3
+    assert store.schema_version == schema.head()
     assert _counts(db) == before
     assert store.integrity_check() == "ok"
     assert store.learners() == ["alice", "bob"]
@@ -103,7 +106,7 @@ def test_upgrade_back_fills_grades_from_the_version_1_report_json(tutor_home):
     assert by_id["reflection"]["evidence"] == ["tokens/s went from 41 to 77"]
     assert by_id["implementation"]["source"] == "deterministic"
     assert store.find_submission("h-1", 3)["report"]["submission"]["name"] == "alice"
-    assert store.cohort_matrix()["rows"][0]["cells"][3] == {"status": "passed", "grade": 0.72, "attempts": 1}
+    assert store.cohort_matrix()["rows"][0]["cells"][3] == {"status": "passed", "grade": 0.72, "attempts": 1, "duplicate_of": []}
 
 
 def test_models_describe_exactly_the_migrated_schema(tutor_home):
@@ -112,30 +115,45 @@ def test_models_describe_exactly_the_migrated_schema(tutor_home):
     in_db = {name: {row[1] for row in conn.execute(f"PRAGMA table_info({name})")}
              for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     store_tables = set(V1_TABLES) | {"criterion_scores", "check_attempts"}
-    assert set(in_db) == store_tables
+    assert set(in_db) == store_tables | {"alembic_version"}
     in_models = {name: {c.name for c in SQLModel.metadata.tables[name].columns} for name in store_tables}
-    assert in_models == in_db
+    assert in_models == {name: cols for name, cols in in_db.items() if name != "alembic_version"}
 
 
-def test_a_failing_step_leaves_the_database_at_its_old_version(tutor_home, monkeypatch):
-    open_store(make_settings(tutor_home)).record_turn("alice", 1, message="m", reply="r", intent="concept",
-                                                      action="explain")
-    broken = ["CREATE TABLE half_done (x INTEGER)", "ALTER TABLE no_such_table ADD COLUMN y TEXT"]
-    monkeypatch.setitem(migrations.STEPS, 4, broken)
-    monkeypatch.setattr(migrations, "CURRENT_VERSION", 4)
-    conn = _connect(tutor_home / "progress.db")
-    with pytest.raises(sqlite3.OperationalError):
-        migrations.upgrade(conn, target=4)
-    assert migrations.version_of(conn) == 3
-    assert conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'half_done'").fetchone()[0] == 0
-    assert conn.execute("SELECT COUNT(*) FROM turns").fetchone()[0] == 1
+def test_a_failing_migration_leaves_the_database_as_it_was(tutor_home, monkeypatch):
+    """The whole upgrade runs in one transaction (SQLite DDL is transactional)."""
+    db = tutor_home / "progress.db"
+    shutil.copyfile(FIXTURE, db)
+
+    def broken(cfg, target):
+        conn = cfg.attributes["connection"]
+        conn.exec_driver_sql("CREATE TABLE half_done (x INTEGER)")
+        conn.exec_driver_sql("ALTER TABLE no_such_table ADD COLUMN y TEXT")
+
+    from alembic import command
+
+    monkeypatch.setattr(command, "upgrade", broken)
+    with pytest.raises(StoreError):
+        open_store(make_settings(tutor_home))
+    conn = _connect(db)
+    assert migrations.version_of(conn) == 2
+    names = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "half_done" not in names and "alembic_version" not in names
+    assert conn.execute("SELECT COUNT(*) FROM turns").fetchone()[0] == 3
 
 
 def test_upgrading_twice_changes_nothing(tutor_home):
     _populate_v1(tutor_home / "progress.db")
     open_store(make_settings(tutor_home))
+    before = _counts(tutor_home / "progress.db")
+    from tutor.store import open as opening
+
+    opening._ENGINES.clear()
+    store = open_store(make_settings(tutor_home))
+    engine = store.engine
+    assert schema.migrate(engine) == (schema.head(), schema.head())
+    assert _counts(tutor_home / "progress.db") == before
     conn = _connect(tutor_home / "progress.db")
-    assert migrations.upgrade(conn) == (3, 3)
     assert conn.execute("SELECT COUNT(*) FROM criterion_scores").fetchone()[0] == 2
 
 
@@ -151,3 +169,118 @@ def test_a_file_that_is_not_a_database_is_refused_with_advice(tutor_home):
     (tutor_home / "progress.db").write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match=r"progress.db cannot be used as the progress DB.*move it aside"):
         open_store(make_settings(tutor_home))
+
+
+FIXTURE = Path(__file__).parent / "fixtures" / "progress_v2.db"
+
+
+def test_a_db_made_by_the_released_schema_upgrades_in_place_with_every_row(tutor_home):
+    """progress_v2.db was written by the tutor before Alembic (see fixtures/make_progress_v2.py)."""
+    db = tutor_home / "progress.db"
+    shutil.copyfile(FIXTURE, db)
+    tables = V1_TABLES + ["criterion_scores"]
+    conn = _connect(db)
+    before = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
+    conn.close()
+    assert all(before[t] for t in tables), "the fixture holds a row of every kind"
+
+    store = open_store(make_settings(tutor_home))
+
+    assert store.schema_version == schema.head()
+    conn = _connect(db)
+    after = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
+    assert after == before
+    assert store.recent_turns("bob")[-1]["message"] is None  # the turn kept without its text stays so
+    assert [s["total"] for s in store.submissions()] == [0.72, 0.4]
+    store.record_turn("bob", 1, message="after the upgrade", reply="ok", intent="concept", action="explain")
+    assert store.recent_turns("bob")[-1]["message"] == "after the upgrade"
+
+
+def test_a_database_at_an_unknown_newer_revision_is_refused_and_left_alone(tutor_home):
+    open_store(make_settings(tutor_home))
+    conn = _connect(tutor_home / "progress.db")
+    conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    conn.close()
+    from tutor.store import open as opening
+
+    opening._ENGINES.clear()
+    with pytest.raises(StoreError, match=r"revision 9999_from_the_future is newer.*upgrade the tutor"):
+        open_store(make_settings(tutor_home))
+    conn = _connect(tutor_home / "progress.db")
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "9999_from_the_future"
+
+
+# What the last numbered step (user_version 3, issue 12's attempt history) added, exactly as the
+# tutor before Alembic ran it: a file at that version already has the table and is stamped 0003.
+LEGACY_V3 = [
+    """CREATE TABLE check_attempts (
+        id INTEGER PRIMARY KEY,
+        learner_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+        lesson INTEGER NOT NULL,
+        todo TEXT NOT NULL,
+        status TEXT NOT NULL,
+        check_id TEXT,
+        source TEXT NOT NULL DEFAULT 'lab',
+        created_at DATETIME NOT NULL
+    )""",
+    "CREATE INDEX ix_check_attempts_learner ON check_attempts (learner_id, lesson, todo, id)",
+]
+
+
+def test_a_db_at_the_last_numbered_version_keeps_its_check_attempts_and_is_stamped(tutor_home):
+    db = tutor_home / "progress.db"
+    shutil.copyfile(FIXTURE, db)
+    conn = _connect(db)
+    conn.execute("BEGIN")
+    for statement in LEGACY_V3:
+        conn.execute(statement)
+    conn.execute("INSERT INTO check_attempts (learner_id, lesson, todo, status, check_id, created_at)"
+                 " VALUES ('alice', 3, 'todo_1', 'failed', 'shape', ?)", (T.format(6),))
+    conn.execute("PRAGMA user_version = 3")
+    conn.execute("COMMIT")
+    tables = V1_TABLES + ["criterion_scores", "check_attempts"]
+    before = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
+    conn.close()
+
+    store = open_store(make_settings(tutor_home))
+
+    assert store.schema_version == schema.head()
+    conn = _connect(db)
+    assert {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables} == before
+    assert [a["check_id"] for a in store.check_attempts("alice")] == ["shape"]
+
+
+def test_a_db_at_version_2_gains_the_check_attempts_table_through_alembic(tutor_home):
+    db = tutor_home / "progress.db"
+    shutil.copyfile(FIXTURE, db)
+    store = open_store(make_settings(tutor_home))
+    conn = _connect(db)
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == schema.head() == "0003"
+    assert conn.execute("SELECT COUNT(*) FROM check_attempts").fetchone()[0] == 0
+    store.record_check_attempts("alice", 3, [{"todo": "todo_1", "status": "passed"}], source="lab")
+    assert [a["status"] for a in store.check_attempts("alice")] == ["passed"]
+
+
+def test_a_numbered_version_past_the_last_one_is_refused(tutor_home):
+    conn = _connect(tutor_home / "progress.db")
+    conn.execute("PRAGMA user_version = 4")
+    conn.close()
+    with pytest.raises(StoreError, match=r"schema version 4 is newer"):
+        open_store(make_settings(tutor_home))
+
+
+def test_head_constant_is_the_newest_alembic_script():
+    """schema.HEAD lets an up-to-date open skip Alembic; a new script must move it too."""
+    assert schema.HEAD == schema.script_head()
+
+
+def test_opening_an_up_to_date_database_takes_no_write_lock(tmp_path):
+    engine = create_store_engine(tmp_path / "p.db")
+    schema.migrate(engine)
+    holder = sqlite3.connect(tmp_path / "p.db", timeout=0)
+    holder.execute("BEGIN IMMEDIATE")  # another process is writing
+    try:
+        assert schema.migrate(create_store_engine(tmp_path / "p.db", busy_timeout_ms=100)) == ("0003", "0003")
+    finally:
+        holder.rollback()
+        holder.close()

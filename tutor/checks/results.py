@@ -111,7 +111,9 @@ def unfinished(checks: ChecksFile, names: list[str], record) -> list[TodoResult]
     status = "timed_out" if record.reason == "timeout" else "error"
     why = {"timeout": "the checks did not finish within the time limit",
            "memory": "the code went over the memory limit",
-           "killed": "the run was killed"}.get(record.reason, "the code ended the check run before it reported")
+           "killed": "the run was killed",
+           "preempted": "Slurm preempted the check run; run it again",
+           "node_failure": "the Slurm node running the checks failed; run it again"}.get(record.reason, "the code ended the check run before it reported")
     detail = f" ({record.detail})" if record.detail else ""
     out = []
     for name in names:

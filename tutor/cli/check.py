@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from tutor.cli.common import EXIT_OK, EXIT_PROBLEMS, fail, print_json, settings
+from tutor.run_backend import BACKEND_HELP, BackendChoiceError, resolve
 
 
 def register(app: typer.Typer) -> None:
@@ -21,7 +22,7 @@ def check_lab(
     todo: Optional[str] = typer.Option(None, "--todo", help="Check only this TODO function."),
     paste: Optional[Path] = typer.Option(None, "--paste", help="A file with a function to check in place of yours ('-': stdin)."),
     lesson: Optional[int] = typer.Option(None, "--lesson", min=1, help="The lesson whose checks apply (default: lab.toml)."),
-    backend: Optional[str] = typer.Option(None, "--backend", help="auto, bubblewrap or process (default: config)."),
+    backend: Optional[str] = typer.Option(None, "--backend", help=BACKEND_HELP),
     learner: str = typer.Option("default", "--learner", help="Learner id for the attempt history."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
@@ -29,14 +30,21 @@ def check_lab(
     from tutor.checks.evaluate import CheckInputError, evaluate
     from tutor.checks.report import text
     from tutor.checks.spec import load_checks
+    from sandbox import SandboxError
 
     cfg = settings()
+    try:
+        target = resolve(cfg, backend)
+    except BackendChoiceError as exc:
+        fail(str(exc))
     store = _store(cfg)
     if lab_dir is None:
         current = store.current_lesson(learner) if store is not None and store.has_learner(learner) else None
         if current is None:
             fail("no current lesson known; pass the lab folder, e.g. tutor check labs/lesson_01")
-        lab_dir = Path.cwd() / "labs" / f"lesson_{current:02d}"
+        from tutor.paths import learner_lab_dir
+
+        lab_dir = learner_lab_dir(current)
     if not lab_dir.is_dir():
         fail(f"lab folder {lab_dir} does not exist; pass the folder holding your starter.py")
     lesson = lesson or _lesson_of(lab_dir)
@@ -55,8 +63,11 @@ def check_lab(
         except (OSError, UnicodeDecodeError) as exc:
             fail(f"cannot read {paste} ({exc})")
     try:
-        evaluation = evaluate(lab_dir, checks, code=code, todo=todo, backend=backend or cfg.sandbox_backend)
+        evaluation = evaluate(lab_dir, checks, code=code, todo=todo, backend=target.sandbox_backend,
+                              scheduler=target.scheduler, slurm=target.slurm)
     except CheckInputError as exc:
+        fail(str(exc))
+    except SandboxError as exc:  # the Slurm backend's setup (shared directory, sbatch) is the user's to fix
         fail(str(exc))
     stored = False
     if store is not None:

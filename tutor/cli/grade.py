@@ -9,6 +9,7 @@ import typer
 
 from tutor import untrusted
 from tutor.cli.common import EXIT_OK, EXIT_PROBLEMS, fail, print_json, settings
+from tutor.run_backend import BACKEND_HELP, BackendChoiceError, resolve
 
 
 EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT
@@ -32,11 +33,17 @@ def grade(
     calibrate: Optional[Path] = typer.Option(None, "--calibrate", help="Measure agreement with the instructor scores in DIR."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write reports under DIR/<submission>/ instead of <submission>/grading/."),
     samples: Optional[int] = typer.Option(None, "--samples", min=1, max=15, help="Judge samples per criterion (default: judge_samples setting, 3)."),
+    backend: Optional[str] = typer.Option(None, "--backend", help=BACKEND_HELP + " slurm: one job array, slurm_array_limit at once."),
 ) -> None:
     """Grade lab folders: deterministic checks, then an LLM judge per criterion when a model is configured."""
     from tutor.grading import rubrics
 
     cfg = settings()
+    try:
+        target = resolve(cfg, backend)
+    except BackendChoiceError as exc:
+        fail(str(exc))
+    cfg = cfg.model_copy(update={"sandbox_backend": target.sandbox_backend})
     if output_format not in (None, "gradescope"):
         fail(f"unknown --format {output_format!r}; the one format is gradescope")
     if lesson is not None:
@@ -51,12 +58,12 @@ def grade(
         fail("no PATH given; pass a lab folder or a folder of submissions (or --calibrate DIR)")
     code = _grade_batch(cfg, paths, lesson=lesson, no_judge=no_judge, workers=workers, as_json=as_json, junit=junit,
                         gradescope=output_format == "gradescope", fail_under=fail_under, force=force, smoke=smoke,
-                        out=out, samples=samples)
+                        out=out, samples=samples, target=target)
     raise typer.Exit(code)
 
 
 def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, gradescope, fail_under, force, smoke,
-                 out, samples) -> int:
+                 out, samples, target=None) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -64,6 +71,7 @@ def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, grade
     from tutor.grading.batch import discover, progress_store_hooks
     from tutor.grading.grader import resolve_judge
     from tutor.grading.report import output_dir
+    from tutor.grading.slurm_batch import SlurmBatchError
 
     try:
         count = len(discover(list(paths)))
@@ -84,7 +92,10 @@ def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, grade
         try:
             result = grade_many(list(paths), lesson=lesson, settings=cfg, judge=model, use_judge=model is not None,
                                 smoke=smoke, out=out, force=force, workers=workers, samples=samples, on_done=done,
-                                store=hooks.record, lookup=hooks.lookup, others=hooks.others)
+                                store=hooks.record, lookup=hooks.lookup, others=hooks.others,
+                                scheduler=target.scheduler if target else "local", slurm=target.slurm if target else None)
+        except SlurmBatchError as exc:
+            fail(str(exc))
         except KeyboardInterrupt:
             fail("interrupted; run the same command again to grade the rest (finished folders are skipped)",
                  EXIT_INTERRUPTED)

@@ -9,6 +9,7 @@ from typing import List, Optional
 import typer
 
 from tutor import untrusted
+from tutor.run_backend import BACKEND_HELP, BackendChoiceError, resolve
 from tutor.cli.common import EXIT_OK, EXIT_PROBLEMS, fail, print_json, settings
 
 
@@ -25,7 +26,7 @@ def run_lab(
     network: str = typer.Option("none", "--network", help="none, or model: reach only the configured model endpoint."),
     in_place: bool = typer.Option(False, "--in-place", help="Run in the lab folder itself instead of a scratch copy."),
     seed: int = typer.Option(0, "--seed", help="Passed to the lab as SEED and PYTHONHASHSEED."),
-    backend: Optional[str] = typer.Option(None, "--backend", help="auto, bubblewrap or process (default: config)."),
+    backend: Optional[str] = typer.Option(None, "--backend", help=BACKEND_HELP),
     learner: str = typer.Option("default", "--learner", help="Learner id for the progress record."),
     as_json: bool = typer.Option(False, "--json", help="Print the run record as JSON (logs stay in files)."),
 ) -> None:
@@ -40,7 +41,10 @@ def run_lab(
     if network not in ("none", "model"):
         fail(f"unknown --network {network!r}; use none or model")
     cfg = settings()
-    chosen = backend or cfg.sandbox_backend
+    try:
+        target = resolve(cfg, backend)
+    except BackendChoiceError as exc:
+        fail(str(exc))
     model_url = cfg.base_url if network == "model" else None
     limits = sandbox.Limits(timeout_s=timeout, memory_mb=memory)
 
@@ -49,10 +53,11 @@ def run_lab(
 
     try:
         record = sandbox.run(lab_dir, list(command), limits, gpu=gpu, network=network, in_place=in_place,
-                             seed=seed, on_output=None if as_json else stream, backend=chosen,
-                             model_url=model_url, model_name=cfg.model_name or None)
+                             seed=seed, on_output=None if as_json else stream, backend=target.sandbox_backend,
+                             model_url=model_url, model_name=cfg.model_name or None,
+                             scheduler=target.scheduler, slurm=target.slurm)
     except sandbox.SandboxError as exc:
-        fail(f"{exc}; check the lab path and the command")
+        fail(str(exc) if target.scheduler == "slurm" else f"{exc}; check the lab path and the command")
     if record.backend == "process":
         typer.echo("tutor: WARNING: process backend: no filesystem, network or user isolation "
                    "(install bubblewrap for the real sandbox)", err=True)
@@ -67,7 +72,12 @@ def run_lab(
 def _summary(record) -> str:
     how = f"exit {record.exit_code}" if record.signal is None else f"signal {record.signal}"
     why = f" ({record.detail})" if record.detail else ""
-    return (f"run {record.run_id}: {record.reason} in {record.duration_s:.2f} s, {how}{why}; "
+    where = ""
+    if record.scheduler:
+        wait = record.scheduler.get("queue_wait_s")
+        where = (f" on {record.scheduler.get('node') or '?'} (Slurm job {record.scheduler.get('job_id')}, "
+                 f"queued {'?' if wait is None else f'{wait:.0f}'} s)")
+    return (f"run {record.run_id}: {record.reason}{where} in {record.duration_s:.2f} s, {how}{why}; "
             f"record: {Path(record.run_dir) / 'run.json'}")
 
 

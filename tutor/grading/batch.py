@@ -107,16 +107,8 @@ def grade_one(path: Path, *, lesson, settings, model, smoke, out, force, samples
         return not_gradable(path, str(exc), out, True), False
     others = sorted(set(others or []) - {path.name})
     if not force and lookup is not None:
-        found = lesson if lesson is not None else sub.lesson_from_folder()[0]
-        stored = _stored_report(lookup(content_hash, found, path.name)) if found is not None else None
-        if _reusable(stored, content_hash, lesson, _judge_mode(model)):
-            stored = copy.deepcopy(stored)
-            stored["submission"].update(name=path.name, path=str(path.absolute()))
-            changed = stored["submission"].get("duplicate_of", []) != others
-            _with_duplicates(stored, others)
-            write_report(path, out, stored, final=True)
-            if changed and store is not None:
-                store(stored)
+        stored = _reuse(path, sub, content_hash, lesson, model, out, store, lookup, others)
+        if stored is not None:
             return stored, True
     try:
         report = grade_folder(path, lesson=lesson, settings=settings, judge=model, smoke=smoke,
@@ -130,6 +122,22 @@ def grade_one(path: Path, *, lesson, settings, model, smoke, out, force, samples
     return report, False
 
 
+def _reuse(path, sub, content_hash, lesson, model, out, store, lookup, others) -> dict | None:
+    """The stored grade of this content, rewritten next to the folder; None when there is none."""
+    found = lesson if lesson is not None else sub.lesson_from_folder()[0]
+    stored = _stored_report(lookup(content_hash, found, path.name)) if found is not None else None
+    if not _reusable(stored, content_hash, lesson, _judge_mode(model)):
+        return None
+    stored = copy.deepcopy(stored)
+    stored["submission"].update(name=path.name, path=str(path.absolute()))
+    changed = stored["submission"].get("duplicate_of", []) != others
+    _with_duplicates(stored, others)
+    write_report(path, out, stored, final=True)
+    if changed and store is not None:
+        store(stored)
+    return stored
+
+
 def _open(path: Path):
     sub = open_submission(path)
     return sub, safe_io.content_hash(sub.root, sub.files)
@@ -138,9 +146,11 @@ def _open(path: Path):
 def grade_many(paths: list[Path], *, lesson=None, settings=None, judge=None, use_judge=True, smoke=False,
                out: Path | None = None, force=False, workers=1, samples=None,
                on_done: Callable[[dict, bool], None] | None = None, store=None, lookup=None,
-               others=None) -> BatchResult:
+               others=None, scheduler: str = "local", slurm=None, slurm_minutes: int = 30) -> BatchResult:
     """`store`, `lookup`, `others`: the progress-store hooks (progress_store_hooks); when none is
-    given the grader opens its own store, so reuse never rests on files inside a submission."""
+    given the grader opens its own store, so reuse never rests on files inside a submission.
+    ``scheduler="slurm"``: the folders left to grade go to Slurm as one job array (``slurm``:
+    SlurmOptions; tutor/grading/slurm_batch.py)."""
     if settings is None:
         from tutor.config import load_settings
         settings = load_settings()
@@ -150,6 +160,12 @@ def grade_many(paths: list[Path], *, lesson=None, settings=None, judge=None, use
     folders = discover(paths)
     result = BatchResult(folders=folders)
     by_path: dict[Path, dict] = {}
+    if scheduler == "slurm":
+        _grade_on_slurm(result, by_path, folders, lesson=lesson, settings=settings, model=model, smoke=smoke, out=out,
+                        force=force, samples=samples, on_done=on_done, store=store, lookup=lookup, others=others,
+                        options=slurm, minutes=slurm_minutes)
+        result.reports = [by_path[f] for f in folders]
+        return result
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="grade")
     try:
         opened = dict(zip(folders, pool.map(_open_or_error, folders)))
@@ -170,6 +186,42 @@ def grade_many(paths: list[Path], *, lesson=None, settings=None, judge=None, use
     pool.shutdown(wait=True)
     result.reports = [by_path[f] for f in folders]
     return result
+
+
+def _grade_on_slurm(result, by_path, folders, *, lesson, settings, model, smoke, out, force, samples, on_done,
+                    store, lookup, others, options, minutes) -> None:
+    """What needs no code run (unopenable folders, stored grades) is done here; the rest is one array."""
+    from tutor.grading.slurm_batch import grade_on_slurm
+
+    opened = {folder: _open_or_error(folder) for folder in folders}
+    same = _same_content(opened, lesson, others)
+
+    def finish(folder: Path, report: dict, skipped: bool = False) -> None:
+        by_path[folder] = report
+        result.skipped += skipped
+        if store is not None and not skipped:
+            store(report)
+        if on_done:
+            on_done(report, skipped)
+
+    todo = []
+    for folder in folders:
+        if opened[folder] is None:
+            finish(folder, grade_one(folder, lesson=lesson, settings=settings, model=model, smoke=smoke, out=out,
+                                     force=force, samples=samples, opened=None)[0])
+            continue
+        sub, content_hash = opened[folder]
+        others_here = sorted(set(same.get(folder) or []) - {folder.name})
+        stored = None if force or lookup is None else _reuse(folder, sub, content_hash, lesson, model, out, store,
+                                                             lookup, others_here)
+        if stored is not None:
+            finish(folder, stored, skipped=True)
+        else:
+            todo.append(folder)
+    if todo:
+        grade_on_slurm(folders, opened, same, todo=todo, lesson=lesson, model=model, smoke=smoke, out=out,
+                       samples=samples, options=options, minutes=minutes, finish=finish,
+                       settings={"course": str(settings.course_dir), "sandbox_backend": settings.sandbox_backend})
 
 
 def _open_or_error(path: Path):

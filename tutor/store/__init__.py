@@ -1,4 +1,4 @@
-"""The learner progress store: SQLite (WAL) through SQLModel, with numbered migrations.
+"""The learner progress store: SQLite (WAL, the default) or PostgreSQL through SQLModel, with Alembic migrations.
 
     from tutor.store import open_store
     store = open_store(settings)      # creates or upgrades settings.db_path; cheap to call again

@@ -1,4 +1,4 @@
-"""SQLite engines for the progress DB: WAL, a busy timeout, foreign keys, and explicit
+"""Engines for the progress DB. SQLite: WAL, a busy timeout, foreign keys, and explicit
 transactions so that writers queue on the write lock instead of failing.
 
 Python's sqlite3 module opens transactions lazily and as DEFERRED; a deferred transaction
@@ -44,6 +44,16 @@ def create_store_engine(path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_write") else "BEGIN")
 
     return engine
+
+
+PG_CONNECT_TIMEOUT_S = 5
+
+
+def create_server_engine(url) -> Engine:
+    """A pooled engine on a database server (PostgreSQL); a dead connection is replaced
+    before use (pre-ping), and an unreachable server fails within PG_CONNECT_TIMEOUT_S."""
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                         connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S, "application_name": "tutor"})
 
 
 def writer(engine: Engine) -> Engine:

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import stat
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -55,7 +56,20 @@ def _jsonable(matrix: dict) -> dict:
 
 
 def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path``: a new file appears whole or not at all.
+
+    A path that is not a regular file (``/dev/null``, ``/dev/stdout``, a named pipe) is written
+    into, never replaced: replacing it would turn the device into a file (as root, for every
+    program on the machine)."""
     path = Path(path)
+    try:
+        special = not stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        special = False
+    if special:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        return path
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:

@@ -1,13 +1,7 @@
-"""Numbered schema steps, applied in order and recorded in ``PRAGMA user_version``.
-
-Each step is a list of SQL statements that moves the database from version N-1 to N and keeps
-every row already there. Steps run inside one ``BEGIN IMMEDIATE`` transaction together with the
-version bump (SQLite DDL is transactional), so a crash mid-upgrade leaves the old version
-intact and the next open simply tries again; two processes opening a fresh file at once
-serialise on the write lock and the second finds nothing left to do.
-
-Never edit a released step: add a new one. The SQLModel tables in ``models.py`` describe the
-schema at ``CURRENT_VERSION``; a test checks the two agree. JSON columns are declared TEXT so
+"""The hand-written numbered SQLite steps of the tutor before Alembic, kept frozen and used
+only to bring an old file (``PRAGMA user_version`` 1) to the layout of the Alembic baseline
+(revision 0002 = version 2); see ``tutor.store.schema``. New schema changes are Alembic
+revisions in ``alembic/versions/``, never a step here. JSON columns are declared TEXT so
 SQLite never coerces a JSON scalar such as ``1`` into a number.
 """
 
@@ -164,25 +158,11 @@ V2 = [
     "CREATE INDEX ix_summaries_learner ON summaries (learner_id, id)",
 ]
 
-# Version 3: attempt history of `tutor check`. One row per TODO per check run: its status and,
-# when it failed, the first check that failed (the instructor timeline counts tries until a
-# TODO passed and which check held the learner up longest).
-V3 = [
-    """CREATE TABLE check_attempts (
-        id INTEGER PRIMARY KEY,
-        learner_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
-        lesson INTEGER NOT NULL,
-        todo TEXT NOT NULL,
-        status TEXT NOT NULL,
-        check_id TEXT,
-        source TEXT NOT NULL DEFAULT 'lab',
-        created_at DATETIME NOT NULL
-    )""",
-    "CREATE INDEX ix_check_attempts_learner ON check_attempts (learner_id, lesson, todo, id)",
-]
-
-STEPS: dict[int, list[str]] = {1: V1, 2: V2, 3: V3}
+STEPS: dict[int, list[str]] = {1: V1, 2: V2}
 CURRENT_VERSION = max(STEPS)
+# Version 3 (the check_attempts table) was the last numbered step; it is Alembic revision 0003
+# now. A file at user_version 3 already has that table: tutor.store.schema stamps it there.
+LAST_NUMBERED = 3
 
 
 class SchemaTooNew(Exception):

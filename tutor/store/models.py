@@ -1,5 +1,5 @@
-"""The progress tables as SQLModel classes (``*Row``), matching the schema that
-``migrations.py`` builds at ``CURRENT_VERSION``.
+"""The progress tables as SQLModel classes (``*Row``), matching the schema that the
+Alembic head revision builds (``alembic/versions/``).
 
 Times are aware UTC datetimes (SQLite stores them without the offset). List and dict columns are JSON. Rows never leave the store:
 callers get plain dicts (see ``store.py``), so no one meets a detached ORM object.

@@ -1,4 +1,4 @@
-"""ProgressStore: the learner progress API over SQLite. Every method opens its own short
+"""ProgressStore: the learner progress API over SQLite or PostgreSQL. Every method opens its own short
 transaction and returns plain dicts; one instance may be shared between threads.
 
 Writes take the write lock up front (``BEGIN IMMEDIATE``) and wait for it up to the busy
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
@@ -23,18 +24,18 @@ from tutor.store.models import (PROFILE_KEYS, STATUSES, ContractEventRow, Criter
                                 SummaryRow, TurnRow, iso, utcnow)
 
 
-def _touch_statement():
+def _touch_statement(upsert):
     """Create the learner or mark it seen; keeps current_lesson when this write has none."""
-    stmt = sqlite_insert(LearnerRow).values(id=bindparam("id"), created_at=bindparam("now"),
+    stmt = upsert(LearnerRow).values(id=bindparam("id"), created_at=bindparam("now"),
                                             last_seen_at=bindparam("now"), current_lesson=bindparam("lesson"))
     return stmt.on_conflict_do_update(index_elements=["id"], set_={
         "last_seen_at": stmt.excluded.last_seen_at,
         "current_lesson": func.coalesce(stmt.excluded.current_lesson, LearnerRow.current_lesson)})
 
 
-def _start_lesson_statement():
+def _start_lesson_statement(upsert):
     """A lesson not yet started becomes in progress; any other status is left alone."""
-    stmt = sqlite_insert(LessonProgressRow).values(
+    stmt = upsert(LessonProgressRow).values(
         learner_id=bindparam("learner"), lesson=bindparam("lesson"), status="in_progress", attempts=0,
         started_at=bindparam("now"), updated_at=bindparam("now"))
     return stmt.on_conflict_do_update(
@@ -44,8 +45,9 @@ def _start_lesson_statement():
         where=LessonProgressRow.status == "not_started")
 
 
-_TOUCH = _touch_statement()
-_START_LESSON = _start_lesson_statement()
+# the two dialects spell an upsert the same way, but each needs its own construct
+_TOUCH = {"sqlite": _touch_statement(sqlite_insert), "postgresql": _touch_statement(pg_insert)}
+_START_LESSON = {"sqlite": _start_lesson_statement(sqlite_insert), "postgresql": _start_lesson_statement(pg_insert)}
 
 
 class StoreError(Exception):
@@ -86,10 +88,11 @@ def apply_status(row: LessonProgressRow, status: str, now) -> None:
 
 
 class ProgressStore:
-    def __init__(self, engine, path: Path, *, text_logging: bool = True):
+    def __init__(self, engine, path: Path | str, *, text_logging: bool = True):
         self.engine = engine
         self._writer = writer(engine)
-        self.path = Path(path)
+        self.dialect = engine.dialect.name
+        self.path = path  # the SQLite file, or the server URL with its password masked (for messages)
         self.text_logging = text_logging  # settings.log_text AND the contract's log_conversation_text
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -105,11 +108,15 @@ class ProgressStore:
             yield session
 
     @property
-    def schema_version(self) -> int:
-        with self.engine.connect() as conn:
-            return conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+    def schema_version(self) -> str | None:
+        """The Alembic revision the database is at."""
+        from tutor.store.schema import current
+
+        return current(self.engine)
 
     def integrity_check(self) -> str:
+        if self.dialect != "sqlite":
+            return "ok"  # the server keeps its own pages consistent
         with self.engine.connect() as conn:
             return "; ".join(r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").fetchall())
 
@@ -117,7 +124,7 @@ class ProgressStore:
         self.engine.dispose()
 
     def _touch(self, session: Session, learner_id: str, lesson: int | None = None, now=None) -> None:
-        session.connection().execute(_TOUCH, {"id": learner_id, "now": now or utcnow(), "lesson": lesson})
+        session.connection().execute(_TOUCH[self.dialect], {"id": learner_id, "now": now or utcnow(), "lesson": lesson})
 
     def _progress(self, session: Session, learner_id: str, lesson: int) -> LessonProgressRow:
         row = session.exec(select(LessonProgressRow).where(LessonProgressRow.learner_id == learner_id,
@@ -208,7 +215,7 @@ class ProgressStore:
             conn = s.connection()
             self._touch(s, learner_id, lesson, now)
             if lesson is not None:
-                conn.execute(_START_LESSON, {"learner": learner_id, "lesson": lesson, "now": now})
+                conn.execute(_START_LESSON[self.dialect], {"learner": learner_id, "lesson": lesson, "now": now})
             # Core insert, not session.add: a turn is the hot path (every message), and this
             # skips the unit of work.
             return conn.execute(insert(TurnRow).returning(TurnRow.id), [row.model_dump(exclude={"id"})]).scalar_one()

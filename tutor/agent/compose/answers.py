@@ -4,7 +4,7 @@ definition ("what is X"): the key term's definition. comparison ("X vs Y", "when
 pick"): both definitions and the lesson's "use X when ..." line. quantity ("how much memory
 for ..."): the lesson's worked example scaled to the learner's figure, else the closest
 self-check answer. mechanism ("why/how"): the closest self-check answer or misconception
-correction. orientation ("where do I start") and the open question have replies of their own.
+correction, else the named term's definition. orientation ("where do I start") and the open question have replies of their own.
 Everything is the course's own text, cited; the composer adds the supporting passage after it.
 """
 
@@ -40,12 +40,26 @@ def answerable_question(turn: Turn) -> bool:
     """A plain question (not a report of the learner's own run) whose answer the lesson authored:
     answered first even when the words sent it to the debug or design composer."""
     text = turn.message.strip()
-    if "\n" in text or re.search(r"traceback|error:|\bmy (?:code|run|runs|loss|output|results?)\b", text, re.I):
+    if not plain_question(text) or re.search(r"\bmy (?:code|run|runs|loss|output|results?)\b", text, re.I):
         return False
-    if not (text.endswith("?") or re.match(r"^\s*(?:why|how|what|when|which|does|do|is|are|if)\b", text, re.I)):
-        return False
+    if question_type(text) == "definition" and _names_key_term(turn):
+        return True  # "what is an ablation in the capstone" wants the term, not an experiment plan
     found = AuthoredIndex.for_turn(turn).search(text, turn.vector, [turn.lesson])
     return bool(found) and found[0][0] >= ANSWER_COS + 0.05
+
+
+def _names_key_term(turn: Turn) -> bool:
+    from tutor.agent.compose.explain import key_terms
+
+    return bool(key_terms(turn, turn.message))
+
+
+def plain_question(text: str) -> bool:
+    """A question in one line ("is something broken?"), not a pasted traceback or log."""
+    text = text.strip()
+    if "\n" in text or re.search(r"traceback|error:", text, re.I):
+        return False
+    return text.endswith("?") or bool(re.match(r"^\s*(?:why|how|what|when|which|does|do|is|are|if)\b", text, re.I))
 
 
 def question_type(message: str) -> str:
@@ -71,6 +85,16 @@ class Answer:
     used: frozenset[str] = frozenset()  # quiz keys of the items the answer gave away
 
 
+def _term_lines(turn: Turn, terms: list[tuple[str, str, int]], out: "Answer") -> list[str]:
+    lines = []
+    for term, definition, n in terms:
+        lines.append(f"**{term}**: {definition} [L{n} § Key terms]")
+        citation = turn.view.key_terms_citation(n)
+        if citation and citation not in out.citations:
+            out.citations.append(citation)
+    return lines
+
+
 def direct_answer(turn: Turn, kind: str, hits: list[dict]) -> Answer:
     from tutor.agent.compose.explain import key_terms
 
@@ -78,21 +102,21 @@ def direct_answer(turn: Turn, kind: str, hits: list[dict]) -> Answer:
     out = Answer()
     lines: list[str] = []
     if kind in ("definition", "comparison") or turn.experience == "beginner" or WHAT_ASK.search(turn.message):
-        terms = key_terms(turn, turn.message, lessons)[:3 if kind == "comparison" else 2]
-        for term, definition, n in terms:
-            lines.append(f"**{term}**: {definition} [L{n} § Key terms]")
-            citation = turn.view.key_terms_citation(n)
-            if citation:
-                out.citations.append(citation)
+        lines += _term_lines(turn, key_terms(turn, turn.message, lessons)[:3 if kind == "comparison" else 2], out)
     if kind == "definition" and not lines:
         intro = lesson_intro(turn, lessons)
         if intro:
             lines.append(intro[0])
             out.citations.append(intro[1])
+            # "i don't get attention": the lesson's topic in one sentence, then its first key term,
+            # which the course authors put first because everything else is built from it
+            core = turn.view.lessons[intro[2]].meta.key_terms[:1]
+            lines += _term_lines(turn, [(t.term, t.definition, intro[2]) for t in core], out)
     if kind == "comparison":
         choice = _choice_line(turn, hits)
         if choice:
-            lines.append(choice)
+            lines.append(choice[0])
+            out.citations.append(choice[1])
     if kind == "quantity":
         worked = worked_example(turn, hits)
         if worked:
@@ -118,11 +142,14 @@ def direct_answer(turn: Turn, kind: str, hits: list[dict]) -> Answer:
             if citation:
                 out.citations.append(citation)
                 out.sections.append((item.lesson, item.section))
+        elif kind == "mechanism" and not lines:
+            # "how does bpe decide what to merge" with no authored answer: what the named term is, first
+            lines += _term_lines(turn, key_terms(turn, turn.message, lessons)[:1], out)
     out.text = "\n".join(f"- {line}" if len(lines) > 1 else line for line in lines)
     return out
 
 
-def lesson_intro(turn: Turn, lessons: list[int]) -> tuple[str, dict] | None:
+def lesson_intro(turn: Turn, lessons: list[int]) -> tuple[str, dict, int] | None:
     """"I don't get attention": the opening sentences of the lesson named by the question."""
     from tutor.agent.passages import words
 
@@ -142,25 +169,27 @@ def lesson_intro(turn: Turn, lessons: list[int]) -> tuple[str, dict] | None:
         sec, said = defining[0]
         citation, where = turn.section_citation(n, sec.path)
         if citation:
-            return f"{said} {where}", citation
+            return f"{said} {where}", citation, n
     return None
 
 
-def _choice_line(turn: Turn, hits: list[dict]) -> str:
+def _choice_line(turn: Turn, hits: list[dict]) -> tuple[str, dict] | None:
     """The passage sentence that says when to use which ("GQA with a few groups is the common compromise")."""
     from tutor.agent.passages import _idf, _stem, score, words
 
-    all_units = [u for i, h in enumerate(hits[:3]) for u in units(h["text"], i)]
+    here = [h for h in hits[:3] if h["lesson"] == turn.lesson] or hits[:3]  # "when" in this lesson first
+    hits = here
+    all_units = [u for i, h in enumerate(hits) for u in units(h["text"], i)]
     if not all_units:
-        return ""
+        return None
     idf = _idf(all_units)
     q = {_stem(w) for w in words(turn.message)}
     ranked = sorted((u for u in all_units if CHOICE_LINE.search(u.text) and not u.formula and len(u.text) < 320),
                     key=lambda u: -score(u, q, idf))
     if not ranked or score(ranked[0], q, idf) <= 0:
-        return ""
+        return None
     hit = hits[ranked[0].chunk]
-    return f"{ranked[0].text} {label(hit['lesson'], hit['section'])}"
+    return f"{ranked[0].text} {label(hit['lesson'], hit['section'])}", turn.cite(hit)
 
 
 def _tokens(message: str) -> int | None:
@@ -243,7 +272,7 @@ def orientation(turn: Turn) -> Draft:
         here, _ = turn.section_citation(turn.lesson, "Concept focus")
         if here:
             citations.append(here)
-    lines.append("\n**Check yourself:** what would you like to be able to build or explain by the end?")
+    lines.append("**Check yourself:** what would you like to be able to build or explain by the end?")
     return Draft("\n\n".join(lines), citations)
 
 

@@ -25,7 +25,7 @@ def _stub_of(turn: Turn, diagnosis) -> object | None:
 
 
 def debug(turn: Turn) -> Draft:
-    from tutor.agent.compose.answers import answerable_question
+    from tutor.agent.compose.answers import answerable_question, plain_question
     from tutor.agent.compose.explain import explain
 
     if answerable_question(turn):
@@ -80,7 +80,9 @@ def debug(turn: Turn) -> Draft:
     if hits:
         units = condense([hits[0]["text"]], turn.message, max_units=2)[0]
         if units:
-            parts.append(f"From the lesson: {' '.join(units)} {label(hits[0]['lesson'], hits[0]['section'])}")
+            said = f"From the lesson: {' '.join(units)} {label(hits[0]['lesson'], hits[0]['section'])}"
+            # a question ("does it learn anything if ...?") gets the course's answer first, the steps after
+            parts.insert(0 if plain_question(turn.message) else len(parts), said)
             citations.append(turn.cite(hits[0]))
     parts.append("Paste what the print shows and I'll help you read it.")
     return Draft("\n\n".join(parts), dedupe(citations))

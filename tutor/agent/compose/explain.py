@@ -117,7 +117,9 @@ def explain(turn: Turn) -> Draft:
     # question (a table, a worked example's numbers) gives its place to the next hit
     top, groups = _condensed(turn, hits, size - (1 if answer.text else 0))
     parts, citations, cited = [], list(answer.citations), list(answer.sections)
+    said = " ".join(answer.text.split())
     for hit, units in zip(top[: 2 if answer.text else 3], groups):
+        units = [u for u in units if " ".join(u.split()) not in said]  # the opening already says it
         if units:
             parts.append(_paragraph(units, hit, turn.examples_first))
             citations.append(turn.cite(hit))
