@@ -12,6 +12,8 @@ or the failure sentence).
     python bench/model_faults.py                 # every fault, each capped at --cap seconds
     python bench/model_faults.py --only silent,stall
     python bench/model_faults.py --cap 600       # let the silent server run its course
+    python bench/model_faults.py --code /tmp/old  # the same faults against another checkout's tutor/
+                                                  # (before: git worktree add /tmp/old fb7bd5f)
 
 Goal: no fault costs more than the turn deadline (TUTOR_TURN_DEADLINE) plus 2 s.
 """
@@ -30,9 +32,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-
+# the stand-in servers are always this checkout's; the code measured is --code's (default: this one)
 from tests.llm.llm_fake_server import (Reply, ScriptedServer, openai_error, openai_event,  # noqa: E402
                                        openai_stream)
+
+if "--code" in sys.argv[:-1]:
+    sys.path.insert(0, str(Path(sys.argv[sys.argv.index("--code") + 1]).resolve()))
 from tutor.config import Settings  # noqa: E402
 from tutor.llm import Message, ModelError  # noqa: E402
 from tutor.llm.base import complete  # noqa: E402
@@ -115,10 +120,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cap", type=float, default=90.0, help="give up on one fault after this many seconds")
     parser.add_argument("--only", default="", help="comma-separated fault names")
+    parser.add_argument("--code", default=str(REPO), help="the checkout whose tutor/ is measured (read at import)")
     args = parser.parse_args()
     os.environ.pop("TUTOR_BASE_URL", None)
     wanted = [n for n in args.only.split(",") if n]
-    print(f"load average: {os.getloadavg()[0]:.2f}; deadline per turn: "
+    import tutor
+
+    print(f"code: {Path(tutor.__file__).parent.parent}; load average: {os.getloadavg()[0]:.2f}; deadline per turn: "
           f"{getattr(Settings(), 'turn_deadline', 'none')}")
     for name, (scripted, always) in faults().items():
         if wanted and name not in wanted:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Recorded:
     path: str
     headers: dict[str, str]  # names lower-cased
     body: Any
+    at: float = field(default_factory=time.monotonic)  # when it arrived (Retry-After was waited for)
 
 
 class ScriptedServer:
@@ -42,6 +44,7 @@ class ScriptedServer:
         self.requests: list[Recorded] = []
         self.models: list[str] = ["m"]
         self.always: Reply | None = None  # answered once the script runs out (a server that always fails)
+        self.respond: Callable[[Recorded], Reply | None] | None = None  # answers by request body, before the script
         self._lock = threading.Lock()
         self.stalled = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -59,6 +62,9 @@ class ScriptedServer:
     def next_reply(self, recorded: Recorded) -> Reply:
         with self._lock:
             self.requests.append(recorded)
+            chosen = self.respond(recorded) if self.respond is not None else None
+            if chosen is not None:
+                return chosen
             if not self.replies and self.always is not None:
                 return self.always
             if not self.replies:

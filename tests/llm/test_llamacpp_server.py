@@ -108,8 +108,9 @@ async def test_the_vllm_thinking_switch_does_not_upset_another_server(llama_serv
 
 async def test_json_schema_is_followed_or_refused_in_one_line(llama_server):
     """llama-cpp-python 0.3.x's server knows only ``json_object`` response formats and answers
-    a ``json_schema`` one with HTTP 500 (llama.cpp's own ``llama-server`` accepts it). Either
-    way the caller gets schema-valid JSON or one clear line, never a traceback or junk."""
+    a ``json_schema`` one with HTTP 500 (llama.cpp's own ``llama-server`` accepts it): the
+    model falls back to ``json_object``. The caller gets JSON, a reply marked as cut at the
+    token limit, or one clear line; never a traceback or junk."""
     schema = {"title": "Answer", "type": "object", "properties": {"colour": {"type": "string", "maxLength": 20}},
               "required": ["colour"], "additionalProperties": False}
     model = smollm(llama_server)
@@ -120,7 +121,14 @@ async def test_json_schema_is_followed_or_refused_in_one_line(llama_server):
         message = str(exc)
         assert "\n" not in message and "response_format" in message and llama_server in message
     else:
-        data = json.loads(reply.content)
-        assert set(data) == {"colour"} and isinstance(data["colour"], str)
+        # refused json_schema -> json_object, remembered; a reply cut at the token limit is
+        # said to be cut (callers parse strictly and drop it), else it is the object asked for
+        from tutor.llm.openai_compat import _SUPPORTED
+
+        assert _SUPPORTED[llama_server] in ("json_schema", "json_object")
+        if reply.finish != "length":
+            data = json.loads(reply.content)
+            assert isinstance(data, dict) and reply.content.strip().startswith("{")
     finally:
         await model.aclose()
+

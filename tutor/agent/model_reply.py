@@ -79,22 +79,24 @@ async def stream_model(model, messages: list[Message], guard: StreamGuard, reaso
     kwargs = {"max_tokens": getattr(settings, "max_tokens", None), "thinking": getattr(settings, "enable_thinking", None)}
     stream = model.stream(messages, **{k: v for k, v in kwargs.items() if v is not None})
     finish = ""
-    async with contextlib.aclosing(stream) if hasattr(stream, "aclose") else contextlib.nullcontext(stream) as chunks:
-        async for chunk in chunks:
-            finish = chunk.finish or finish
-            if chunk.reasoning and not reasoning_guard.violations:
-                shown = reasoning_guard.feed(chunk.reasoning)
-                if shown:
-                    emit({"reasoning": shown})
-            if chunk.content:
-                shown = guard.feed(chunk.content)
-                if shown:
-                    emit({"token": shown})
-            if guard.violations:
-                break
-    tail = reasoning_guard.close()
-    if tail:
-        emit({"reasoning": tail})
+    try:
+        async with contextlib.aclosing(stream) if hasattr(stream, "aclose") else contextlib.nullcontext(stream) as chunks:
+            async for chunk in chunks:
+                finish = chunk.finish or finish
+                if chunk.reasoning and not reasoning_guard.violations:
+                    shown = reasoning_guard.feed(chunk.reasoning)
+                    if shown:
+                        emit({"reasoning": shown})
+                if chunk.content:
+                    shown = guard.feed(chunk.content)
+                    if shown:
+                        emit({"token": shown})
+                if guard.violations:
+                    break
+    finally:  # a reply that failed (all reasoning, cut, timed out) still shows what it thought on ctrl+t
+        tail = reasoning_guard.close()
+        if tail:
+            emit({"reasoning": tail})
     return Streamed(guard.buffer, guard.released, guard.violations, bool(reasoning_guard.violations), finish)
 
 

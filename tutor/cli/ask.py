@@ -2,11 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Optional
+import contextlib
+import time
+from typing import Iterator, Optional
 
 import typer
 
 from tutor.cli.common import check_learner
+
+TICK = 1.0  # seconds between updates of the waiting line
+
+
+class _Line:
+    received = 0  # characters of the reply so far
+
+
+@contextlib.contextmanager
+def waiting_line(stream, model, deadline: float | None) -> Iterator[_Line]:
+    """While a model turn runs, a line on ``stream`` (a terminal only) that says what it waits
+    for and for how long, so a slow or silent server is not mistaken for a hung tutor; erased
+    when the turn ends. Offline turns and redirected stderr get nothing."""
+    import asyncio
+
+    line = _Line()
+    if model is None or not getattr(stream, "isatty", lambda: False)():
+        yield line
+        return
+    start = time.monotonic()
+    limit = f" of at most {deadline:g}s" if deadline else ""
+
+    async def tick() -> None:
+        while True:
+            waited = time.monotonic() - start
+            doing = f"{line.received} characters received" if line.received else "waiting for the reply"
+            stream.write(f"\r\033[Ktutor: {model.name}: {doing} ({waited:.0f}s{limit})")
+            stream.flush()
+            await asyncio.sleep(TICK)
+
+    task = asyncio.get_running_loop().create_task(tick())
+    try:
+        yield line
+    finally:
+        task.cancel()
+        stream.write("\r\033[K")
+        stream.flush()
+
 
 MESSAGE_MAX_CHARS = 100_000  # the most code a check takes (tutor.checks.evaluate.CODE_MAX_CHARS)
 
@@ -70,9 +110,12 @@ def register(app: typer.Typer) -> None:
 
         async def run():
             result = None
-            async for event in session.turn(message):
-                if type(event).__name__ == "DoneEvent":
-                    result = event.result
+            with waiting_line(sys.stderr, model, getattr(config, "turn_deadline", None)) as line:
+                async for event in session.turn(message):
+                    if type(event).__name__ == "DoneEvent":
+                        result = event.result
+                    elif type(event).__name__ == "TokenEvent":
+                        line.received += len(event.text)
             return result
 
         result = asyncio.run(run())

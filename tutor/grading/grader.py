@@ -188,12 +188,17 @@ def judge_failure(criteria: list[dict], samples_by_criterion: dict[str, list[dic
     if not missed:
         return ""
     reasons: dict[str, int] = {}
+    example: dict[str, str] = {}  # the first detail of each kind ("no JSON object in the reply")
     for cid in missed:
         for sample in samples_by_criterion[cid]:
             reason = (sample.get("dropped") or "").split(":", 1)
             key = reason[0] if reason[0] != "model error" else ": ".join(reason).strip()
             reasons[key] = reasons.get(key, 0) + 1
+            if len(reason) > 1 and key == reason[0]:
+                example.setdefault(key, reason[1].strip())
     top = max(reasons, key=reasons.get) if reasons else "no sample"
+    if example.get(top):
+        top = f"{top}, e.g. {example[top]}"
     calls = sum(len(samples_by_criterion[c]) for c in missed)
     return f"{len(missed)} of {len(criteria)} criteria not judged ({calls} failed samples; most: {top[:200]})"
 

@@ -86,8 +86,24 @@ class OpenAICompatModel:
         return self._structured(messages, kwargs)
 
     def _retrying(self, request: dict[str, Any]) -> AsyncIterator[Chunk]:
-        return split_inline_reasoning(stream_with_retries(lambda: self._attempt(request), self._classify, self.policy,
-                                                          where=self.base_url))
+        return self._checked(split_inline_reasoning(stream_with_retries(lambda: self._attempt(request), self._classify,
+                                                                        self.policy, where=self.base_url)))
+
+    async def _checked(self, chunks: AsyncIterator[Chunk]) -> AsyncIterator[Chunk]:
+        """``chunks`` as they come, then a ModelError if they held no answer: judged after the
+        inline ``<think>`` split, so an unterminated think block is all reasoning, not a reply."""
+        answered, thought, finish = False, False, ""
+        async for chunk in chunks:
+            answered = answered or bool(chunk.content.strip())
+            thought = thought or bool(chunk.reasoning)
+            finish = chunk.finish or finish
+            yield chunk
+        if thought and not answered:
+            raise ModelError(f"{self._endpoint.where} spent the whole reply reasoning and sent no answer"
+                             + (" (cut off at the token limit; raise TUTOR_REASONING_BUDGET or TUTOR_MAX_TOKENS)"
+                                if finish == "length" else ""))
+        if not answered and not thought:
+            raise ModelError(f"{self._endpoint.where} sent an empty reply" + (f" (finish_reason {finish})" if finish else ""))
 
     async def _structured(self, messages: list[Message], kwargs: dict[str, Any]) -> AsyncIterator[Chunk]:
         """json_schema, else json_object, else prompt-only: the first form the server takes."""
@@ -138,7 +154,7 @@ class OpenAICompatModel:
 
     async def _attempt(self, request: dict[str, Any]) -> AsyncIterator[Chunk]:
         response = await self._clients.get().chat.completions.create(**request)
-        events, answered, thought, finish = 0, False, False, ""
+        events, finish = 0, ""
         try:
             async for event in response:
                 events += 1
@@ -149,23 +165,15 @@ class OpenAICompatModel:
                         continue
                     reasoning = _text(getattr(delta, "reasoning", None)) or _text(getattr(delta, "reasoning_content", None))
                     if reasoning:
-                        thought = True
                         yield Chunk(reasoning=reasoning)
                     if delta.content:
-                        answered = answered or bool(delta.content.strip())
                         yield Chunk(content=delta.content)
         finally:
             await response.close()
         if events == 0:
             kind = response.response.headers.get("content-type", "no content type").split(";")[0]
-            raise ModelError(f"{self.base_url} answered 200 with {kind}, not a stream of events; is the URL the API "
+            raise ModelError(f"{self._endpoint.where} answered 200 with {kind}, not a stream of events; is the URL the API "
                              "root (…/v1) of an OpenAI-compatible server?")
-        if thought and not answered:
-            raise ModelError(f"{self.base_url} spent the whole reply reasoning and sent no answer"
-                             + (" (cut off at the token limit; raise TUTOR_REASONING_BUDGET or TUTOR_MAX_TOKENS)"
-                                if finish == "length" else ""))
-        if not answered and not thought:
-            raise ModelError(f"{self.base_url} sent an empty reply" + (f" (finish_reason {finish})" if finish else ""))
         if finish:
             yield Chunk(finish=finish)
 

@@ -60,7 +60,7 @@ def _citations(draft: Draft, turn: Turn, text: str, used_model: bool) -> list[di
         return dedupe(draft.citations)
     by_label = [c for c in draft.citations if label(c["lesson"], c["section"]) in text]
     by_label += [turn.cite(h) for h in turn.hits[:4] if label(h["lesson"], h["section"]) in text]
-    return dedupe(by_label or draft.citations)
+    return dedupe(by_label)  # only what the model's reply cites, none of the draft's when it cites nothing
 
 
 async def _respond(state: dict, runtime, kind: str, build: Callable[[Turn], Draft], facts: dict | None = None) -> dict:
