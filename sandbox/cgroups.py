@@ -3,6 +3,10 @@
 Each run gets its own group nested under the runner's current group (so the host's own
 accounting still applies). The child joins it before exec, so every descendant, even one
 that double-forks and calls setsid, stays inside and is killed with the group.
+
+A group's name carries its runner (pid namespace, pid, start time). A runner killed by SIGKILL
+cannot remove its groups; the next run under the same parent removes every group whose runner is
+gone (killing what is left in it first), so no group outlives two runs.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(os.environ.get("SANDBOX_CGROUP_ROOT", "/sys/fs/cgroup"))
+PREFIX = "tutor-sandbox-"
 
 
 def _own_paths() -> dict[str, str]:
@@ -30,20 +35,78 @@ def _own_paths() -> dict[str, str]:
     return paths
 
 
-def _controller_dir(controller: str) -> tuple[Path, str] | None:
-    """Where a new group for `controller` can be made, and the cgroup version, or None."""
+def _find_controller(controller: str) -> tuple[tuple[Path, str] | None, str]:
+    """Where a new group for `controller` can be made and the cgroup version (or None, why not)."""
     own = _own_paths()
     v1 = ROOT / controller
     if (v1 / "cgroup.procs").exists() and controller in own:
-        return v1 / own[controller].lstrip("/"), "v1"
+        return (v1 / own[controller].lstrip("/"), "v1"), ""
+    why = f"no {controller} controller under {ROOT}"
     for base in (ROOT, ROOT / "unified"):
         controllers_file = base / "cgroup.controllers"
         if controllers_file.exists() and controller in controllers_file.read_text().split():
             parent = base / own.get("", "/").lstrip("/")
             enabled = (parent / "cgroup.subtree_control")
             if enabled.exists() and controller in enabled.read_text().split():
-                return parent, "v2"
-    return None
+                return (parent, "v2"), ""
+            why = f"the {controller} controller is not enabled for child groups of {parent}"
+    return None, why
+
+
+def _owner_tag(pid: int | None = None) -> str | None:
+    """'<pid namespace>.<pid>.<start time>' of a process, or None once it is gone."""
+    pid = os.getpid() if pid is None else pid
+    try:
+        namespace = _own_namespace()  # pids are read in our own namespace, whoever made the group
+        start = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+    return f"{namespace}.{pid}.{start}"
+
+
+def _own_namespace() -> int:
+    return os.stat("/proc/self/ns/pid").st_ino
+
+
+def group_name(run_id: str) -> str:
+    return f"{PREFIX}{_owner_tag()}-{run_id}"
+
+
+def sweep_stale(parent: Path) -> list[str]:
+    """Remove the groups under `parent` whose runner has died (a SIGKILLed runner cannot clean
+    up). Only groups made in this pid namespace are judged: another namespace's pids mean nothing
+    here. What is still inside a stale group is killed first: its run has no runner any more."""
+    removed: list[str] = []
+    mine = f"{PREFIX}{_own_namespace()}."
+    try:
+        names = [entry.name for entry in os.scandir(parent) if entry.name.startswith(mine)]
+    except OSError:
+        return removed
+    for name in names:
+        tag = name[len(PREFIX):].split("-", 1)[0]
+        try:
+            pid = int(tag.split(".")[1])
+        except (IndexError, ValueError):
+            continue
+        if _owner_tag(pid) == tag:
+            continue  # its runner is alive
+        stale = RunCgroups(paths={"stale": parent / name}, versions={"stale": "v1"})
+        stale.kill_all(deadline_s=1.0)
+        _remove(parent / name)
+        if not (parent / name).exists():
+            removed.append(name)
+    return removed
+
+
+def memory_mode() -> tuple[str | None, str]:
+    """(the per-run memory cgroup mechanism runs get, or None; why not) for `tutor doctor`."""
+    found, why = _find_controller("memory")
+    if not found:
+        return None, why
+    parent, version = found
+    if not os.access(parent, os.W_OK):
+        return None, f"{parent} is not writable by this user"
+    return f"cgroup-{version} memory (groups under {parent})", ""
 
 
 @dataclass
@@ -52,6 +115,7 @@ class RunCgroups:
 
     paths: dict[str, Path] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)   # controller wanted -> why it is not used
 
     @classmethod
     def create(cls, name: str, max_procs: int | None, memory_bytes: int | None) -> "RunCgroups":
@@ -60,10 +124,12 @@ class RunCgroups:
         for controller, value in wanted.items():
             if value is None:
                 continue
-            found = _controller_dir(controller)
+            found, why = _find_controller(controller)
             if not found:
+                groups.problems[controller] = why
                 continue
             parent, version = found
+            sweep_stale(parent)
             path = parent / name
             try:
                 path.mkdir()
@@ -75,7 +141,8 @@ class RunCgroups:
                 else:
                     (path / "memory.max").write_text(str(value))
                     _try_write(path / "memory.swap.max", "0")
-            except OSError:
+            except OSError as exc:
+                groups.problems[controller] = f"cannot make {path} ({exc.strerror or exc})"
                 _remove(path)
                 continue
             groups.paths[controller] = path

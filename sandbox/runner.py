@@ -16,14 +16,14 @@ from sandbox import gpu as gpu_support
 from sandbox import host, launch, safe_files
 from sandbox.bwrap_args import BRIDGE_MOUNT, LAB_MOUNT, BwrapSpec, build_argv
 from sandbox.capture import OnOutput, StreamCapture
-from sandbox.cgroups import RunCgroups
+from sandbox.cgroups import RunCgroups, group_name
 from sandbox.env import lab_env
 from sandbox.limits import Limits
 from sandbox.model_route import INNER_PORT, SOCKET_NAME, ModelRoute, inner_base_url
 from sandbox.outcome import classify
 from sandbox.record import RunRecord
 from sandbox.supervise import Supervisor
-from sandbox.workspace import Workspace, chown_tree, copy_outputs, tree_bytes
+from sandbox.workspace import Workspace, chown_tree, copy_outputs, drop_links, tree_bytes
 
 BACKENDS = ("auto", "bubblewrap", "process")
 SCHEDULERS = ("local", "slurm")   # where the runner runs: here, or as a Slurm job
@@ -37,9 +37,9 @@ WEAK_ISOLATION = ("process backend: NO filesystem, network or user isolation; th
                   "a scrubbed environment and process-tree cleanup apply.")
 
 
-# The weaker run-wide memory mode: no memory cgroup is joined (it costs ~15 ms a run), so the
-# whole run is sampled instead; a burst between two samples can pass the limit briefly.
-RUN_MEMORY_WATCHDOG = "run-wide watchdog (PSS of all the run's processes, sampled every 0.1 s)"
+# The weaker run-wide memory mode, where no memory cgroup can be made for the run: the whole run
+# is sampled instead; a burst between two samples can pass the limit briefly.
+RUN_MEMORY_WATCHDOG = "WEAKER run-wide watchdog (PSS of all the run's processes, sampled every 0.1 s)"
 
 
 class SandboxError(Exception):
@@ -116,10 +116,11 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
     dropped_uid = _run_uid(backend)
     workspace: Workspace | None = None
     # A uid of its own already caps and finds every process of a bubblewrap run (RLIMIT_NPROC
-    # counts per uid); joining a cgroup would cost an RCU grace period (~15 ms) on every run.
+    # counts per uid), so no pids cgroup then. Memory always gets a group of the run's own where
+    # one can be made: the limit holds for the whole tree, enforced by the kernel.
     own_uid = backend == "bubblewrap" and dropped_uid is not None
-    cgroups = RunCgroups.create(f"tutor-sandbox-{run_id}", None if own_uid else limits.max_procs,
-                                limits.memory_mb * 2**20 if gpu else None)
+    cgroups = RunCgroups.create(group_name(run_id), None if own_uid else limits.max_procs,
+                                limits.memory_mb * 2**20)
     route: ModelRoute | None = None
     inner_run_dir = run_dir
     try:
@@ -161,6 +162,8 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
                 return _finish(record, run_dir, started, inner_run_dir)
 
         _execute(record, plan, limits, gpu, cgroups, run_dir, on_output, workspace, lab if in_place else None, stop)
+        if in_place:
+            drop_links(inner_run_dir)  # the run folder stays in the learner's folder: no planted links
         if in_place and dropped_uid is not None:
             owner = lab.stat()
             chown_tree(inner_run_dir, owner.st_uid, owner.st_gid)  # hand the outputs back to the learner
@@ -270,10 +273,10 @@ def _limit_mechanisms(limits: Limits, gpu: bool, cgroups: RunCgroups, plan: _Pla
     elif not host.is_root():
         procs.append("RLIMIT_NPROC (counts all of the user's processes)")
     mech["processes"] = " + ".join(procs) or "NONE: root without a writable pids cgroup"
-    if gpu:
-        mech["memory"] = cgroups.mechanism("memory") or RUN_MEMORY_WATCHDOG
-    else:
-        mech["memory"] = "RLIMIT_AS per process + " + (cgroups.mechanism("memory") or RUN_MEMORY_WATCHDOG)
+    run_wide = cgroups.mechanism("memory")
+    run_wide = f"{run_wide} limit on the whole run" if run_wide else \
+        f"{RUN_MEMORY_WATCHDOG}; no memory cgroup: {cgroups.problems.get('memory', 'unknown')}"
+    mech["memory"] = run_wide if gpu else "RLIMIT_AS per process + " + run_wide
     mech["disk"] = workspace.disk_mechanism
     if plan.backend == "bubblewrap":
         mech["tmp"] = "tmpfs size" if host.bwrap_supports("--size") else "NONE: bwrap without --size"

@@ -70,7 +70,8 @@ class Supervisor:
         out = Outcome()
         start = time.monotonic()
         deadline = start + self.timeout_s
-        interval = WATCHDOG_SAMPLE_S if (self.rss_limit_bytes or self.disk_limit_bytes) else SAMPLE_S
+        watched = self.rss_limit_bytes or self.disk_limit_bytes or "memory" in self.cgroups.paths
+        interval = WATCHDOG_SAMPLE_S if watched else SAMPLE_S
         next_sample = start + min(interval, WATCHDOG_SAMPLE_S)
         exited = _ExitWatch(self.proc.pid)
         try:
@@ -121,6 +122,11 @@ class Supervisor:
         return kill_at
 
     def _check_limits(self, out: Outcome, now: float) -> float | None:
+        if self.cgroups.oom_killed():
+            # The kernel killed one process at the run's memory cgroup limit: the run ends with it.
+            out.memory_killed = True
+            out.notes.append("the run's memory cgroup reached its limit (the kernel's OOM killer acted)")
+            return now
         pids = self.run_pids()
         out.peak_processes = max(out.peak_processes, len(pids - {self.proc.pid}))
         rss = proctree.rss_bytes(pids | {self.proc.pid})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -151,6 +152,21 @@ def chown_tree(path: Path, uid: int, gid: int | None = None) -> None:
     for directory, dirs, files in os.walk(path):
         for name in dirs + files:
             os.lchown(os.path.join(directory, name), uid, gid)  # lchown: never follow a link out
+
+
+def drop_links(path: Path) -> int:
+    """Remove every entry under `path` that is neither a regular file nor a directory (symlinks,
+    fifos, sockets, devices), never following one. An in-place run folder is the learner's once
+    handed back: a link the lab planted there (say to /etc/shadow) must not stay. How many went."""
+    dropped = 0
+    for directory, dirs, files in os.walk(path):
+        for name in dirs + files:
+            entry = os.path.join(directory, name)
+            mode = os.lstat(entry).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                os.unlink(entry)
+                dropped += 1
+    return dropped
 
 
 def tree_bytes(path: Path) -> int:

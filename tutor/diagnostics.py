@@ -80,6 +80,17 @@ def check_bwrap() -> Check:
     return Check("sandbox", "ok", f"bubblewrap works ({exe})")
 
 
+def check_run_memory() -> Check:
+    """Which run-wide memory limit `tutor run` gets here: a cgroup of the run's own, or the watchdog."""
+    from sandbox.cgroups import memory_mode
+    from sandbox.runner import RUN_MEMORY_WATCHDOG
+
+    mechanism, why = memory_mode()
+    if mechanism:
+        return Check("run memory limit", "ok", f"{mechanism}: the kernel bounds each run's whole process tree")
+    return Check("run memory limit", "warn", f"{RUN_MEMORY_WATCHDOG}; no memory cgroup: {why}")
+
+
 def check_index(cfg) -> Check:
     from tutor.retrieval import get_retriever
 
@@ -132,4 +143,5 @@ def check_course(cfg) -> Check:
 def run_checks(cfg) -> list[Check]:
     from tutor.diagnostics_slurm import check_slurm
 
-    return [check_course(cfg), check_model(cfg), check_gpu(), check_bwrap(), *check_slurm(cfg), *check_store(cfg)]
+    return [check_course(cfg), check_model(cfg), check_gpu(), check_bwrap(), check_run_memory(), *check_slurm(cfg),
+            *check_store(cfg)]

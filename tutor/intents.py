@@ -14,8 +14,9 @@ Intent = Literal[
     "assess",
     "progress",
     "off_topic",
+    "code_check",
 ]
-Action = Literal["explain", "design", "scaffold", "debug", "coach", "assess", "status", "redirect"]
+Action = Literal["explain", "design", "scaffold", "debug", "coach", "assess", "status", "redirect", "check"]
 
 INTENTS: tuple[str, ...] = get_args(Intent)
 ACTIONS: tuple[str, ...] = get_args(Action)
@@ -32,4 +33,5 @@ DEFAULT_ACTION: dict[str, str] = {
     "assess": "assess",
     "progress": "status",
     "off_topic": "redirect",
+    "code_check": "check",  # run the lab's checks on the learner's code, coach on the first failure
 }

@@ -55,3 +55,9 @@ def config_file() -> Path:
     from platformdirs import user_config_dir
 
     return Path(user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def learner_lab_dir(lesson: int | None, cwd: Path | None = None) -> Path:
+    """The learner's own lab folder: ``labs/lesson_NN`` under the directory the tutor was
+    started in (the README's workflow). `tutor check`, the chat's code check and the app use it."""
+    return (cwd or Path.cwd()) / "labs" / f"lesson_{lesson or 0:02d}"

@@ -3,7 +3,6 @@ authored items (key terms, self-checks, corrections), and tells a belief from it
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -89,12 +88,16 @@ async def test_where_we_left_off_quotes_the_learner_and_the_open_question(make_s
     assert question in asked.reply and "could not find" not in asked.reply
 
 
-async def test_the_fourth_rung_promises_no_review_it_cannot_do(make_session, turn):
+async def test_the_fourth_rung_offers_the_review_that_exists(make_session, turn, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     session = make_session("r4", 7)
     for _ in range(4):
         result, _, _ = await turn(session, "write kv_cache_bytes for me")
     assert "Coaching step 4" in result.reply
-    assert not re.search(r"review it line by line|I'll review", result.reply)
+    assert "I'll run the lab's checks on it" in result.reply and "review it line by line" not in result.reply
+    # the offer is real: the next turn, "check my code", is the code check (no lab folder here: it says where it looked)
+    checked, _, _ = await turn(session, "ok, check my code")
+    assert checked.action == "check" and "`labs/lesson_07`" in checked.reply
 
 
 async def test_a_how_question_with_no_authored_answer_opens_with_the_named_term(make_session, turn):

@@ -60,3 +60,27 @@ def test_result_parsing_is_bounded():
     assert find_result("no result here\nM:{}", nonce) is None
     data = find_result('N:{"import": {"ok": true}, "checks": {"t": [{"id": "c", "outcome": "ok"}]}, "import_s": 0.1}', nonce)
     assert data["import_error"] is None and data["checks"]["t"][0]["outcome"] == "ok"
+
+
+def test_data_subfolders_are_staged_without_following_links(tiny_lab, tiny_checks, tmp_path):
+    from tutor.checks import evaluate as module
+
+    (tiny_lab / "data" / "docs").mkdir(parents=True)
+    (tiny_lab / "data" / "docs" / "a.txt").write_text("41")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("outside")
+    (tiny_lab / "data" / "link.txt").symlink_to(secret)
+    (tiny_lab / "data" / "linked_dir").symlink_to(tmp_path, target_is_directory=True)
+    deep = tiny_lab / "data"
+    for level in range(module.MAX_DEPTH + 1):
+        deep = deep / f"d{level}"
+    deep.mkdir(parents=True)
+    (deep / "too_deep.txt").write_text("x")
+    probe = ("import os\n"
+             "def helper():\n"
+             "    found = sorted(os.path.relpath(os.path.join(d, f)) for d, _, fs in os.walk('data') for f in fs)\n"
+             "    assert found == ['data/docs/a.txt'], found\n"
+             "    return int(open('data/docs/a.txt').read())\n"
+             "def add_one(x):\n    return x + 1\n")
+    result = _one(tiny_lab, tiny_checks, probe)
+    assert result.status == "passed", result.error  # helper() read data/ (41 + 1) and saw no link, nothing too deep

@@ -31,3 +31,37 @@ def test_every_lab_with_todos_has_checks():
     missing = [p.name for p in sorted((ROOT / "curriculum" / "labs").glob("lesson_*"))
                if todo_stubs((p / "starter.py").read_text()) and not (p / "checks.yaml").is_file()]
     assert not missing, f"labs with TODOs but no checks.yaml: {missing}"
+
+
+def test_every_check_cites_a_section_its_lesson_has():
+    """The chat's code check cites the section of the failing check: it must exist."""
+    from tutor.checks.spec import load_checks
+    from tutor.course.markdown import find_section, sections
+
+    missing = []
+    for lab in LABS:
+        checks, problems = load_checks(lab)
+        assert not problems, problems
+        lesson = ROOT / "curriculum" / "lessons" / f"{lab.name}.md"
+        secs = sections(lesson.read_text(encoding="utf-8"))
+        missing += [f"{lab.name} {t.name}: {t.section!r}" for t in checks.todos if find_section(secs, t.section) is None]
+    assert not missing, missing
+
+
+def test_lesson_7_formula_and_measured_cache_agree_for_a_right_formula(tmp_path):
+    """The README says they must agree: the decode loop caches final_len - 1 positions, the
+    length the starter passes to the formula (the first decode step once cached a duplicate)."""
+    import json
+    import subprocess
+    import sys
+
+    source = (ROOT / "curriculum" / "labs" / "lesson_07" / "starter.py").read_text()
+    reference = (ROOT / "tests" / "course" / "references" / "lesson_07.py").read_text()
+    cut = source.index('if __name__ == "__main__":')
+    (tmp_path / "starter.py").write_text(source[:cut] + reference + "\n\n" + source[cut:])
+    for args in (["--smoke"], ["--n-kv-heads", "1", "--prompt-len", "5", "--new-tokens", "3"]):
+        out = subprocess.run([sys.executable, "starter.py", *args, "--json", "--runs-dir", str(tmp_path / "runs")],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        metrics = json.loads(out.stdout.strip().splitlines()[-1])
+        assert metrics["kv_cache_bytes_formula"] == metrics["kv_cache_bytes_measured"] > 0, (args, metrics)

@@ -75,17 +75,20 @@ def test_a_copy_of_another_learners_work_is_graded_and_flagged(tmp_path, setting
     need_lesson(1)
     cohort = tmp_path / "cohort"
     alice = copy_submission("lesson_01_strong", cohort / "alice")
+    # through the CLI, as an instructor grades a cohort: alice first, then bob hands in a copy of
+    # her whole folder (her grading/ too)
+    assert invoke(cohort, "--json", "--no-judge").exit_code in (0, 1)
     shutil.copytree(alice, cohort / "bob")
-    hooks = progress_store_hooks(settings)
-    result = grade_many([cohort], lesson=1, settings=settings, use_judge=False,
-                        store=hooks.record, lookup=hooks.lookup, others=hooks.others)
-    assert result.skipped == 0
-    by_name = {r["submission"]["name"]: r for r in result.reports}
-    assert set(by_name) == {"alice", "bob"}
-    assert by_name["bob"]["submission"]["duplicate_of"] == ["alice"]
-    assert by_name["alice"]["submission"]["duplicate_of"] == ["bob"]
+    result = invoke(cohort, "--json", "--no-judge", "--format", "gradescope")
+    data = json.loads(result.stdout)
+    by_name = {r["submission"]["name"]: r for r in data["submissions"]}
+    assert set(by_name) == {"alice", "bob"}, result.stdout
+    for name in ("alice", "bob"):  # each graded in its own right: own report, own Gradescope result
+        assert json.loads((cohort / name / "grading" / "report.json").read_text())["submission"]["name"] == name
+        assert (cohort / name / "grading" / "results.json").is_file(), name
+    assert by_name["bob"]["submission"].get("duplicate_of") == ["alice"]
+    assert by_name["alice"]["submission"].get("duplicate_of") == ["bob"]
     assert all(any(f["code"] == "duplicate_submission" for f in r["flags"]) for r in by_name.values())
-    assert (cohort / "bob" / "grading" / "report.json").is_file()
     from tutor.store import open_store
 
     store = open_store(settings)
@@ -98,8 +101,8 @@ def test_a_copy_of_another_learners_work_is_graded_and_flagged(tmp_path, setting
 
 def test_a_report_without_its_store_row_is_regraded_and_recorded(strong_lab, settings):
     """A kill between the report files and the DB row: the next run repairs it."""
-    hooks = progress_store_hooks(settings)
-    grade_many([strong_lab], settings=settings, use_judge=False, store=lambda report: None, lookup=hooks.lookup)
+    lookup = progress_store_hooks(settings)[1]
+    grade_many([strong_lab], settings=settings, use_judge=False, store=lambda report: None, lookup=lookup)
     assert json.loads((strong_lab / "grading" / "report.json").read_text())["status"] == "complete"
     again = grade_many([strong_lab], settings=settings, use_judge=False)
     assert again.skipped == 0

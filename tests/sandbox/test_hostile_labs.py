@@ -1,7 +1,8 @@
 """Hostile labs, each contained: the record says why it ended, the host is untouched, nothing survives.
 
 Run with both backends where the process backend can contain the attack; where it cannot, the
-test asserts the record admits it (see test_process_backend.py).
+test asserts the record admits it (see test_process_backend.py). The whole suite runs twice: on
+the scratch copy and `--in-place` (the lab's own folder bound in, only its run folder writable).
 """
 
 from __future__ import annotations
@@ -25,17 +26,34 @@ ALL = pytest.mark.parametrize("backend", [pytest.param("bubblewrap", marks=requi
 STRONG = pytest.mark.parametrize("backend", [pytest.param("bubblewrap", marks=requires_bwrap), SLURM])
 
 
+IN_PLACE = {"on": False}
+
+
 def run(lab, command, limits=None, backend="auto", **kwargs):
-    """The runner here, or (backend "slurm") as a Slurm job with bubblewrap inside it."""
+    """The runner here, or (backend "slurm") as a Slurm job with bubblewrap inside it; in the
+    mode of the `mode` fixture (copy or in place) unless a test names one."""
+    kwargs.setdefault("in_place", IN_PLACE["on"])
+    if backend == "slurm" and kwargs["in_place"]:
+        pytest.skip("--in-place cannot run on Slurm: the node runs a copy from the shared directory")
     if backend == "slurm":
         return sandbox_run(lab, command, limits, backend="bubblewrap", scheduler="slurm", slurm=slurm_options(),
                            **kwargs)
     return sandbox_run(lab, command, limits, backend=backend, **kwargs)
+
+
 SMALL = dict(timeout_s=5, memory_mb=512, max_procs=32, disk_mb=16, tmp_mb=8, file_size_mb=64, grace_s=0.3)
 
 
 def limits(**overrides) -> Limits:
     return Limits(**{**SMALL, **overrides})
+
+
+@pytest.fixture(autouse=True, params=[False, True], ids=["copy", "in-place"])
+def mode(request):
+    """Every test of this file in both modes; `run` above takes the mode unless a test names one."""
+    IN_PLACE["on"] = request.param
+    yield request.param
+    IN_PLACE["on"] = False
 
 
 @pytest.mark.parametrize("backend", [
@@ -85,17 +103,26 @@ def test_infinite_loop_times_out(make_lab, marker, backend):
 
 @requires_bwrap
 def test_disk_fill_stops_at_the_scratch_limit(make_lab):
+    """In place only the run folder is writable (on the host's disk): the disk watchdog stops it."""
     lab = make_lab("""
+        import os, time
         chunk = b"x" * (1024 * 1024)
-        with open("fill.bin", "wb") as out:
+        try:
+            out = open("fill.bin", "wb")
+        except OSError:  # in place: the lab folder is read-only, its run folder is not
+            out = open(os.path.join(os.environ["TUTOR_RUN_DIR"], "fill.bin"), "wb")
+        with out:
             for _ in range(200):
                 out.write(chunk)
                 out.flush()
+                time.sleep(0.005)
     """)
     record = run(lab, ["python", "main.py"], limits(disk_mb=8))
-    assert record.reason in ("error", "killed")
+    assert record.reason in ("error", "killed"), record.detail
     assert record.limit_hit == "disk"
     assert not (lab / "fill.bin").exists()
+    left = Path(record.run_dir) / "fill.bin"
+    assert not left.exists() or left.stat().st_size < 100 * 2**20
 
 
 def test_disk_fill_in_place_is_stopped_by_the_watchdog(make_lab):
@@ -211,7 +238,10 @@ def test_writes_outside_the_lab_fail_and_the_original_lab_is_untouched(make_lab,
                 print("WROTE", path)
             except OSError as exc:
                 print("refused", path, type(exc).__name__)
-        open("inside.txt", "w").write("fine")
+        try:
+            open("inside.txt", "w").write("fine")  # the scratch copy takes it; in place it is refused
+        except OSError as exc:
+            print("refused inside.txt", type(exc).__name__)
     """)
     targets = [str(outside), "/usr/pwned", "/etc/pwned", str(Path(sys.executable).parent / "pwned"),
                "/work/pwned", "/pwned"]
@@ -220,7 +250,7 @@ def test_writes_outside_the_lab_fail_and_the_original_lab_is_untouched(make_lab,
     assert record.reason == "ok" and "WROTE" not in out, out
     for target in targets:
         assert not Path(target).exists()
-    assert not (lab / "inside.txt").exists()  # the lab wrote into its scratch copy only
+    assert not (lab / "inside.txt").exists()  # the lab wrote into its scratch copy only (or nowhere)
 
 
 @STRONG
@@ -309,7 +339,9 @@ def test_in_place_run_writes_only_its_run_dir_and_hands_it_back(make_lab):
 
 @requires_bwrap
 @pytest.mark.skipif(os.geteuid() != 0, reason="the size-capped scratch tmpfs needs a root runner")
-def test_a_lab_too_big_for_the_scratch_space_leaves_an_error_record(make_lab):
+def test_a_lab_too_big_for_the_scratch_space_leaves_an_error_record(make_lab, mode):
+    if mode:
+        pytest.skip("in place nothing is copied into a scratch space: no copy can be too big")
     lab = make_lab("print('never')\n")
     (lab / "big.bin").write_bytes(b"x" * (3 * 1024 * 1024))
     record = run(lab, ["python", "main.py"], limits(disk_mb=1))

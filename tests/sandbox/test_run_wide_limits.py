@@ -1,5 +1,5 @@
 """Issue 13: nothing a lab leaves in a folder the host reads is trusted, and limits hold for the
-run as a whole (children together, inodes, a full scratch space, copy-back)."""
+run as a whole (inodes, a full scratch space, copy-back; children together: test_run_cgroup.py)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,8 @@ def test_in_place_run_never_writes_or_reads_through_links_the_lab_planted(make_l
     assert "planted" in Path(record.logs["stdout"]).read_text()
     assert victim.read_text() == "host owned\n"
     assert "host-only-4711" not in json.dumps(record.metrics)
-    assert "symlink" in record.metrics["_error"]
+    assert record.metrics is None or "symlink" in record.metrics["_error"]
+    assert not [p for p in Path(record.run_dir).iterdir() if p.is_symlink()]  # none left for the learner
     run_json = Path(record.run_dir) / "run.json"
     assert not run_json.is_symlink() and json.loads(run_json.read_text())["run_id"] == record.run_id
 
@@ -79,26 +80,6 @@ def test_hostile_suite_holds_in_place_too(make_lab, marker, in_place, tmp_path):
     record = run(lab, ["python", "main.py", marker], limits(timeout_s=2, max_procs=24), in_place=in_place)
     assert record.reason == "timeout" and record.limit_hit == "processes"
     assert not outside.exists()
-    assert_no_process_left(marker)
-
-
-@pytest.mark.parametrize("backend", [pytest.param("bubblewrap", marks=requires_bwrap), "process"])
-def test_memory_fan_out_hits_the_run_limit(make_lab, marker, backend):
-    """Six children of 120 MiB each stay under RLIMIT_AS but not under a 256 MiB run limit."""
-    lab = make_lab("""
-        import os, time
-        for _ in range(6):
-            if os.fork() == 0:
-                hoard = bytearray(120 * 1024 * 1024)
-                for i in range(0, len(hoard), 4096):
-                    hoard[i] = 1
-                time.sleep(30)
-                os._exit(0)
-        time.sleep(30)
-    """)
-    record = run(lab, ["python", "main.py", marker], limits(memory_mb=256, timeout_s=8), backend=backend)
-    assert record.reason == "memory" and record.limit_hit == "memory", record.detail
-    assert "run-wide" in record.mechanisms["memory"] or "cgroup" in record.mechanisms["memory"]
     assert_no_process_left(marker)
 
 

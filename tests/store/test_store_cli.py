@@ -51,7 +51,7 @@ def test_instructor_report_json_has_matrix_misconceptions_and_events(populated):
     data = json.loads(result.stdout)
     assert data["learners"] == 2 and data["cohort"]["lessons"] == [1, 3]
     cells = {r["learner"]: r["cells"] for r in data["cohort"]["rows"]}
-    assert cells["alice"]["3"] == {"status": "passed", "grade": 0.72, "attempts": 1}
+    assert cells["alice"]["3"] == {"status": "passed", "grade": 0.72, "attempts": 1, "duplicate_of": []}
     assert data["frequent_misconceptions"][0]["misconception_id"] == "kv_quadratic"
     assert data["contract_events"][0] == {"learner": "alice", "refusals": 1, "rewrites": 0, "total": 1}
 

@@ -106,7 +106,7 @@ def test_upgrade_back_fills_grades_from_the_version_1_report_json(tutor_home):
     assert by_id["reflection"]["evidence"] == ["tokens/s went from 41 to 77"]
     assert by_id["implementation"]["source"] == "deterministic"
     assert store.find_submission("h-1", 3)["report"]["submission"]["name"] == "alice"
-    assert store.cohort_matrix()["rows"][0]["cells"][3] == {"status": "passed", "grade": 0.72, "attempts": 1}
+    assert store.cohort_matrix()["rows"][0]["cells"][3] == {"status": "passed", "grade": 0.72, "attempts": 1, "duplicate_of": []}
 
 
 def test_models_describe_exactly_the_migrated_schema(tutor_home):

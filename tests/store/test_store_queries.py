@@ -35,8 +35,8 @@ def test_cohort_matrix_fills_every_seen_lesson_with_status_and_latest_grade(stor
     assert matrix["lessons"] == [1, 2, 5]
     rows = {r["learner"]: r["cells"] for r in matrix["rows"]}
     assert list(rows) == ["alice", "bob", "carol"]
-    assert rows["alice"][2] == {"status": "passed", "grade": 0.8, "attempts": 2}
-    assert rows["alice"][5] == {"status": "not_started", "grade": None, "attempts": 0}
+    assert rows["alice"][2] == {"status": "passed", "grade": 0.8, "attempts": 2, "duplicate_of": []}
+    assert rows["alice"][5] == {"status": "not_started", "grade": None, "attempts": 0, "duplicate_of": []}
     assert rows["bob"][5]["status"] == "in_progress"
     assert all(cell["status"] == "not_started" for cell in rows["carol"].values())
 

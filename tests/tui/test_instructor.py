@@ -61,7 +61,7 @@ async def test_enter_on_a_learner_opens_the_drill_down_with_grades_evidence_and_
                                          for i in range(screen.query_one("#timeline", DataTable).row_count))}
         assert {"turn", "misconception", "contract_event", "run", "submission", "summary"} <= kinds
         evidence = screen.query_one("#grade-evidence", Markdown).source
-        assert "measurement_quality" in evidence and "merges 0/200/800 measured at seed 0" in evidence
+        assert "measurement\\_quality" in evidence and "merges 0/200/800 measured at seed 0" in evidence  # Markdown-escaped
         events = screen.query_one("#events", DataTable)
         assert str(events.get_row_at(0)[2]) == "outsourcing_request"
         runs = screen.query_one("#runs", DataTable)
@@ -129,3 +129,33 @@ async def test_number_keys_switch_the_drill_down_tabs(settings, store):
         assert app.screen.query_one("#learner-tabs", TabbedContent).active == "tab-runs"
         await pilot.press("2")
         assert app.screen.query_one("#learner-tabs", TabbedContent).active == "tab-grades"
+
+
+async def test_hostile_learner_text_is_literal_and_a_copy_is_marked(plain_settings):
+    """Issue 13: a folder name with Rich markup and escape codes is shown as text, never applied;
+    a submission identical to another learner's is marked in the cohort table."""
+    from rich.text import Text
+
+    from tests.store.store_support import sample_report
+    from tutor.store import open_store
+    from tutor.tui.instructor.learner import evidence_markdown
+
+    hostile = "eve[reverse][blink]\x1b[2J"
+    store = open_store(plain_settings)
+    store.record_submission("alice", 1, "same", "/subs/alice", sample_report(name="alice", lesson=1, content_hash="same"))
+    copied = sample_report(name=hostile, lesson=1, content_hash="same")
+    copied["submission"]["duplicate_of"] = ["alice"]
+    copied["criteria"][1]["rationale"] = "<script>x</script> # heading"
+    store.record_submission(hostile, 1, "same", "/subs/eve", copied)
+    app = InstructorApp(plain_settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: app.loaded)
+        table = app.query_one("#cohort", DataTable)
+        row = app.learner_ids.index(hostile)
+        name = table.get_cell_at((row, 0))
+        assert isinstance(name, Text) and name.plain == "eve[reverse][blink]\\x1b[2J" and not name.spans
+        assert "copy" in cell_text(table, row, 1) and "copy" not in cell_text(table, app.learner_ids.index("alice"), 1)
+    evidence = evidence_markdown(store.submissions(learner_id=hostile)[0] | {"criteria": [
+        {"criterion": "reflection", "weight": 0.5, "score": 0.75, "level": "3", "source": "judge",
+         "rationale": copied["criteria"][1]["rationale"], "evidence": ["[blink]\x1b[2J"]}]})
+    assert "<script>" not in evidence and "\x1b" not in evidence and "same content as alice" in evidence

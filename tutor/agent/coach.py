@@ -3,8 +3,8 @@
 The rung comes from AGENTS.md (``policy.ladder_step(attempt)``); the attempt count lives in
 the checkpointed thread, so repeated attempts climb: a guiding question, the next concrete
 step with the section to reread, the TODO with its inputs/outputs and check, then the
-structure as scaffold code with TODO bodies and what to run on an attempt. Never the
-solution. Everything is specific to the learner's lab: its real stubs and lesson sections.
+structure as scaffold code with TODO bodies and the offer to run the lab's checks on an
+attempt (the conversation's code check, ``code_check.py``). Never the solution. Everything is specific to the learner's lab: its real stubs and lesson sections.
 """
 
 from __future__ import annotations
@@ -121,9 +121,9 @@ def solution_rung(turn: Turn, level: int, stub) -> tuple[str, list[dict]]:
                 f"- It works when: {check or 'it reproduces a tiny example you worked out by hand'}.{reread}")
         return text, citations
     text = (f"Coaching step 4 (the structure): `{stub.name}` in three moves, each a TODO for you:\n\n{_structure(stub)}\n\n"
-            "Write your attempt, then run the check above and `tutor grade "
-            f"labs/lesson_{turn.lesson:02d}`; if it fails, paste the error or the numbers here and I'll help you "
-            "read them.")
+            f"Write your attempt, then paste your `{stub.name}` here (or say \"check my code\"): I'll run the "
+            "lab's checks on it in the sandbox and coach you on the first one that fails, without writing the fix. "
+            f"`tutor check labs/lesson_{turn.lesson:02d}` runs the same checks from the terminal.")
     return text, citations
 
 

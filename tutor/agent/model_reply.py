@@ -45,8 +45,10 @@ def build_messages(turn: Turn, action: str, draft: Draft, history: list[dict], c
         parts.append(f"Learner: {turn.profile.get('name')}; goals: {turn.profile.get('goals', '')}; "
                      f"experience: {turn.profile.get('experience', '')}; style: {turn.profile.get('learning_style', '')}; "
                      f"Python: {turn.profile.get('python_fluency', '')}")
-    if action == "coach":
-        parts.append("Coaching step to rephrase (keep its details, add nothing):\n" + _fence(draft.text))
+    if action in ("coach", "check"):
+        # the learner's message (their code, for a check) stays out: the model only rephrases the step
+        what = "Coaching step" if action == "coach" else "Check report"
+        parts.append(f"{what} to rephrase (keep its details, add nothing):\n" + _fence(draft.text))
         return [Message("system", system), Message("user", "\n\n".join(parts))]
     if turn.hits:
         refs = "\n".join(f"{label(h['lesson'], h['section'])}\n{_fence(h['text'])}" for h in turn.hits[:4])

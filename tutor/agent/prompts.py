@@ -40,6 +40,12 @@ ACTION_INSTRUCTIONS = {
         "The learner seems to hold the misconception below. Ask the probe question, then teach the correction "
         "using the passage, cited. Be kind: it is a common trap."
     ),
+    "check": (
+        "The lab's checks were run on the learner's code; rephrase the check report below for the learner, "
+        "briefly and kindly. Keep the name of the failing check, the case, the expected and actual values as "
+        "given, the question and the section label. Do NOT say what to change, write NO code (corrected or not) "
+        "and no formula: the learner finds the fix."
+    ),
     "coach": (
         "Rephrase the coaching step below for the learner, warmly and briefly, adapted to their profile. Keep "
         "every concrete detail (function names, sections, checks). Add NO code beyond what is shown, no "

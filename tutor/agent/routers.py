@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Literal
 
 Responder = Literal["explain", "design", "scaffold", "debug", "assess", "coach", "status", "redirect",
-                    "teach", "catch_up", "resume"]
+                    "teach", "catch_up", "resume", "check"]
 
 ACTION_NODE = {"explain": "explain", "design": "design", "scaffold": "scaffold", "debug": "debug",
                "assess": "assess", "coach": "coach", "status": "status", "redirect": "redirect"}
 
 
-def after_classify(state: dict) -> Literal["retrieve", "diagnose"]:
-    """Status, off-topic and coaching turns need no retrieved passages (coaching cites the
+def after_classify(state: dict) -> Literal["retrieve", "diagnose", "check_code"]:
+    """A code check runs the lab's checks (its reply cites the section of the failing check);
+    status, off-topic and coaching turns need no retrieved passages (coaching cites the
     section its TODO is taught in); everything else is grounded in them."""
+    if state.get("action") == "check":
+        return "check_code"
     return "diagnose" if state.get("action") in ("status", "redirect", "coach") else "retrieve"
 
 

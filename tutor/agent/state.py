@@ -43,6 +43,8 @@ class TutorState(TypedDict, total=False):
     outsourcing: dict | None  # {"kind", "reason", "stub", "step"}
     model_belief: str | None  # a misconception id a capable model saw in the message
     hits: Annotated[Any, UntrackedValue]  # retrieved chunks (text included): this turn only
+    check_request: dict | None  # {"lesson", "todos", "code"}: run the lab's checks this turn
+    check: Annotated[Any, UntrackedValue]  # what the checks found (code_check.run_check): this turn only
     misconception: dict | None  # {"id", "lesson", "score", "how", "prerequisite"}
     resume: bool  # the detour is done: go back to the plan this turn
     draft: Annotated[Any, UntrackedValue]  # the responder's full text before the final guard

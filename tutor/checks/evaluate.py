@@ -1,7 +1,7 @@
 """Run a lab's checks on the learner's code, always in the sandbox, and read back the result.
 
-The lab folder's top-level files are copied into a scratch folder (never following links, sizes
-bounded) with the harness and its spec next to them; the sandbox copies that again and runs
+The lab folder's files and subfolders (data/) are copied into a scratch folder (never following
+links; depth, file count and sizes bounded) with the harness and its spec next to them; the sandbox copies that again and runs
 ``python _tutor_check/check_harness.py``. The harness's one result line is hostile input: it is
 found by a nonce, bounded in size and depth, and only the fields asked for are read.
 """
@@ -26,6 +26,9 @@ FILE_MAX_BYTES = 8 * 2**20
 TOTAL_MAX_BYTES = 64 * 2**20
 RESULT_MAX_BYTES = 512 * 1024
 CODE_MAX_CHARS = 100_000
+MAX_DEPTH = 4          # subfolder levels staged below the lab folder (data/docs/...)
+MAX_FILES = 2000
+SKIP_DIRS = ("runs", "__pycache__", "grading")
 
 
 class CheckInputError(Exception):
@@ -59,27 +62,43 @@ def _harness_path() -> Path:
 
 
 def _stage(lab_dir: Path, into: Path) -> None:
-    """Copy the lab's top-level regular files (no links, bounded) into ``into``."""
-    total = 0
-    try:
-        entries = sorted(os.scandir(lab_dir), key=lambda e: e.name)
-    except OSError as exc:
-        raise CheckInputError(f"cannot read {lab_dir} ({exc.strerror})") from exc
-    for entry in entries:
-        if entry.name.startswith(".") or entry.name in ("runs", STAGE_DIR):
-            continue
-        if not entry.is_file(follow_symlinks=False):
-            continue
-        size = entry.stat(follow_symlinks=False).st_size
-        if size > FILE_MAX_BYTES or total + size > TOTAL_MAX_BYTES:
-            continue
-        fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        with os.fdopen(fd, "rb") as src, open(into / entry.name, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-        total += size
+    """Copy the lab's regular files and subfolders (data/, say) into ``into``: no links followed,
+    no dotfiles, runs/ and caches skipped, depth, file count and sizes bounded."""
+    budget = {"bytes": 0, "files": 0}
+    _stage_dir(Path(lab_dir), into, 0, budget, top=True)
     starter = into / "starter.py"
     if not starter.is_file():
         raise CheckInputError(f"{lab_dir} has no starter.py (a regular file) to check")
+
+
+def _stage_dir(src: Path, into: Path, depth: int, budget: dict, *, top: bool = False) -> None:
+    try:
+        entries = sorted(os.scandir(src), key=lambda e: e.name)
+    except OSError as exc:
+        if top:
+            raise CheckInputError(f"cannot read {src} ({exc.strerror})") from exc
+        return  # an unreadable subfolder is left out, as an oversized file is
+    for entry in entries:
+        if entry.name.startswith(".") or entry.name in SKIP_DIRS or (top and entry.name == STAGE_DIR):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            if depth + 1 <= MAX_DEPTH:
+                (into / entry.name).mkdir()
+                _stage_dir(Path(entry.path), into / entry.name, depth + 1, budget)
+            continue
+        if not entry.is_file(follow_symlinks=False) or budget["files"] >= MAX_FILES:
+            continue
+        size = entry.stat(follow_symlinks=False).st_size
+        if size > FILE_MAX_BYTES or budget["bytes"] + size > TOTAL_MAX_BYTES:
+            continue
+        try:
+            fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue  # replaced by a link since the scan, or unreadable: left out
+        with os.fdopen(fd, "rb") as source, open(into / entry.name, "wb") as target:
+            shutil.copyfileobj(source, target)
+        budget["bytes"] += size
+        budget["files"] += 1
 
 
 def _spec(checks: ChecksFile, names: list[str], code: str | None, nonce: str) -> dict:

@@ -6,11 +6,13 @@ from typing import Optional
 
 import typer
 
+MESSAGE_MAX_CHARS = 100_000  # the most code a check takes (tutor.checks.evaluate.CODE_MAX_CHARS)
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def ask(
-        message: str = typer.Argument(..., help="What to ask the tutor."),
+        message: str = typer.Argument(..., help="What to ask the tutor ('-': read it from stdin, e.g. a pasted function)."),
         learner: str = typer.Option("default", "--learner", help="Whose progress and conversation this is."),
         lesson: Optional[int] = typer.Option(None, "--lesson", help="The lesson to talk about (default: the learner's current one)."),
         as_json: bool = typer.Option(False, "--json", help="Print reply, intent, action, citations and guard events as JSON."),
@@ -24,6 +26,13 @@ def register(app: typer.Typer) -> None:
         from tutor.llm import ModelError, get_chat_model
 
         config = settings()
+        if message == "-":
+            try:
+                message = sys.stdin.read(MESSAGE_MAX_CHARS + 1)
+            except (OSError, UnicodeDecodeError) as error:
+                fail(f"cannot read the message from stdin ({error})")
+            if len(message) > MESSAGE_MAX_CHARS:
+                fail(f"the message on stdin is over {MESSAGE_MAX_CHARS} characters")
         if not message.strip():
             fail("the message is empty; say what you want to ask")
         try:

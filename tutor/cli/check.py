@@ -42,7 +42,9 @@ def check_lab(
         current = store.current_lesson(learner) if store is not None and store.has_learner(learner) else None
         if current is None:
             fail("no current lesson known; pass the lab folder, e.g. tutor check labs/lesson_01")
-        lab_dir = Path.cwd() / "labs" / f"lesson_{current:02d}"
+        from tutor.paths import learner_lab_dir
+
+        lab_dir = learner_lab_dir(current)
     if not lab_dir.is_dir():
         fail(f"lab folder {lab_dir} does not exist; pass the folder holding your starter.py")
     lesson = lesson or _lesson_of(lab_dir)

@@ -9,6 +9,7 @@ import typer
 
 from tutor.cli.common import EXIT_OK, fail, print_json, settings
 from tutor.cli.progress import open_store_or_fail, unknown_learner
+from tutor.untrusted import terminal
 
 STATUS_MARK = {"not_started": ".", "in_progress": "~", "submitted": "S", "passed": "P"}
 
@@ -49,21 +50,23 @@ def report(as_json: bool = typer.Option(False, "--json", help="Print the report 
     if not matrix["rows"]:
         typer.echo(f"No learners recorded yet in {store.path}.")
         return
-    typer.echo("\n".join(_report_lines(matrix, data)))
+    typer.echo("\n".join(terminal(line) for line in _report_lines(matrix, data)))
 
 
 def _report_lines(matrix: dict, data: dict) -> list[str]:
-    from tutor.store.overview import pct
-
     width = max(7, *(len(r["learner"]) for r in matrix["rows"]))
     count = len(matrix["rows"])
     lines = [f"Cohort: {count} learner{'' if count == 1 else 's'}; cell = status (. not started, ~ in progress, "
-             "S submitted, P passed) and latest grade", "",
-             f"{'learner':<{width}}" + "".join(f"{'L' + str(n):>7}" for n in matrix["lessons"])]
+             "S submitted, P passed) and latest grade, ! = the same content as another learner's", "",
+             f"{'learner':<{width}}" + "".join(f"{'L' + str(n):>8}" for n in matrix["lessons"])]
+    copies = []
     for row in matrix["rows"]:
-        cells = "".join(f"{STATUS_MARK.get(c['status'], '?') + ('' if c['grade'] is None else ' ' + pct(c['grade'])):>7}"
-                        for c in row["cells"].values())
+        cells = "".join(f"{_cell(c):>8}" for c in row["cells"].values())
         lines.append(f"{row['learner']:<{width}}{cells}")
+        copies += [f"  {row['learner']} L{n}: same content as {', '.join(c['duplicate_of'])}"
+                   for n, c in row["cells"].items() if c.get("duplicate_of")]
+    if copies:
+        lines += ["", "Duplicate submissions (graded and flagged, check for plagiarism):", *copies]
     if data["frequent_misconceptions"]:
         lines += ["", "Most frequent misconceptions:"]
         lines += [f"  lesson {m['lesson']}: {m['misconception_id']} x{m['count']} ({m['open']} open, "
@@ -73,6 +76,13 @@ def _report_lines(matrix: dict, data: dict) -> list[str]:
         lines += ["", "Contract events (refusals / rewrites / total):"]
         lines += [f"  {c['learner']}: {c['refusals']} / {c['rewrites']} / {c['total']}" for c in events]
     return lines
+
+
+def _cell(cell: dict) -> str:
+    from tutor.store.overview import pct
+
+    grade = "" if cell["grade"] is None else " " + pct(cell["grade"])
+    return STATUS_MARK.get(cell["status"], "?") + grade + ("!" if cell.get("duplicate_of") else "")
 
 
 @instructor_app.command("learner")
@@ -92,7 +102,7 @@ def learner(learner_id: str = typer.Argument(..., metavar="ID", help="The learne
     for event in view["timeline"]:
         lesson = "-" if event["lesson"] is None else f"L{event['lesson']}"
         lines.append(f"  {event['time'][:19].replace('T', ' ')}  {event['kind']:<14} {lesson:>4}  {event['summary']}")
-    typer.echo("\n".join(lines))
+    typer.echo("\n".join(terminal(line) for line in lines))  # names, notes, evidence: the learners' text
 
 
 @instructor_app.command("export")

@@ -4,8 +4,8 @@ flat learner x lesson table that the export writes."""
 
 from __future__ import annotations
 
+import json
 import re
-
 from datetime import datetime
 from typing import Any
 
@@ -92,26 +92,42 @@ def timeline(session: Session, learner_id: str) -> list[dict]:
 
 
 def _latest_grades(session: Session) -> dict[tuple[str, int], dict]:
-    rows = _rows(session, """
-        SELECT s.learner_id, s.lesson, s.total, s.passed FROM submissions AS s
+    duplicate_of = ("(s.report::json -> 'submission' -> 'duplicate_of')::text"
+                    if session.connection().dialect.name == "postgresql"
+                    else "json_extract(s.report, '$.submission.duplicate_of')")
+    rows = _rows(session, f"""
+        SELECT s.learner_id, s.lesson, s.total, s.passed,
+               {duplicate_of} AS duplicate_of FROM submissions AS s
         JOIN (SELECT MAX(id) AS id FROM submissions GROUP BY learner_id, lesson) AS latest ON latest.id = s.id""")
     return {(r["learner_id"], r["lesson"]): r for r in rows}
 
 
+def _learner_list(value) -> list[str]:
+    """json_extract's text of a list of learner ids (or None) -> the ids."""
+    try:
+        found = json.loads(value) if value else []
+    except ValueError:
+        return []
+    return [str(v) for v in found] if isinstance(found, list) else []
+
+
 def cohort_matrix(session: Session) -> dict:
-    """{"lessons": [...seen], "rows": [{"learner", "cells": {lesson: {"status", "grade", "attempts"}}}]}.
-    Every learner has a cell for every lesson seen; one never touched is not_started, grade None."""
+    """{"lessons": [...seen], "rows": [{"learner", "cells": {lesson: {"status", "grade", "attempts",
+    "duplicate_of"}}}]}. Every learner has a cell for every lesson seen; one never touched is
+    not_started, grade None. duplicate_of: the other learners whose latest submission for the lesson
+    had the same content (plagiarism is flagged in the matrix, never hidden)."""
     learners = [r["id"] for r in _rows(session, "SELECT id FROM learners ORDER BY id")]
     progress = _rows(session, "SELECT learner_id, lesson, status, attempts FROM lesson_progress")
     grades = _latest_grades(session)
     lessons = sorted({p["lesson"] for p in progress} | {lesson for _, lesson in grades})
     cells: dict[str, dict[int, dict]] = {
-        learner: {lesson: {"status": "not_started", "grade": None, "attempts": 0} for lesson in lessons}
+        learner: {lesson: {"status": "not_started", "grade": None, "attempts": 0, "duplicate_of": []}
+                  for lesson in lessons}
         for learner in learners}
     for p in progress:
         cells[p["learner_id"]][p["lesson"]].update(status=p["status"], attempts=p["attempts"])
     for (learner, lesson), g in grades.items():
-        cells[learner][lesson]["grade"] = g["total"]
+        cells[learner][lesson].update(grade=g["total"], duplicate_of=_learner_list(g["duplicate_of"]))
     return {"lessons": lessons, "rows": [{"learner": learner, "cells": cells[learner]} for learner in learners]}
 
 

@@ -9,7 +9,19 @@ from textual.message import Message
 
 from tutor.tui.backend import first_line
 from tutor.tui.labs import LabTarget, lab_to_run
+from tutor.tui.widgets.check_panel import CheckPanel, result_text
 from tutor.tui.widgets.run_log import RunLog, record_summary
+
+
+def check_problem(outcome: dict, lesson: int | None) -> str:
+    """Why no check ran, as the chat's code check says it."""
+    if outcome.get("problem") == "no_lab_dir":
+        return (f"No lab folder to check: expected labs/lesson_{lesson or 0:02d}/starter.py under the folder the "
+                f"tutor was started in. Copy curriculum/labs/lesson_{lesson or 0:02d}/ there first, or paste a "
+                "function into the chat.")
+    if outcome.get("problem") in ("no_lab", "no_checks"):
+        return f"Lesson {lesson} has no lab checks to run."
+    return f"The checks could not run: {outcome.get('detail') or outcome.get('problem')}"
 
 
 class RunOutput(Message):
@@ -109,6 +121,36 @@ class LabActions:
             self.chat.add_note(f"**Self-check failed:** {first_line(exc)}", kind="error")
             return
         self.chat.add_note(report, kind="grade")
+
+    def action_check_code(self) -> None:
+        if not self.ready:
+            self.notify("The tutor is still starting.", severity="warning")
+            return
+        panel = self.query_one("#check-panel", CheckPanel)
+        if panel.running:
+            self.notify("The checks are already running; their results go to the check panel.")
+            return
+        self.check_code()
+
+    @work(exclusive=True, group="check")
+    async def check_code(self) -> None:
+        lesson = self.backend.lesson
+        panel = self.query_one("#check-panel", CheckPanel)
+        title = f"Checks of labs/lesson_{lesson or 0:02d} (sandbox; esc hides this panel)"
+        panel.start(title)
+        try:
+            # a sandbox run: on a thread of self.work, so quitting stops waiting for it
+            outcome = await self.work.call(self.backend.check_lab, name="tutor-check")
+        except Exception as exc:  # sandbox problems are a message, never a crash
+            panel.finish(title, f"The checks could not run: {first_line(exc)}")
+            return
+        if self.closing:
+            return
+        if outcome.get("problem"):
+            panel.finish(title, check_problem(outcome, lesson))
+        else:
+            panel.finish(title, result_text(outcome), outcome)
+        self.reload_statuses()
 
     def action_progress(self) -> None:
         if not self.ready:

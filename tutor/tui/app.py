@@ -23,6 +23,8 @@ from tutor.tui.backend import Backend, Done, Reasoning, Token, first_line
 from tutor.tui.actions import LabActions
 from tutor.tui.shutdown import BackgroundWork
 from tutor.tui.widgets.chat import ChatLog
+from tutor.tui.widgets.check_panel import CheckPanel
+from tutor.tui.widgets.lab_todos import LabTodos
 from tutor.tui.widgets.run_log import RunLog
 from tutor.tui.widgets.sidebar import LessonList
 from tutor.tui.widgets.status_bar import StatusBar
@@ -54,6 +56,8 @@ class TutorApp(LabActions, App):
         Binding("ctrl+l", "focus_lessons", "Lessons", show=False, tooltip="go to the lesson list (enter opens one)"),
         Binding("ctrl+r", "run_lab", "Run lab", tooltip="run this lesson's lab in the sandbox, with a live log"),
         Binding("ctrl+g", "self_check", "Self-check", tooltip="grade labs/lesson_NN against the rubric"),
+        Binding("f3", "check_code", "Check code",
+                tooltip="run the lab's checks on your labs/lesson_NN TODOs in the sandbox; results per TODO in a panel"),
         Binding("f2", "progress", "Progress", tooltip="lessons, grades, misconceptions, where we left off"),
         Binding("ctrl+t", "toggle_reasoning", "Reasoning", show=False, tooltip="show or hide the model's reasoning"),
         Binding("ctrl+q", "quit", "Quit", tooltip="quit; saves where we left off"),
@@ -78,9 +82,12 @@ class TutorApp(LabActions, App):
     def compose(self) -> ComposeResult:
         yield self.status
         with Horizontal(id="body"):
-            yield LessonList(id="lessons")
+            with Vertical(id="sidebar"):
+                yield LessonList(id="lessons")
+                yield LabTodos(id="lab-todos")
             with Vertical(id="main"):
                 yield ChatLog(id="chat")
+                yield CheckPanel(id="check-panel")
                 yield RunLog(id="run-log")
                 yield Input(placeholder="Ask about the lesson (enter to send, F1 for keys)", id="prompt")
             yield VerticalScroll(id="section-panel")  # the cited section, in a Markdown made on first use
@@ -186,11 +193,18 @@ class TutorApp(LabActions, App):
             statuses = self.backend.lesson_statuses()
         except Exception:
             statuses = {}
+        self.query_one("#lab-todos", LabTodos).show(self.backend.lesson, self._lab_todos())
         lessons = self.query_one("#lessons", LessonList)
         if lessons.titles:
             lessons.update_statuses(statuses, self.backend.lesson)
         else:
             lessons.set_lessons(self.backend.lessons(), statuses, self.backend.lesson)
+
+    def _lab_todos(self) -> list[tuple[str, str | None]]:
+        try:
+            return self.backend.lab_todos()
+        except Exception:  # the lab view is a convenience: without it the chat still works
+            return []
 
     @work(thread=True, exclusive=True, group="statuses")
     def reload_statuses(self) -> None:
@@ -198,7 +212,9 @@ class TutorApp(LabActions, App):
             statuses = self.backend.lesson_statuses()
         except Exception:
             return
-        self.call_from_thread(self.query_one("#lessons", LessonList).update_statuses, statuses, self.backend.lesson)
+        lesson, todos = self.backend.lesson, self._lab_todos()  # a chat code check may have changed them
+        self.call_from_thread(self.query_one("#lessons", LessonList).update_statuses, statuses, lesson)
+        self.call_from_thread(self.query_one("#lab-todos", LabTodos).show, lesson, todos)
 
     # -- a turn --------------------------------------------------------------------------------
     @on(Input.Submitted, "#prompt")
@@ -252,6 +268,11 @@ class TutorApp(LabActions, App):
         if panel.has_class("open"):
             panel.remove_class("open")
             return
+        checks = self.query_one("#check-panel", CheckPanel)
+        if checks.has_class("open") and not checks.running:
+            checks.remove_class("open")
+            self.prompt.focus()
+            return
         run_log = self.query_one("#run-log", RunLog)
         if run_log.has_class("open") and not run_log.running:
             run_log.remove_class("open")
@@ -302,13 +323,15 @@ class TutorApp(LabActions, App):
             self.backend.switch_lesson(number)
             turns = self.backend.thread_turns()
             statuses = self.backend.lesson_statuses()
+            todos = self._lab_todos()
         except Exception as exc:
             self.call_from_thread(self.chat.add_note, f"**Could not switch to lesson {number}:** {first_line(exc)}",
                                   kind="error")
             return
-        self.call_from_thread(self.show_thread, number, turns, statuses)
+        self.call_from_thread(self.show_thread, number, turns, statuses, todos)
 
-    async def show_thread(self, number: int, turns: list[dict], statuses: dict[int, str]) -> None:
+    async def show_thread(self, number: int, turns: list[dict], statuses: dict[int, str],
+                          todos: list | None = None) -> None:
         """The chat becomes the lesson's thread: its recent turns, or a fresh opening."""
         await self.chat.remove_children()
         title = self.backend.lesson_title(number)
@@ -316,8 +339,9 @@ class TutorApp(LabActions, App):
             await self.chat.show_history(turns, f"**Lesson {number}: {title}**, the last turns of this conversation:")
         else:
             self.chat.add_note(f"**Lesson {number}: {title}.** A new conversation on this lesson: ask about its "
-                               "ideas or its lab; `ctrl+r` runs the lab, `ctrl+g` self-checks it.", kind="opening")
+                               "ideas or its lab; `ctrl+r` runs the lab, `f3` checks your code, `ctrl+g` self-checks it.", kind="opening")
         self.query_one("#lessons", LessonList).update_statuses(statuses, number)
+        self.query_one("#lab-todos", LabTodos).show(number, todos or [])
         self.status.set(where=self.where())
         self.prompt.focus()
 
@@ -335,6 +359,8 @@ class TutorApp(LabActions, App):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Run lab", "Run the current lab in the sandbox with a live log (ctrl+r)", self.action_run_lab)
         yield SystemCommand("Self-check", "Grade labs/lesson_NN against the rubric (ctrl+g)", self.action_self_check)
+        yield SystemCommand("Check my code", "Run the lab's checks on your labs/lesson_NN TODOs in the sandbox (f3)",
+                            self.action_check_code)
         yield SystemCommand("Progress", "Lesson statuses, grades, misconceptions, where we left off (f2)",
                             self.action_progress)
         yield SystemCommand("Lessons", "Pick another lesson (ctrl+l)", self.action_focus_lessons)

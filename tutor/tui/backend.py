@@ -137,6 +137,30 @@ class Backend:
             raise RuntimeError("the progress store could not be opened, so there is no progress to show")
         return learner_overview(self.store, self.learner_id)
 
+    # -- the lab's checks ---------------------------------------------------------------------------
+    def check_lab(self) -> dict:
+        """Run the current lab's checks on the learner's labs/lesson_NN (as `tutor check` and the
+        chat's "check my code" do; blocking, a sandbox run: call it on a worker thread)."""
+        from tutor.agent.code_check import run_check
+
+        ctx = getattr(self.session, "ctx", None)
+        if ctx is None:
+            raise RuntimeError("the tutor is still starting; try again in a moment")
+        return run_check(ctx, {"lesson": self.lesson, "todos": [], "code": None})
+
+    def lab_todos(self) -> list[tuple[str, str | None]]:
+        """The current lab's TODO functions in order, each with the status of its last check."""
+        from tutor.agent.lab import lab_view
+
+        lesson = getattr(self.course, "lessons", {}).get(self.lesson) if self.course is not None else None
+        lab = lab_view(lesson) if lesson is not None else None
+        if lab is None:
+            return []
+        latest = {}
+        if self.store is not None:
+            latest = {p["todo"]: p["latest"] for p in self.store.check_progress(self.learner_id, self.lesson)}
+        return [(name, latest.get(name)) for name in lab.stub_names]
+
     def record_run(self, record: dict) -> bool:
         if self.store is None:
             return False

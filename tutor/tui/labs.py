@@ -26,7 +26,9 @@ class LabTarget:
 
 
 def learner_lab(lesson: int | None, cwd: Path | None = None) -> Path:
-    return (cwd or Path.cwd()) / "labs" / f"lesson_{lesson or 0:02d}"
+    from tutor.paths import learner_lab_dir
+
+    return learner_lab_dir(lesson, cwd)
 
 
 def lab_to_run(course: Any, lesson: int | None, cwd: Path | None = None) -> LabTarget | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from tutor.untrusted import terminal
+
 # status -> (marker, words, style). A marker alone must be readable without colour.
 STATUS = {
     "not_started": ("○", "not started", "dim"),
@@ -29,3 +31,26 @@ def grade_text(value: float | None) -> str:
 
 def legend() -> str:
     return "  ".join(f"{marker} {said}" for marker, said, _ in STATUS.values())
+
+
+def literal(value) -> Text | object:
+    """A DataTable parses a str cell as Rich markup: learner ids (folder names), notes and
+    details are the learners' own text, so every str cell is shown as the literal text it is."""
+    return Text(terminal(value)) if isinstance(value, str) else value
+
+
+# a TODO's check status -> (marker, words, style), for the lab view and the check panel
+CHECK_STATUS = {
+    "passed": ("✔", "passes its checks", "green"),
+    "failed": ("✘", "fails a check", "red"),
+    "error": ("!", "raises an error", "red"),
+    "timed_out": ("⧗", "timed out", "yellow"),
+    "not_started": ("○", "not started", "dim"),
+}
+
+
+def check_mark(status: str | None) -> tuple[str, str, str]:
+    """(marker, words, style) of a TODO status; a TODO never checked is "not checked yet"."""
+    if status is None:
+        return "·", "not checked yet", "dim"
+    return CHECK_STATUS.get(status, ("?", str(status), "red"))

@@ -162,8 +162,11 @@ def measure_decode(model: ToyDecoder, args, rng) -> dict:
     xs = rng.normal(size=(args.prompt_len, d_model))
     empty = np.zeros((args.n_kv_heads, 0, args.d_head))
     caches = [(empty, empty) for _ in range(args.n_layers)]
-    if not args.no_cache:  # prefill: fill the cache with the prompt, one position at a time
-        for t in range(args.prompt_len):
+    if not args.no_cache:
+        # prefill: cache the prompt one position at a time, all but its last token, which the
+        # first decode step feeds (as the uncached step sees the whole prompt); each step then
+        # caches the token it is fed, so after decoding the cache holds final_len - 1 positions
+        for t in range(args.prompt_len - 1):
             model.step_cached(xs[t:t + 1], caches)
     step_ms = []
     for _ in range(args.new_tokens):

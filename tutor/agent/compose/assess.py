@@ -137,8 +137,8 @@ def assess(turn: Turn) -> Draft:
             check = stub.check or "the smallest input you can compute by hand"
             return Draft(f"I won't mark code line by line for correctness, but here is how to check `{stub.name}` yourself: "
                          f"run it on {check} and compare. Then ask: what happens at the edges "
-                         "(empty input, ties, a zero)? Run `tutor grade "
-                         f"labs/lesson_{turn.lesson:02d}` for the lab's checks.", [], {})
+                         "(empty input, ties, a zero)? Paste your function here (or say \"check my code\") and I'll "
+                         "run the lab's checks on it.", [], {})
     m = re.search(r"\blesson\s*(\d{1,2})\b", text)
     lesson_number = int(m.group(1)) if m and turn.view.has(int(m.group(1))) else turn.lesson
     return ask_question(turn, lesson_number)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from tutor.agent.coach import coach as compose_coach
+from tutor.agent.compose.check import check as compose_check
 from tutor.agent.memory import next_steps, where_left_off
 from tutor.agent.nodes.common import context_of, make_turn
 from tutor.agent.nodes.respond import guard_check
@@ -28,6 +29,14 @@ async def guard_output(state, runtime) -> dict:
             emit({"token": rest})
         return {"reply": draft, "guard": [], "citations": state.get("draft_citations") or []}
     turn = make_turn(state, ctx)
+    if state.get("action") == "check" and state.get("check") is not None:
+        # a model's rephrasing of a check report broke the contract: the report as composed instead
+        report = compose_check(turn, state["check"]).full
+        if not guard_check(ctx, state, budget)(report):
+            shown = draft[:released]
+            reply = (shown.rstrip() + "\n\n" if shown.strip() else "") + report
+            emit({"token": reply[released:]})
+            return {"reply": reply, "guard": events, "citations": state.get("draft_citations") or []}
     rewrite = compose_coach(turn, kind="solution_request", guard_rule=events[0]["rule"],
                             attempt=max(state.get("attempts", 0), 1),
                             named_stub=(state.get("outsourcing") or {}).get("stub"),

@@ -12,6 +12,7 @@ from typing import Callable
 from tutor.agent.coach import coach as compose_coach
 from tutor.agent.compose.assess import assess as compose_assess
 from tutor.agent.compose.base import Draft, Turn, dedupe
+from tutor.agent.compose.check import check as compose_check
 from tutor.agent.compose.debug import debug as compose_debug
 from tutor.agent.compose.design import design as compose_design
 from tutor.agent.compose.explain import explain as compose_explain
@@ -27,6 +28,7 @@ from tutor.llm import ModelError
 from tutor.redact import redact_urls_in
 
 PROMPT_KIND = {"catch_up": "teach", "resume": "status"}
+NO_CODE_KINDS = ("coach", "check")  # replies that may hold no runnable code at all
 HOT_TURNS = 3  # how many turns after an outsourcing attempt its TODO stays under the strict guard
 
 
@@ -67,7 +69,7 @@ async def _respond(state: dict, runtime, kind: str, build: Callable[[Turn], Draf
     if facts:
         turn.facts = facts
     draft = build(turn)
-    budget = 0 if kind == "coach" else ctx.policy.max_code_lines
+    budget = 0 if kind in NO_CODE_KINDS else ctx.policy.max_code_lines
     guard = StreamGuard(guard_check(ctx, state, budget), ctx.policy.protected_notes_sections)
     reasoning_guard = StreamGuard(guard_check(ctx, state, 0), ctx.policy.protected_notes_sections)
     emit = runtime.stream_writer
@@ -132,6 +134,10 @@ async def coach(state, runtime) -> dict:
     return await _respond(state, runtime, "coach", build)
 
 
+async def check(state, runtime) -> dict:
+    return await _respond(state, runtime, "check", lambda turn: compose_check(turn, state.get("check")))
+
+
 async def status(state, runtime) -> dict:
     ctx = context_of(runtime)
     facts = {"statuses": ctx.store.lesson_statuses(ctx.learner_id), "summary": ctx.store.latest_summary(ctx.learner_id),
@@ -175,4 +181,5 @@ async def resume(state, runtime) -> dict:
 RESPONDERS = {
     "explain": explain, "design": design, "scaffold": scaffold, "debug": debug, "assess": assess, "coach": coach,
     "status": status, "redirect": redirect, "teach": teach, "catch_up": catch_up, "resume": resume,
+    "check": check,
 }

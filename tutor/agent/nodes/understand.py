@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 
-from tutor.agent.classify import IntentPrototypes, classify as classify_message
+from tutor.agent.classify import DEBUG_STRONG, IntentPrototypes, classify as classify_message
+from tutor.agent.code_check import check_request
 from tutor.agent.diagnose import Catalogue, answered_or_acknowledged, cue_match, is_neutral_question
 from tutor.agent.model_reply import classify_with_model
 from tutor.agent.nodes.common import context_of
 from tutor.agent.outsourcing import REPORT, SOLUTION
 
 LESSON_MENTION = re.compile(r"\b(?:lesson|lab|l)\s*0?(\d{1,2})\b", re.I)
-PER_TURN_RESET = {"outsourcing": None, "misconception": None, "hits": [], "guard": [], "model_note": "",
+PER_TURN_RESET = {"outsourcing": None, "misconception": None, "hits": [], "check_request": None, "check": None, "guard": [], "model_note": "",
                   "updates": {}, "draft": "", "draft_citations": [], "released": 0, "stream_violations": [],
                   "citations": [], "reply": "", "intent_source": "", "resume": False}
 
@@ -59,6 +60,15 @@ async def classify(state, runtime) -> dict:
     # the deterministic verdict first: an outsourcing attempt, a traceback or a progress
     # question needs no embedding (coaching uses no passages; debug retrieves by its error line)
     result = classify_message(message, **options)
+    if result.source != "outsourcing":
+        request = check_request(message, ctx.view, state["focus"])
+        if request is not None and (request["code"] is not None or not DEBUG_STRONG.search(message.lower())):
+            # a pasted TODO function or "check my code": the lab's checks answer it, no embedding needed
+            update = {"vector": None, "intent": "code_check", "action": ctx.policy.action_for("code_check"),
+                      "intent_source": "pattern", "model_belief": None, "check_request": request}
+            if request["lesson"] is not None:
+                update["focus"] = request["lesson"]
+            return update
     vector = None
     if not (result.source == "outsourcing" or (result.source == "pattern" and result.intent in ("progress", "debug"))):
         vector = _embed(ctx, message)  # the one embedding of this turn, shared with retrieval and diagnosis
@@ -135,7 +145,7 @@ async def retrieve(state, runtime) -> dict:
 async def diagnose(state, runtime) -> dict:
     """Misconceptions in what the learner says, and whether a detour is done."""
     ctx = context_of(runtime)
-    if state.get("action") in ("coach", "status"):
+    if state.get("action") in ("coach", "status", "check"):
         return {}
     message = state["message"]
     detour = state.get("detour")

@@ -16,15 +16,20 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Markdown, Static
 
-from tutor.tui.marks import grade_text, legend, mark
+from tutor.tui.marks import grade_text, legend, literal, mark
+from tutor.untrusted import terminal
 
 
 def cohort_cell(cell: dict) -> Text:
-    """One learner x lesson cell: the status marker, then the latest grade when there is one."""
+    """One learner x lesson cell: the status marker, then the latest grade when there is one, and
+    a red "copy" when the same content came from another learner (flagged, never hidden)."""
     text = mark(cell["status"])
     if cell.get("grade") is not None:
         text.append(f" {grade_text(cell['grade'])}")
+    if cell.get("duplicate_of"):
+        text.append(" copy", style="bold red")
     return text
+
 
 
 def default_export_path(settings: Any) -> Path:
@@ -94,7 +99,7 @@ class InstructorApp(App):
         self.learner_ids = []
         for row in matrix["rows"]:
             counts = events.get(row["learner"], {})
-            table.add_row(row["learner"], *(cohort_cell(row["cells"][n]) for n in matrix["lessons"]),
+            table.add_row(literal(row["learner"]), *(cohort_cell(row["cells"][n]) for n in matrix["lessons"]),
                           f"{counts.get('refusals', 0)} / {counts.get('rewrites', 0)}", key=row["learner"])
             self.learner_ids.append(row["learner"])
         count = len(matrix["rows"])
@@ -161,6 +166,6 @@ def notes_markdown(misconceptions: list[dict]) -> str:
     if not misconceptions:
         return ""
     lines = ["**Most frequent misconceptions** (per lesson)", ""]
-    lines += [f"- lesson {m['lesson']}: `{m['misconception_id']}` x{m['count']} "
+    lines += [f"- lesson {m['lesson']}: `{terminal(m['misconception_id']).replace('`', chr(39))}` x{m['count']} "
               f"({m['open']} open, {m['learners']} learner{'' if m['learners'] == 1 else 's'})" for m in misconceptions]
     return "\n".join(lines)

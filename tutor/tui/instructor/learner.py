@@ -13,7 +13,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Markdown, Static, TabbedContent, TabPane
 
-from tutor.tui.marks import grade_text, status_text
+from tutor.tui.marks import grade_text, literal, status_text
+from tutor.untrusted import markdown_inline as md
 
 
 def when(iso: str | None) -> str:
@@ -27,17 +28,17 @@ def lesson_label(lesson) -> str:
 
 def head_markdown(view: dict) -> str:
     profile = view.get("profile") or {}
-    who = view["learner"] + (f" ({profile['name']})" if profile.get("name") else "")
+    who = md(view["learner"]) + (f" ({md(profile['name'])})" if profile.get("name") else "")
     current = view.get("current_lesson")
     parts = [f"**{who}**, current lesson: {current if current is not None else 'none yet'}"]
-    facts = [f"{k.replace('_', ' ')}: {profile[k]}" for k in ("goals", "experience", "learning_style", "python_fluency")
+    facts = [f"{k.replace('_', ' ')}: {md(profile[k])}" for k in ("goals", "experience", "learning_style", "python_fluency")
              if profile.get(k)]
     if facts:
         parts.append("; ".join(facts))
     left = view.get("where_left_off")
     if left:
-        parts.append(f"Where we left off (lesson {left['lesson']}): {left['where_left_off']}"
-                     + "".join(f"\n- {step}" for step in left["next_steps"]))
+        parts.append(f"Where we left off (lesson {left['lesson']}): {md(left['where_left_off'])}"
+                     + "".join(f"\n- {md(step)}" for step in left["next_steps"]))
     return "\n\n".join(parts)
 
 
@@ -47,18 +48,21 @@ def evidence_markdown(submission: dict) -> str:
     lines = [f"**Lesson {submission['lesson']}**, graded {when(submission.get('graded_at') or submission['time'])}: "
              f"{grade_text(submission['total'])} ({'passed' if submission['passed'] else 'not passed'}); "
              f"checks {checks.get('passed', 0)} passed, {checks.get('failed', 0)} failed; "
-             f"judge: {submission.get('judge_model') or 'not run'}", ""]
+             f"judge: {md(submission.get('judge_model') or 'not run')}"
+             + ("; **same content as " + ", ".join(map(md, copied)) + "**" if (copied := submission.get("duplicate_of"))
+                else ""), ""]
     if not submission["criteria"]:
         return "\n".join(lines + ["_No per-criterion scores were recorded._"])
     lines += ["| criterion | weight | score | level | source |", "| --- | --- | --- | --- | --- |"]
     for c in submission["criteria"]:
         weight = "" if c["weight"] is None else f"{c['weight']:g}"
-        lines.append(f"| {c['criterion']} | {weight} | {grade_text(c['score'])} | {c['level'] or ''} | {c['source'] or ''} |")
+        lines.append(f"| {md(c['criterion'])} | {weight} | {grade_text(c['score'])} | {md(c['level'] or '')} "
+                     f"| {md(c['source'] or '')} |")
     for c in submission["criteria"]:
         quotes = [q for q in c.get("evidence") or [] if q]
         if quotes or c.get("rationale"):
-            lines += ["", f"**{c['criterion']}**" + (f": {c['rationale']}" if c.get("rationale") else "")]
-            lines += [f"> {str(q).strip()}" for q in quotes]
+            lines += ["", f"**{md(c['criterion'])}**" + (f": {md(c['rationale'])}" if c.get("rationale") else "")]
+            lines += [f"> {md(str(q).strip())}" for q in quotes]
     return "\n".join(lines)
 
 
@@ -128,8 +132,8 @@ class LearnerScreen(Screen):
         table.add_columns(*columns)
         if not rows:
             table.add_row(*(["nothing recorded"] + [""] * (len(columns) - 1)))
-        for row in rows:
-            table.add_row(*row)
+        for row in rows:  # every str is the learners' or a lab's text: shown literally, never as markup
+            table.add_row(*(literal(cell) for cell in row))
 
     @on(DataTable.RowHighlighted, "#grades")
     def show_evidence(self, event: DataTable.RowHighlighted) -> None:
