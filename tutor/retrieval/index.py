@@ -259,7 +259,19 @@ class CourseIndex:
         self._signature = None
 
     def load(self) -> StoredChunks:
-        """All stored chunks with their vectors, in a stable order."""
+        """All stored chunks with their vectors, in a stable order: from the snapshot of the
+        current build when there is one (no Chroma), else from Chroma, then snapshotted."""
+        from tutor.retrieval import snapshot
+
+        manifest = self.read_manifest()
+        stored = snapshot.read(self.index_dir, manifest)
+        if stored is None:
+            stored = self._load_from_store()
+            if len(stored.ids):
+                snapshot.write(self.index_dir, manifest, stored)
+        return stored
+
+    def _load_from_store(self) -> StoredChunks:
         collection = self._collection()
         got = collection.get(include=["embeddings", "documents", "metadatas"])
         order = sorted(range(len(got["ids"])), key=lambda i: (

@@ -1,0 +1,68 @@
+"""A copy of the stored chunks in one numpy file, so a cold command searches without Chroma.
+
+Reading all chunks back from Chroma (importing chromadb, opening its SQLite store, fetching
+every row) was a second of each cold `tutor ask`/`tutor search`; the search itself runs in
+memory (``search._Memory``). After a build the same chunks are written to
+``index_dir/snapshot.npz``, stamped with the manifest they belong to (its ``built_at`` and
+chunk count). A snapshot whose stamp does not match the manifest, or that cannot be read, is
+ignored and the chunks come from Chroma as before; nothing in it is pickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+NAME = "snapshot.npz"
+FORMAT = 1
+
+
+def stamp(manifest: dict | None) -> str | None:
+    """What ties a snapshot to one build: None when there is no usable manifest."""
+    if not manifest or "built_at" not in manifest:
+        return None
+    return json.dumps([FORMAT, manifest["built_at"], manifest.get("chunks")])
+
+
+def write(index_dir: Path, manifest: dict | None, stored) -> bool:
+    """Write the snapshot of ``stored`` for ``manifest``; False when it could not be written
+    (a read-only home keeps working from Chroma)."""
+    key = stamp(manifest)
+    if key is None:
+        return False
+    path = Path(index_dir) / NAME
+    tmp = path.with_name(f".{NAME}.{os.getpid()}.tmp.npz")
+    rows = json.dumps({"ids": stored.ids, "metadatas": stored.metadatas, "documents": stored.documents},
+                      ensure_ascii=False)
+    try:
+        np.savez(tmp, stamp=np.array(key), rows=np.array(rows), embeddings=stored.embeddings)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return False
+
+
+def read(index_dir: Path, manifest: dict | None):
+    """The stored chunks of the build ``manifest`` describes, or None."""
+    from tutor.retrieval.index import StoredChunks
+
+    key = stamp(manifest)
+    path = Path(index_dir) / NAME
+    if key is None or not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["stamp"]) != key:
+                return None
+            rows = json.loads(str(data["rows"]))
+            embeddings = np.ascontiguousarray(data["embeddings"], dtype=np.float32)
+        if not (len(rows["ids"]) == len(rows["metadatas"]) == len(rows["documents"]) == len(embeddings)):
+            return None
+        return StoredChunks(ids=rows["ids"], metadatas=rows["metadatas"], documents=rows["documents"],
+                            embeddings=embeddings)
+    except Exception:  # noqa: BLE001 - a damaged or foreign file (BadZipFile, ...) only means Chroma
+        return None
