@@ -4,6 +4,7 @@ once migrate it once."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -73,8 +74,12 @@ def test_grant_on_sqlite_is_a_one_line_error(tutor_home):
     assert out.returncode == 2 and out.stderr.startswith("tutor: roles exist only on a cohort database")
 
 
+HAS_PG_EXTRA = importlib.util.find_spec("psycopg") is not None
+
+
 @pytest.mark.parametrize("url, message", [
-    ("postgresql+psycopg://owner:hunter2@127.0.0.1:1/cohort", "the server is not reachable"),
+    ("postgresql+psycopg://owner:hunter2@127.0.0.1:1/cohort",
+     "the server is not reachable" if HAS_PG_EXTRA else "needs the PostgreSQL extra"),
     ("mysql://owner:hunter2@127.0.0.1/cohort", "unsupported database scheme 'mysql'"),
 ])
 @pytest.mark.parametrize("command", [["db", "current"], ["db", "upgrade"], ["progress"]])
@@ -83,6 +88,17 @@ def test_a_database_that_cannot_be_used_is_one_line_exit_2(tutor_home, url, mess
     assert out.returncode == 2, out.stdout + out.stderr
     assert out.stderr.count("\n") == 1 and out.stderr.startswith("tutor: ") and message in out.stderr
     assert "hunter2" not in out.stderr + out.stdout and "Traceback" not in out.stderr
+
+
+def test_without_the_postgres_extra_a_cohort_url_says_what_to_install(tutor_home, monkeypatch):
+    """The README's install (`.[dev]`) has no PostgreSQL driver: one line naming the extra."""
+    from tutor.store import StoreError, open as opening
+
+    monkeypatch.setattr(opening, "_importable", lambda name: name != "psycopg")
+    with pytest.raises(StoreError, match=r"needs the PostgreSQL extra \(psycopg not installed\): "
+                                         r"pip install 'course-tutor\[postgres\]'") as caught:
+        opening._migrated_server("postgresql+psycopg://owner:hunter2@127.0.0.1:1/cohort")
+    assert "hunter2" not in str(caught.value)
 
 
 def test_a_wrong_password_is_one_line_exit_2(pg_url, tutor_home):

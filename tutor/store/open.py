@@ -75,8 +75,14 @@ def _engine_for(key_url: str, path: Path | None) -> Engine:
         return engine
 
 
+POSTGRES_EXTRA = "pip install 'course-tutor[postgres]'"
+
+
 def _migrated_server(url: str) -> Engine:
     shown = urls.display_url(url)
+    missing = postgres_missing()
+    if missing:
+        raise StoreError(f"{shown} {missing}")
     engine = create_server_engine(url)
     try:
         schema.migrate(engine)
@@ -92,6 +98,24 @@ def _migrated_server(url: str) -> Engine:
         raise StoreError(f"{shown} cannot be used as the progress DB: {first_line(exc.orig)}; "
                          "check the role's rights (tutor db upgrade as the owner)") from None
     return engine
+
+
+def postgres_missing() -> str | None:
+    """Why a PostgreSQL URL cannot be used by this install (the default one has no driver), or
+    None: said in one line, where the import would otherwise be an "internal error"."""
+    missing = [name for name in ("psycopg", "langgraph.checkpoint.postgres") if not _importable(name)]
+    if not missing:
+        return None
+    return f"needs the PostgreSQL extra ({', '.join(missing)} not installed): {POSTGRES_EXTRA}"
+
+
+def _importable(module: str) -> bool:
+    from importlib.util import find_spec
+
+    try:
+        return find_spec(module) is not None
+    except ModuleNotFoundError:  # a parent package (langgraph.checkpoint) is missing
+        return False
 
 
 def first_line(error) -> str:

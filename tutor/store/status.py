@@ -27,7 +27,7 @@ def database_status(settings) -> DatabaseStatus:
 
     from tutor.store import cohort, schema, urls
     from tutor.store.engine import create_server_engine, create_store_engine
-    from tutor.store.open import first_line, server_reason
+    from tutor.store.open import first_line, postgres_missing, server_reason
 
     head = schema.head()
     url = settings.store_url
@@ -51,6 +51,8 @@ def database_status(settings) -> DatabaseStatus:
         finally:
             engine.dispose()
     shown = urls.display_url(parsed)
+    if missing := postgres_missing():
+        return DatabaseStatus("postgresql", shown, False, head=head, problem=missing)
     engine = create_server_engine(parsed.render_as_string(hide_password=False))
     try:
         with engine.connect() as conn:
