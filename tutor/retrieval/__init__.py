@@ -10,7 +10,7 @@ Public API::
     hits = r.search("why does BPE merge frequent pairs", k=5, boost_lesson=1)
 
 Importing this package loads no model and opens no store (chromadb, sentence-transformers
-and rank-bm25 are imported on first use).
+and rank-bm25 are imported on first use; a built index keeps its fitted BM25 in its snapshot).
 """
 
 from __future__ import annotations

@@ -54,6 +54,7 @@ class StoredChunks:
     metadatas: list[dict]
     documents: list[str]
     embeddings: np.ndarray  # (n, dim) float32, rows L2-normalised
+    keywords: object | None = None  # the fitted bm25.KeywordIndex, when the snapshot had one
 
 
 def file_hash(path: Path) -> str:

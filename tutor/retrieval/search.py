@@ -15,7 +15,7 @@ from typing import Iterable
 
 import numpy as np
 
-from tutor.retrieval.bm25 import KeywordIndex
+from tutor.retrieval.bm25 import KeywordIndex, searchable
 from tutor.retrieval.index import CourseIndex, Progress, RefreshStats
 
 MODES = ("hybrid", "dense", "bm25")
@@ -53,10 +53,8 @@ class _Memory:
         self.matrix = stored.embeddings
         self.lessons = np.array([m["lesson"] for m in stored.metadatas], dtype=np.int64)
         self.kinds = np.array([m["kind"] for m in stored.metadatas], dtype=object)
-        # BM25 sees the section path and the text, not the lesson title: a title repeated in
-        # every chunk of a lesson would make its words worthless (IDF ~ 0) in a small course.
-        searchable = [f"{m['section']}.\n{doc}" for m, doc in zip(stored.metadatas, stored.documents)]
-        self.keywords = KeywordIndex(searchable)
+        # fitted once per build and kept in the snapshot; refitted only when there is none
+        self.keywords = stored.keywords or KeywordIndex(searchable(stored.metadatas, stored.documents))
 
     def hit(self, i: int, score: float) -> Hit:
         m = self.metadatas[i]

@@ -1,10 +1,10 @@
 """A copy of the stored chunks in one numpy file, so a cold command searches without Chroma.
 
 Reading all chunks back from Chroma (importing chromadb, opening its SQLite store, fetching
-every row) was a second of each cold `tutor ask`/`tutor search`; the search itself runs in
-memory (``search._Memory``). After a build the same chunks are written to
-``index_dir/snapshot.npz``, stamped with the manifest they belong to (its ``built_at`` and
-chunk count). A snapshot whose stamp does not match the manifest, or that cannot be read, is
+every row) was a second of each cold `tutor ask`/`tutor search`, and fitting BM25 over them
+another half; the search itself runs in memory (``search._Memory``). After a build the same
+chunks and their fitted BM25 matrix are written to ``index_dir/snapshot.npz``, stamped with
+the manifest they belong to (its ``built_at`` and chunk count). A snapshot whose stamp does not match the manifest, or that cannot be read, is
 ignored and the chunks come from Chroma as before; nothing in it is pickled.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 NAME = "snapshot.npz"
-FORMAT = 1
+FORMAT = 2  # 2: with the BM25 arrays
 
 
 def stamp(manifest: dict | None) -> str | None:
@@ -29,16 +29,22 @@ def stamp(manifest: dict | None) -> str | None:
 
 def write(index_dir: Path, manifest: dict | None, stored) -> bool:
     """Write the snapshot of ``stored`` for ``manifest``; False when it could not be written
-    (a read-only home keeps working from Chroma)."""
+    (a read-only home keeps working from Chroma). Fits BM25 into ``stored.keywords`` if it
+    has none, so the process that wrote the snapshot does not fit it twice."""
+    from tutor.retrieval.bm25 import KeywordIndex, searchable
+
     key = stamp(manifest)
     if key is None:
         return False
+    if stored.keywords is None:
+        stored.keywords = KeywordIndex(searchable(stored.metadatas, stored.documents))
     path = Path(index_dir) / NAME
     tmp = path.with_name(f".{NAME}.{os.getpid()}.tmp.npz")
     rows = json.dumps({"ids": stored.ids, "metadatas": stored.metadatas, "documents": stored.documents},
                       ensure_ascii=False)
     try:
-        np.savez(tmp, stamp=np.array(key), rows=np.array(rows), embeddings=stored.embeddings)
+        np.savez(tmp, stamp=np.array(key), rows=np.array(rows), embeddings=stored.embeddings,
+                 **stored.keywords.arrays())
         os.replace(tmp, path)
         return True
     except OSError:
@@ -48,6 +54,7 @@ def write(index_dir: Path, manifest: dict | None, stored) -> bool:
 
 def read(index_dir: Path, manifest: dict | None):
     """The stored chunks of the build ``manifest`` describes, or None."""
+    from tutor.retrieval.bm25 import KeywordIndex
     from tutor.retrieval.index import StoredChunks
 
     key = stamp(manifest)
@@ -60,9 +67,11 @@ def read(index_dir: Path, manifest: dict | None):
                 return None
             rows = json.loads(str(data["rows"]))
             embeddings = np.ascontiguousarray(data["embeddings"], dtype=np.float32)
-        if not (len(rows["ids"]) == len(rows["metadatas"]) == len(rows["documents"]) == len(embeddings)):
+            keywords = KeywordIndex.from_arrays(data)
+        if not (len(rows["ids"]) == len(rows["metadatas"]) == len(rows["documents"]) == len(embeddings)
+                == keywords.size):
             return None
         return StoredChunks(ids=rows["ids"], metadatas=rows["metadatas"], documents=rows["documents"],
-                            embeddings=embeddings)
+                            embeddings=embeddings, keywords=keywords)
     except Exception:  # noqa: BLE001 - a damaged or foreign file (BadZipFile, ...) only means Chroma
         return None
