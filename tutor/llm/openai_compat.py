@@ -172,6 +172,10 @@ class OpenAICompatModel:
             await response.close()
         if events == 0:
             kind = response.response.headers.get("content-type", "no content type").split(";")[0]
+            if kind == "text/event-stream":  # headers sent, then the server failed (llama-cpp-python does)
+                raise ModelError(f"{self._endpoint.where} opened a stream and closed it without sending anything: the "
+                                 "server failed after accepting the request (a llama.cpp server does this when the prompt "
+                                 "is longer than its context window, --n_ctx); its log says why")
             raise ModelError(f"{self._endpoint.where} answered 200 with {kind}, not a stream of events; is the URL the API "
                              "root (…/v1) of an OpenAI-compatible server?")
         if finish:
