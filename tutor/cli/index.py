@@ -62,7 +62,10 @@ def index(
     """Build or refresh the retrieval index (only what changed, unless --rebuild)."""
     retriever = _retriever()
     if not rebuild and retriever.index_ready():
-        typer.echo(f"index is up to date ({retriever.index.index_dir})")
+        if retriever.index.serves_shipped():
+            typer.echo("index is up to date: the course is unchanged, so the index shipped with the package serves it")
+        else:
+            typer.echo(f"index is up to date ({retriever.index.index_dir})")
         return
     with _progress_bar() as report:
         stats = _run_or_fail(lambda: retriever.refresh(report, rebuild=rebuild))

@@ -61,6 +61,11 @@ def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def file_hashes(root: Path) -> dict[str, str]:
+    """The content hash of every source file of the course at ``root``, by relative path."""
+    return {p.relative_to(root).as_posix(): file_hash(p) for p in source_files(root)}
+
+
 class CourseIndex:
     def __init__(self, course_dir: Path, index_dir: Path, embedder):
         self.course_dir = Path(course_dir)
@@ -92,8 +97,7 @@ class CourseIndex:
             return None
 
     def current_file_hashes(self) -> dict[str, str]:
-        root = self.course_dir
-        return {p.relative_to(root).as_posix(): file_hash(p) for p in source_files(root)}
+        return file_hashes(self.course_dir)
 
     def _stat_signature(self) -> tuple:
         entries = []
@@ -117,14 +121,24 @@ class CourseIndex:
         if self._signature is not None and self._signature[0] == signature:
             return self._signature[1]
         manifest = self.read_manifest()
-        current = bool(
-            manifest
-            and all(manifest.get(k) == v for k, v in self._expected_header().items())
-            and manifest.get("files") == self.current_file_hashes()
-            and (self.index_dir / "chroma").is_dir()
-        )
+        if manifest is None and not (self.index_dir / "chroma").exists():
+            # nothing built here yet: the index shipped with the package serves an unchanged course
+            from tutor.retrieval import shipped_index
+
+            current = shipped_index.serves(self.current_file_hashes(), self.embedder.model_path)
+        else:
+            current = bool(
+                manifest
+                and all(manifest.get(k) == v for k, v in self._expected_header().items())
+                and manifest.get("files") == self.current_file_hashes()
+                and (self.index_dir / "chroma").is_dir()
+            )
         self._signature = (signature, current)
         return current
+
+    def serves_shipped(self) -> bool:
+        """Is the package's own index the current one (nothing built in ``index_dir``)?"""
+        return self.is_current() and not self.manifest_path.exists() and not (self.index_dir / "chroma").exists()
 
     # -- Chroma --------------------------------------------------------------------------------
     def _collection(self):
@@ -183,6 +197,12 @@ class CourseIndex:
         with self._lock():
             if rebuild:
                 self._drop_store()
+            elif self.serves_shipped():
+                from tutor.retrieval import shipped_index
+
+                shipped = shipped_index.load()
+                return RefreshStats(chunks=len(shipped.ids), embedded=0, reused=0, removed=0,
+                                    files=len(source_files(self.course_dir)), seconds=time.perf_counter() - started)
             elif self.is_current():  # e.g. another process refreshed it while we waited
                 manifest = self.read_manifest() or {}
                 return RefreshStats(chunks=int(manifest.get("chunks", 0)), embedded=0, reused=0, removed=0,
@@ -262,8 +282,10 @@ class CourseIndex:
     def load(self) -> StoredChunks:
         """All stored chunks with their vectors, in a stable order: from the snapshot of the
         current build when there is one (no Chroma), else from Chroma, then snapshotted."""
-        from tutor.retrieval import snapshot
+        from tutor.retrieval import shipped_index, snapshot
 
+        if self.serves_shipped():
+            return shipped_index.load()
         manifest = self.read_manifest()
         stored = snapshot.read(self.index_dir, manifest)
         if stored is None:

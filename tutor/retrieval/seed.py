@@ -12,7 +12,9 @@ Regenerate it after changing the shipped course, the chunker or the prototypes::
 
     python -m tutor.retrieval.seed        # about half a minute on 2 cores
 
-``tests/retrieval/test_light_encoder.py`` fails while it is out of date.
+which also rebuilds the shipped course index from these vectors (``shipped_index.py``).
+``tests/retrieval/test_light_encoder.py`` and ``test_shipped_index.py`` fail while either is out
+of date.
 """
 
 from __future__ import annotations
@@ -128,4 +130,9 @@ def build(path: Path = SEED_FILE, progress=print) -> int:
 
 
 if __name__ == "__main__":
+    from tutor import paths
+    from tutor.retrieval import shipped_index
+
     build()
+    count = shipped_index.build(paths.shipped_course_root())
+    print(f"wrote the shipped index of {count} chunks to {shipped_index.SHIPPED_FILE}")
