@@ -66,7 +66,9 @@ class CourseView:
 
     @cached_property
     def all_stub_names(self) -> frozenset[str]:
-        return frozenset(name for n in self.course.lessons for name in (self.lab(n).stub_names if self.lab(n) else []))
+        from tutor.agent.stub_names import all_stub_names
+
+        return all_stub_names(self)
 
     def stub_lesson(self, name: str) -> int | None:
         for n in sorted(self.course.lessons):
