@@ -49,6 +49,13 @@ async def guard_output(state, runtime) -> dict:
 
 
 REQUEST_RULES = ("outsourcing_request", "report_request")
+FAITHFULNESS_RULES = ("invented_citation", "unsupported_numbers")  # on the turn record, not contract events
+
+
+def turn_record_event(event: dict) -> dict:
+    """What a turn keeps of an event: rule and action, and the bounded count and values of a
+    faithfulness finding."""
+    return {k: event[k] for k in ("rule", "action", "count", "values") if k in event}
 
 
 def contract_events(state: dict) -> list[dict]:
@@ -64,6 +71,8 @@ def contract_events(state: dict) -> list[dict]:
         offline = state.get("model_used") == "offline"
         events.append({"rule": "model_error" if offline else "model_note",
                        "action": "answered_offline" if offline else "noted", "detail": state["model_note"]})
+    for event in state.get("faithfulness") or []:
+        events.append({**event, "detail": ", ".join(event["values"])})
     return events
 
 
@@ -106,10 +115,10 @@ async def record(state, runtime) -> dict:
         store.record_turn(learner, lesson, message=state["message"], reply=state.get("reply", ""),
                           intent=state.get("intent", ""), action=state.get("action", ""),
                           citations=state.get("citations") or [],
-                          guard=[{"rule": e["rule"], "action": e["action"]} for e in events],
+                          guard=[turn_record_event(e) for e in events],
                           misconceptions=[misconception["id"]] if misconception else [],
                           model=state.get("model_used") or ctx.model_name, log_text=ctx.log_text)
-        for event in events:
+        for event in (e for e in events if e["rule"] not in FAITHFULNESS_RULES):
             # a refused request is filed under the lesson it asked about ("my lesson 9 lab")
             about = state.get("focus") or lesson if event["rule"] in REQUEST_RULES else lesson
             store.record_contract_event(learner, about, event["rule"], event["action"], event["detail"])
