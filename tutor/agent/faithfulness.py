@@ -32,7 +32,7 @@ NOTE = ("(The model's answer used figures that are in none of the course passage
         "comes from the course text.)")
 
 _FENCE = re.compile(r"<<<|>>>|< < <|> > >")
-_LABEL = re.compile(r"\s?\[L\s?(\d{1,3})\s*§\s*([^\]\n]{1,160})\]")
+_LABEL = re.compile(r"\s?\[[Ll]\s?(\d{1,3})\s*§\s*([^\]\n]{1,160})\]")
 # a number: digits not glued to a word before it ("fp16", "GPT-2", "lesson_07" are names)
 _NUMBER = re.compile(r"(?<![\w.])(?<!\w-)(\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?)(%?)")
 _ANY_NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?")
