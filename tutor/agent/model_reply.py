@@ -79,8 +79,8 @@ async def stream_model(model, messages: list[Message], guard: StreamGuard, reaso
     """Stream a model reply; tokens reach ``emit`` only after the faithfulness filter and then
     the guard let them through. Stops reading as soon as the guard found a violation (the rest
     will be rewritten)."""
-    def content(text: str) -> None:
-        shown = guard.feed(faith.feed(text) if faith is not None else text)
+    def content(text: str, filtered: bool = False) -> None:
+        shown = guard.feed(faith.feed(text) if faith is not None and not filtered else text)
         if shown:
             emit({"token": shown})
 
@@ -102,7 +102,7 @@ async def stream_model(model, messages: list[Message], guard: StreamGuard, reaso
         if faith is not None and not guard.violations:
             rest = faith.close()
             if rest:
-                content(rest)
+                content(rest, filtered=True)
     finally:  # a reply that failed (all reasoning, cut, timed out) still shows what it thought on ctrl+t
         tail = reasoning_guard.close()
         if tail:
