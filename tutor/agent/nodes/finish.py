@@ -12,6 +12,21 @@ from tutor.agent.nodes.respond import guard_check
 from tutor.agent.passages import short_section
 
 HISTORY_CHARS = 1500
+STUB_RULES = ("todo_stub_filled", "todo_stub_fragment")
+
+
+def rewrite_target(ctx, state: dict, events: list[dict]) -> tuple[int, str | None]:
+    """The lesson and TODO a guard rewrite coaches on: the TODO the reply filled, looked up in
+    the current lesson's lab first; else the current lesson's lab (never the lab of another
+    lesson the message only mentioned)."""
+    current = state.get("lesson")
+    named = [n.strip() for e in events if e["rule"] in STUB_RULES for n in str(e.get("detail", "")).split(",")]
+    for name in filter(None, named):
+        for lesson in dict.fromkeys([current, state.get("focus")]):
+            lab = ctx.view.lab(lesson)
+            if lab is not None and lab.stub(name) is not None:
+                return lesson, name
+    return current, (state.get("outsourcing") or {}).get("stub")
 
 
 async def guard_output(state, runtime) -> dict:
@@ -37,9 +52,9 @@ async def guard_output(state, runtime) -> dict:
             reply = (shown.rstrip() + "\n\n" if shown.strip() else "") + report
             emit({"token": reply[released:]})
             return {"reply": reply, "guard": events, "citations": state.get("draft_citations") or []}
+    turn.lesson, stub = rewrite_target(ctx, state, events)
     rewrite = compose_coach(turn, kind="solution_request", guard_rule=events[0]["rule"],
-                            attempt=max(state.get("attempts", 0), 1),
-                            named_stub=(state.get("outsourcing") or {}).get("stub"),
+                            attempt=max(state.get("attempts", 0), 1), named_stub=stub,
                             requested=list(state.get("requested_stubs") or []))
     shown = draft[:released]
     reply = (shown.rstrip() + "\n\n" if shown.strip() else "") + rewrite.full
