@@ -48,3 +48,13 @@ def test_tutor_ask_prints_no_dangling_lead_after_a_rewrite(agent_settings, tmp_p
     result = json.loads(out.stdout)
     assert result["reply"].startswith("I held back part of that answer") and LEAD not in result["reply"]
     assert "`kv_cache_bytes`" in result["reply"] and "truncate_distribution" not in result["reply"]
+
+
+async def test_a_withheld_unfaithful_reply_that_also_leaks_code_is_a_guard_rewrite(make_session, turn):
+    text = "That takes 777777 bytes, or 888888 with padding.\n" + SOLUTION
+    session = make_session("uw", 7, model=ReplayModel.from_texts(text, piece=6))
+    result, tokens, _ = await turn(session, "how does GQA change the cache formula?")
+    shown = "".join(tokens)
+    assert shown == result.reply and "777777" not in shown and "per_token = 2" not in shown
+    assert result.guard[0]["rule"] == "todo_stub_filled" and result.action == "coach"
+    assert [e["rule"] for e in session.store.contract_events("uw")] == ["todo_stub_filled"]

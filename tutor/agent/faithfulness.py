@@ -10,7 +10,8 @@ whole lines anyway, so this costs no latency):
   and counted; one that differs only in case or spacing is written as the real label;
 - numbers that appear in none of the given passages, the course draft or the learner's own
   message are counted (``unsupported``). Ordinary numbers are not: list numbering, lesson,
-  step, TODO or line numbers, years, small integers (up to ``SMALL``). From the first line
+  step, TODO or line numbers, years, small integers (up to ``SMALL``), and the example values
+  of a fenced code block (the output guard checks code; inline code is prose). From the first line
   holding such a number the rest of the reply is held back; at the end it is released if
   fewer than ``threshold`` distinct values were found, else it is withheld and the caller
   answers from the course draft with a one-sentence note. So a reply that falls back never
@@ -36,6 +37,7 @@ _LABEL = re.compile(r"\s?\[[Ll]\s?(\d{1,3})\s*§\s*([^\]\n]{1,160})\]")
 # a number: digits not glued to a word before it ("fp16", "GPT-2", "lesson_07" are names)
 _NUMBER = re.compile(r"(?<![\w.])(?<!\w-)(\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?)(%?)")
 _ANY_NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?")
+_CODE_FENCE = re.compile(r"^\s*(?:```|~~~)")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*]\s+)?\d{1,2}[.)](?=\s)")
 _ORDINAL_WORDS = re.compile(r"(?:lesson|lessons|lab|labs|step|steps|todo|line|lines|section|part|chapter|rung|"
                             r"exercise|question|item|turn|attempt|round|day|week|module|§|L)\s*$", re.I)
@@ -106,6 +108,7 @@ class ReplyFilter:
     removed_labels: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
     fences: int = 0
+    in_code: bool = False  # inside a fenced code block: example values, not claims (the guard checks code)
     withheld: str = ""  # what an over-threshold reply did not show
     _pending: str = ""
     _held: str = ""
@@ -137,7 +140,10 @@ class ReplyFilter:
             if not fenced.strip():
                 return ""  # a fence on its own line leaves no blank line behind
         line = _LABEL.sub(self._label, fenced)
-        self.unsupported += unsupported_numbers(line, self.known)
+        if _CODE_FENCE.match(line):
+            self.in_code = not self.in_code
+        elif not self.in_code:
+            self.unsupported += unsupported_numbers(line, self.known)
         return line
 
     def _pass(self, text: str) -> str:

@@ -103,6 +103,10 @@ async def stream_model(model, messages: list[Message], guard: StreamGuard, reaso
             rest = faith.close()
             if rest:
                 content(rest, filtered=True)
+            if faith.over:  # withheld, but a contract breach in it still counts (and outranks it)
+                breach = guard.check(guard.buffer + faith.withheld)
+                if breach:  # the final guard sees the whole reply and rewrites it; none of it was shown
+                    guard.buffer, guard.violations = guard.buffer + faith.withheld, breach
     finally:  # a reply that failed (all reasoning, cut, timed out) still shows what it thought on ctrl+t
         tail = reasoning_guard.close()
         if tail:
