@@ -32,6 +32,7 @@ import random
 import re
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,7 +45,7 @@ WRONG = (1, 2, 3)
 def dressed(draft: str, question: str, lesson: int) -> str:
     """The draft as a model might write it: ordinary numbers everywhere, none of them invented."""
     paragraphs = [p.strip() for p in draft.split("\n\n") if p.strip()]
-    paragraphs = [re.sub(r"(?<![\d.,])(\d{1,3})(\d{3})(?![\d.,])", r"\1,\2", p) for p in paragraphs]
+    paragraphs = [re.sub(r"(?<![\w.,])(\d{1,3})(\d{3})(?![\d.,])", r"\1,\2", p) for p in paragraphs]
     listed = "\n".join(f"{i}. {p}" if "\n" not in p else p for i, p in enumerate(paragraphs, start=1))
     asked = re.findall(r"\d+(?:\.\d+)?", question)
     mention = f" For the {asked[0]} in your question, the same reasoning applies." if asked else ""
@@ -93,16 +94,17 @@ async def measure(limit: int | None, seed: int) -> dict:
              if i["label"] == "legit" and len(i["turns"]) == 1][: limit or None]
     make_session = session_factory(load_settings(course=REPO, model="offline"))
     rng = random.Random(seed)
+    run = uuid.uuid4().hex[:6]  # fresh learners: a reused --home keeps their threads (asked quizzes)
     counts: dict[str, list[int]] = {"faithful": [], "computed": [], **{f"wrong{k}": [] for k in WRONG}}
     for n, item in enumerate(items):
         question = item["turns"][0]["text"]
-        offline = make_session(f"off{n}", item["lesson"], None)
+        offline = make_session(f"off-{run}-{n}", item["lesson"], None)
         draft = await final(offline, question)
         faithful = dressed(draft.reply, question, item["lesson"])
         known = source_values(draft.reply, question)
         variants = {"faithful": faithful, "computed": computed(faithful, known), **{f"wrong{k}": corrupted(faithful, known, k, rng) for k in WRONG}}
         for name, text in variants.items():
-            session = make_session(f"{name}{n}", item["lesson"], ReplayModel.from_texts(text, piece=7))
+            session = make_session(f"{name}-{run}-{n}", item["lesson"], ReplayModel.from_texts(text, piece=7))
             result = await final(session, question)
             found = [g.get("count", 0) for g in result.guard if g["rule"] == "unsupported_numbers"]
             counts[name].append(found[0] if found else 0)
