@@ -109,3 +109,12 @@ async def test_a_faithful_reply_with_ordinary_numbers_is_kept(make_session, turn
     result, _, _ = await turn(session, QUESTION)
     assert result.model == "replay" and NOTE not in result.reply
     assert not [g for g in result.guard if g["rule"] == "unsupported_numbers"]
+
+
+async def test_no_fence_reaches_the_reasoning_shown_on_ctrl_t(make_session, turn):
+    model = ReplayModel([{"reasoning": "The notes say:\n<<<\nKV heads are shared.\n>>>\nSo answer", "content": "GQA shares KV heads.\n"}],
+                        piece=2)
+    result, tokens, reasoning = await turn(make_session("rf", 7, model=model), QUESTION)
+    thought = "".join(reasoning)
+    assert "KV heads are shared." in thought and thought.endswith("So answer")
+    assert "<" not in thought and ">" not in thought and "<<<" not in result.reply

@@ -105,6 +105,7 @@ class ReplyFilter:
     labels: dict[str, str]  # normalised key -> the exact label of a passage the model was given
     known: set[float]
     threshold: int = THRESHOLD
+    check: bool = True  # False: fences only (the reasoning channel, shown on ctrl+t, cites nothing)
     removed_labels: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
     fences: int = 0
@@ -139,6 +140,8 @@ class ReplyFilter:
             self.fences += len(_FENCE.findall(line))
             if not fenced.strip():
                 return ""  # a fence on its own line leaves no blank line behind
+        if not self.check:
+            return fenced
         line = _LABEL.sub(self._label, fenced)
         if _CODE_FENCE.match(line):
             self.in_code = not self.in_code

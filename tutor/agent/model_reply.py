@@ -84,6 +84,7 @@ async def stream_model(model, messages: list[Message], guard: StreamGuard, reaso
         if shown:
             emit({"token": shown})
 
+    fenceless = ReplyFilter({}, set(), check=False)  # the reasoning shown on ctrl+t: no prompt fences either
     kwargs = {"max_tokens": getattr(settings, "max_tokens", None), "thinking": getattr(settings, "enable_thinking", None)}
     stream = model.stream(messages, **{k: v for k, v in kwargs.items() if v is not None})
     finish = ""
@@ -92,7 +93,7 @@ async def stream_model(model, messages: list[Message], guard: StreamGuard, reaso
             async for chunk in chunks:
                 finish = chunk.finish or finish
                 if chunk.reasoning and not reasoning_guard.violations:
-                    shown = reasoning_guard.feed(chunk.reasoning)
+                    shown = reasoning_guard.feed(fenceless.feed(chunk.reasoning))
                     if shown:
                         emit({"reasoning": shown})
                 if chunk.content:
@@ -108,7 +109,9 @@ async def stream_model(model, messages: list[Message], guard: StreamGuard, reaso
                 if breach:  # the final guard sees the whole reply and rewrites it; none of it was shown
                     guard.buffer, guard.violations = guard.buffer + faith.withheld, breach
     finally:  # a reply that failed (all reasoning, cut, timed out) still shows what it thought on ctrl+t
-        tail = reasoning_guard.close()
+        rest = fenceless.close()
+        tail = reasoning_guard.feed(rest) if rest and not reasoning_guard.violations else ""
+        tail += reasoning_guard.close()
         if tail:
             emit({"reasoning": tail})
     return Streamed(guard.buffer, guard.released, guard.violations, bool(reasoning_guard.violations), finish,
