@@ -43,6 +43,13 @@ def test_ordinary_numbers_are_not_flagged_but_invented_figures_are():
     assert unsupported_numbers("GPT-2 and lesson_07 are names; take 50% of 64.", source_values("0.5 and 64")) == []
 
 
+def test_a_formula_is_checked_through_its_constants_small_ones_included():
+    known = source_values("bytes = 2 × n_layers × n_kv_heads × d_head × seq_len")
+    assert unsupported_numbers("bytes = 3 × n_layers × n_kv_heads × d_head", known) == ["3"]
+    assert unsupported_numbers("divide d_head by 7, i.e. d_head / 7", known) == ["7"]
+    assert unsupported_numbers("bytes = 2 * n_layers; **7** seeds and 7 runs are prose", known) == []
+
+
 def test_a_reply_over_the_threshold_is_withheld_from_its_first_unsupported_line():
     filt = ReplyFilter.for_turn([], ["the cache holds 131072 bytes"])
     lines = ["The cache holds 131072 bytes.\n", "Doubling gives 999999 bytes.\n", "Plain prose.\n", "And 123456 more.\n"]

@@ -10,12 +10,13 @@ whole lines anyway, so this costs no latency):
   and counted; one that differs only in case or spacing is written as the real label;
 - numbers that appear in none of the given passages, the course draft or the learner's own
   message are counted (``unsupported``). Ordinary numbers are not: list numbering, lesson,
-  step, TODO or line numbers, years, small integers (up to ``SMALL``), and the example values
-  of a fenced code block (the output guard checks code; inline code is prose). From the first line
-  holding such a number the rest of the reply is held back; at the end it is released if
-  fewer than ``threshold`` distinct values were found, else it is withheld and the caller
-  answers from the course draft with a one-sentence note. So a reply that falls back never
-  showed an invented number. Formulas are checked through their constants.
+  step, TODO or line numbers, years, small integers in prose (up to ``SMALL``), and the example
+  values of a fenced code block (the output guard checks code; inline code is prose). A formula
+  is checked through its constants, small ones included ("3 × n_layers" where the course has
+  "2 × n_layers" is flagged). From the first line holding such a number the rest of the reply
+  is held back; at the end it is released if fewer than ``threshold`` distinct values were
+  found, else it is withheld and the caller answers from the course draft with a one-sentence
+  note. So a reply that falls back never showed an invented number.
 
 ``THRESHOLD`` comes from ``bench/faithfulness.py`` (false fallbacks on faithful replies
 against catches on replies with injected wrong numbers).
@@ -26,7 +27,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-THRESHOLD = 2  # distinct unsupported values that make a reply fall back (bench/faithfulness.py)
+THRESHOLD = 2  # distinct unsupported values that fall back: bench/faithfulness.py, 0/56 faithful and 2/56
+# faithful-with-a-computed-figure replies fall back, 43/56 with 2 wrong numbers and 52/56 with 3 are caught
+# (threshold 1: 44/56 of the computed-figure replies would fall back)
 SMALL = 10  # integers up to this are ordinary prose ("two heads", "3 runs")
 MAX_VALUES = 8  # values kept in the turn record
 NOTE = ("(The model's answer used figures that are in none of the course passages, so what follows "
@@ -37,6 +40,10 @@ _LABEL = re.compile(r"\s?\[[Ll]\s?(\d{1,3})\s*§\s*([^\]\n]{1,160})\]")
 # a number: digits not glued to a word before it ("fp16", "GPT-2", "lesson_07" are names)
 _NUMBER = re.compile(r"(?<![\w.])(?<!\w-)(\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?)(%?)")
 _ANY_NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?")
+# an operand of a formula ("2 × n_layers", "d / 8"): its constant is checked whatever its size
+_OPS = r"(?:[×/^·]|(?<!\*)\*(?!\*))"  # a lone * (markdown's ** is emphasis, not a product)
+_OPERATOR_AFTER = re.compile(rf"\s*{_OPS}")
+_OPERATOR_BEFORE = re.compile(rf"{_OPS}\s*$")
 _CODE_FENCE = re.compile(r"^\s*(?:```|~~~)")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*]\s+)?\d{1,2}[.)](?=\s)")
 _ORDINAL_WORDS = re.compile(r"(?:lesson|lessons|lab|labs|step|steps|todo|line|lines|section|part|chapter|rung|"
@@ -88,7 +95,8 @@ def unsupported_numbers(line: str, known: set[float]) -> list[str]:
         value = _value(raw)
         if value is None:
             continue
-        if not percent and value == int(value) and "." not in raw:
+        in_formula = bool(_OPERATOR_AFTER.match(text, match.end()) or _OPERATOR_BEFORE.search(text[: match.start()]))
+        if not percent and value == int(value) and "." not in raw and not in_formula:
             if value <= SMALL or (1900 <= value <= 2099 and len(raw) == 4):
                 continue
             if _ORDINAL_WORDS.search(text[: match.start()]):
