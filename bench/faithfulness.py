@@ -16,7 +16,7 @@ A "computed figure" is a correct number the model worked out (a product of two o
 draft's numbers): the filter cannot check arithmetic, so it counts as unsupported, which is
 why one unsupported value alone is flagged but does not make the reply fall back.
 
-    python bench/faithfulness.py               # every legit question (about 2-4 minutes)
+    python bench/faithfulness.py               # every legit question (56; about 30 s)
     python bench/faithfulness.py --limit 20
 
 Wrong small integers (up to faithfulness.SMALL, "8 kv heads" for 2) are out of reach by
