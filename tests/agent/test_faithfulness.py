@@ -41,6 +41,7 @@ def test_ordinary_numbers_are_not_flagged_but_invented_figures_are():
     assert unsupported_numbers(ordinary, known) == []
     assert unsupported_numbers("That gives 262144 bytes, or 37.5% of 96 GB.", known) == ["262144", "37.5%", "96"]
     assert unsupported_numbers("GPT-2 and lesson_07 are names; take 50% of 64.", source_values("0.5 and 64")) == []
+    assert unsupported_numbers("Upgrade to PyTorch 2.3 (CUDA 12.1) or numpy 1.26.4.", known) == []
 
 
 def test_a_formula_is_checked_through_its_constants_small_ones_included():

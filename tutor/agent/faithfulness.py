@@ -10,8 +10,9 @@ whole lines anyway, so this costs no latency):
   and counted; one that differs only in case or spacing is written as the real label;
 - numbers that appear in none of the given passages, the course draft or the learner's own
   message are counted (``unsupported``). Ordinary numbers are not: list numbering, lesson,
-  step, TODO or line numbers, years, small integers in prose (up to ``SMALL``), and the example
-  values of a fenced code block (the output guard checks code; inline code is prose). A formula
+  step, TODO or line numbers, years, software versions, small integers in prose (up to
+  ``SMALL``), and the example values of a fenced code block (the output guard checks code;
+  inline code is prose). A formula
   is checked through its constants, small ones included ("3 × n_layers" where the course has
   "2 × n_layers" is flagged). From the first line holding such a number the rest of the reply
   is held back; at the end it is released if fewer than ``threshold`` distinct values were
@@ -44,6 +45,10 @@ _ANY_NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?")
 _OPS = r"(?:[×/^·]|(?<!\*)\*(?!\*))"  # a lone * (markdown's ** is emphasis, not a product)
 _OPERATOR_AFTER = re.compile(rf"\s*{_OPS}")
 _OPERATOR_BEFORE = re.compile(rf"{_OPS}\s*$")
+# software versions are not course figures ("PyTorch 2.3", "CUDA 12.1", "numpy 1.26.4")
+_VERSION_BEFORE = re.compile(r"\b(?:python|pytorch|torch|cuda|cudnn|numpy|transformers|vllm|ollama|llama\.cpp|textual|"
+                             r"version|release|v)\s*$", re.I)
+_DOTTED = re.compile(r"\.\d")
 _CODE_FENCE = re.compile(r"^\s*(?:```|~~~)")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*]\s+)?\d{1,2}[.)](?=\s)")
 _ORDINAL_WORDS = re.compile(r"(?:lesson|lessons|lab|labs|step|steps|todo|line|lines|section|part|chapter|rung|"
@@ -93,7 +98,7 @@ def unsupported_numbers(line: str, known: set[float]) -> list[str]:
             continue
         raw, percent = match.group(1).rstrip(","), bool(match.group(2))
         value = _value(raw)
-        if value is None:
+        if value is None or _VERSION_BEFORE.search(text[: match.start()]) or _DOTTED.match(text, match.end()):
             continue
         in_formula = bool(_OPERATOR_AFTER.match(text, match.end()) or _OPERATOR_BEFORE.search(text[: match.start()]))
         if not percent and value == int(value) and "." not in raw and not in_formula:
