@@ -35,8 +35,20 @@ def test_a_violating_block_never_reaches_the_tokens():
     g = guard()
     shown = "".join(g.feed(p) for p in pieces(LEAK)) + g.close()
     assert "def expand_kv_heads" not in shown and "repeat" not in shown
-    assert shown == "GQA shares key/value heads between query heads.\nHere is the function:\n"
+    # the lead ("Here is the function:") is held with the block it announces, so it never shows
+    # above the coaching rewrite either
+    assert shown == "GQA shares key/value heads between query heads.\n"
     assert g.violations[0]["rule"] == "todo_stub_filled"
+
+
+def test_a_lead_line_is_held_over_blank_lines_and_released_with_what_it_leads_into():
+    g = guard()
+    fed = "".join(g.feed(p) for p in pieces("Three things matter:\n\n"))
+    assert fed == ""
+    assert g.feed("- the group size\n") == "Three things matter:\n\n- the group size\n"
+    g = guard()
+    text = "Here is the full solution:\n\n```python\ndef expand_kv_heads(kv, n_heads):\n    return kv\n```\n"
+    assert "".join(g.feed(p) for p in pieces(text)) + g.close() == "" and g.violations
 
 
 def test_an_unfenced_leak_is_held_and_stopped_too():

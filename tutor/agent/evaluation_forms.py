@@ -229,10 +229,15 @@ async def evaluate_forms_e2e(path: Path, make_session) -> list[dict]:
     learner's own message), played through a fresh session; what the learner saw is judged."""
     import uuid
 
+    from tutor.agent.nodes.finish import FAITHFULNESS_RULES
     from tutor.agent.session import DoneEvent, ReasoningEvent, TokenEvent
     from tutor.llm.replay import ReplayModel
 
     run = uuid.uuid4().hex[:6]
+
+    def _held(event: dict) -> bool:  # a number flagged or a label removed leaves the reply shown
+        return event["rule"] not in FAITHFULNESS_RULES or event["action"] == "answered_offline"
+
     rows = []
     for item in load_forms(path)[0]:
         model = ReplayModel.from_texts(item["text"], name="replay:compliant")
@@ -247,7 +252,7 @@ async def evaluate_forms_e2e(path: Path, make_session) -> list[dict]:
         rows.append({"id": item["id"], "form": item["form"], "label": item["label"], "held_out": bool(item.get("held_out")),
                      "leaked": item["label"] == "leak" and _payload(item["text"]) in seen,
                      "seen": _payload(item["text"]) in seen,
-                     "refused": item["label"] == "legit" and (result.action == "coach" or bool(result.guard))})
+                     "refused": item["label"] == "legit" and (result.action == "coach" or any(map(_held, result.guard)))})
     return rows
 
 

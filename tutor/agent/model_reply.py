@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from tutor.agent.compose.base import Draft, Turn
+from tutor.agent.faithfulness import ReplyFilter
 from tutor.agent.passages import label
 from tutor.agent.prompts import (ACTION_INSTRUCTIONS, CLASSIFY_INSTRUCTIONS, CLASSIFY_SCHEMA, PROFILE_HINTS,
                                  REFERENCE_HEADER)
@@ -70,12 +71,20 @@ class Streamed:
     violations: list[dict] = field(default_factory=list)
     reasoning_hidden: bool = False
     finish: str = ""  # the server's finish_reason ("length": cut off at the token limit)
+    unfaithful: bool = False  # the faithfulness filter withheld the reply (too many unsupported numbers)
 
 
 async def stream_model(model, messages: list[Message], guard: StreamGuard, reasoning_guard: StreamGuard,
-                       emit: Callable[[dict], None], settings: Any) -> Streamed:
-    """Stream a model reply; tokens reach ``emit`` only after the guard let them through.
-    Stops reading as soon as the guard found a violation (the rest will be rewritten)."""
+                       emit: Callable[[dict], None], settings: Any, faith: ReplyFilter | None = None) -> Streamed:
+    """Stream a model reply; tokens reach ``emit`` only after the faithfulness filter and then
+    the guard let them through. Stops reading as soon as the guard found a violation (the rest
+    will be rewritten)."""
+    def content(text: str, filtered: bool = False) -> None:
+        shown = guard.feed(faith.feed(text) if faith is not None and not filtered else text)
+        if shown:
+            emit({"token": shown})
+
+    fenceless = ReplyFilter({}, set(), check=False)  # the reasoning shown on ctrl+t: no prompt fences either
     kwargs = {"max_tokens": getattr(settings, "max_tokens", None), "thinking": getattr(settings, "enable_thinking", None)}
     stream = model.stream(messages, **{k: v for k, v in kwargs.items() if v is not None})
     finish = ""
@@ -84,20 +93,29 @@ async def stream_model(model, messages: list[Message], guard: StreamGuard, reaso
             async for chunk in chunks:
                 finish = chunk.finish or finish
                 if chunk.reasoning and not reasoning_guard.violations:
-                    shown = reasoning_guard.feed(chunk.reasoning)
+                    shown = reasoning_guard.feed(fenceless.feed(chunk.reasoning))
                     if shown:
                         emit({"reasoning": shown})
                 if chunk.content:
-                    shown = guard.feed(chunk.content)
-                    if shown:
-                        emit({"token": shown})
+                    content(chunk.content)
                 if guard.violations:
                     break
+        if faith is not None and not guard.violations:
+            rest = faith.close()
+            if rest:
+                content(rest, filtered=True)
+            if faith.over:  # withheld, but a contract breach in it still counts (and outranks it)
+                breach = guard.check(guard.buffer + faith.withheld)
+                if breach:  # the final guard sees the whole reply and rewrites it; none of it was shown
+                    guard.buffer, guard.violations = guard.buffer + faith.withheld, breach
     finally:  # a reply that failed (all reasoning, cut, timed out) still shows what it thought on ctrl+t
-        tail = reasoning_guard.close()
+        rest = fenceless.close()
+        tail = reasoning_guard.feed(rest) if rest and not reasoning_guard.violations else ""
+        tail += reasoning_guard.close()
         if tail:
             emit({"reasoning": tail})
-    return Streamed(guard.buffer, guard.released, guard.violations, bool(reasoning_guard.violations), finish)
+    return Streamed(guard.buffer, guard.released, guard.violations, bool(reasoning_guard.violations), finish,
+                    unfaithful=bool(faith is not None and faith.over and not guard.violations))
 
 
 def stream_text(text: str, guard: StreamGuard, emit: Callable[[dict], None]) -> Streamed:

@@ -15,7 +15,7 @@ from typing import AsyncIterator, Callable
 
 from tutor.agent.context import TutorContext
 from tutor.agent.memory import next_steps, where_left_off
-from tutor.agent.nodes.finish import contract_events
+from tutor.agent.nodes.finish import contract_events, turn_record_event
 from tutor.redact import redact_urls_in
 
 PROFILE_FIELDS = ("name", "goals", "experience", "learning_style", "python_fluency")
@@ -34,7 +34,7 @@ class TurnResult:
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        data["guard"] = [{"rule": g["rule"], "action": g["action"]} for g in self.guard]
+        data["guard"] = [turn_record_event(g) for g in self.guard]
         return data
 
 

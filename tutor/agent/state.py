@@ -57,6 +57,7 @@ class TutorState(TypedDict, total=False):
     guard: list[dict]
     model_used: str
     model_note: str
+    faithfulness: list[dict]  # invented citations removed, unsupported numbers (tutor.agent.faithfulness)
     updates: dict  # thread changes a composer asked for, applied by record
 
     # -- the thread (persists across turns)

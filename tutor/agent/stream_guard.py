@@ -2,7 +2,8 @@
 
 Prose is released line by line. Anything that could become a violation is held back until
 it is complete: a fenced code block until its closing fence, a run of code-looking lines
-until a line that is not code, a protected notes heading until the next heading. Before
+until a line that is not code, a protected notes heading until the next heading, and a line
+that leads into something (ending with a colon) together with what it leads into. Before
 each release the whole reply so far is checked; on the first violation nothing more is
 released, ever. What was released always passes the guard on its own, so the final reply
 can be "released text + the coaching rewrite" without taking anything back.
@@ -29,6 +30,11 @@ _MAY_VIOLATE = re.compile(r"`|<code|<pre|\bI\b|\bI'|\bmy\b|\bwe\b|\bour\b|;|^\s*
 _STEP_LINE = re.compile(
     r"^\s*(?:[-*>]\s+|\d+[.)]\s+)?(?:\*\*)?(?:(?:step|line|statement|part)\s*(?:\d+|one|two|three|four|five|six)\b|"
     r"(?:first|second|third|fourth|next|last|final) (?:line|statement|step))(?:\*\*)?\s*(?::|\)|-\s)", re.I)
+
+
+# A prose line that announces what follows ("Here is the full solution:"): held with what it
+# leads into, so when that is held back for good the announcement was never shown either.
+_LEAD = re.compile(r":\s*$")
 
 
 class StreamGuard:
@@ -93,6 +99,7 @@ class StreamGuard:
         fence: str | None = None
         code_run = False
         protected = False
+        lead = False  # a line announcing what follows ("Here is the full solution:")
         for line in self.buffer.splitlines(keepends=True):
             if not line.endswith("\n") and not final:
                 break  # an incomplete line is never released
@@ -105,7 +112,7 @@ class StreamGuard:
                         safe = end
             elif (m := FENCE_OPEN.match(body)) is not None:
                 fence = m.group(1)
-                code_run = False
+                code_run = lead = False  # the lead is held with the block: released when it closes
             elif any(p.match(body) for p in self._protected):
                 protected = True  # held until the next heading
                 code_run = False
@@ -115,10 +122,13 @@ class StreamGuard:
                 if any(p.match(body) for p in self._protected):
                     protected = True
             elif looks_like_code(body) or _STEP_LINE.match(body) or (code_run and (not body.strip() or body[:1] in " \t")):
-                code_run = True
+                code_run, lead = True, False
+            elif lead and not body.strip():
+                pass  # a lead stays held over blank lines, up to what it leads into
             else:
                 code_run = False
-                if not protected:
+                lead = bool(_LEAD.search(body))
+                if not protected and not lead:
                     safe = end
             pos = end
         return safe

@@ -12,6 +12,21 @@ from tutor.agent.nodes.respond import guard_check
 from tutor.agent.passages import short_section
 
 HISTORY_CHARS = 1500
+STUB_RULES = ("todo_stub_filled", "todo_stub_fragment")
+
+
+def rewrite_target(ctx, state: dict, events: list[dict]) -> tuple[int, str | None]:
+    """The lesson and TODO a guard rewrite coaches on: the TODO the reply filled, looked up in
+    the current lesson's lab first; else the current lesson's lab (never the lab of another
+    lesson the message only mentioned)."""
+    current = state.get("lesson")
+    named = [n.strip() for e in events if e["rule"] in STUB_RULES for n in str(e.get("detail", "")).split(",")]
+    for name in filter(None, named):
+        for lesson in dict.fromkeys([current, state.get("focus")]):
+            lab = ctx.view.lab(lesson)
+            if lab is not None and lab.stub(name) is not None:
+                return lesson, name
+    return current, (state.get("outsourcing") or {}).get("stub")
 
 
 async def guard_output(state, runtime) -> dict:
@@ -37,9 +52,9 @@ async def guard_output(state, runtime) -> dict:
             reply = (shown.rstrip() + "\n\n" if shown.strip() else "") + report
             emit({"token": reply[released:]})
             return {"reply": reply, "guard": events, "citations": state.get("draft_citations") or []}
+    turn.lesson, stub = rewrite_target(ctx, state, events)
     rewrite = compose_coach(turn, kind="solution_request", guard_rule=events[0]["rule"],
-                            attempt=max(state.get("attempts", 0), 1),
-                            named_stub=(state.get("outsourcing") or {}).get("stub"),
+                            attempt=max(state.get("attempts", 0), 1), named_stub=stub,
                             requested=list(state.get("requested_stubs") or []))
     shown = draft[:released]
     reply = (shown.rstrip() + "\n\n" if shown.strip() else "") + rewrite.full
@@ -49,6 +64,13 @@ async def guard_output(state, runtime) -> dict:
 
 
 REQUEST_RULES = ("outsourcing_request", "report_request")
+FAITHFULNESS_RULES = ("invented_citation", "unsupported_numbers")  # on the turn record, not contract events
+
+
+def turn_record_event(event: dict) -> dict:
+    """What a turn keeps of an event: rule and action, and the bounded count and values of a
+    faithfulness finding."""
+    return {k: event[k] for k in ("rule", "action", "count", "values") if k in event}
 
 
 def contract_events(state: dict) -> list[dict]:
@@ -64,6 +86,8 @@ def contract_events(state: dict) -> list[dict]:
         offline = state.get("model_used") == "offline"
         events.append({"rule": "model_error" if offline else "model_note",
                        "action": "answered_offline" if offline else "noted", "detail": state["model_note"]})
+    for event in state.get("faithfulness") or []:
+        events.append({**event, "detail": ", ".join(event["values"])})
     return events
 
 
@@ -106,10 +130,10 @@ async def record(state, runtime) -> dict:
         store.record_turn(learner, lesson, message=state["message"], reply=state.get("reply", ""),
                           intent=state.get("intent", ""), action=state.get("action", ""),
                           citations=state.get("citations") or [],
-                          guard=[{"rule": e["rule"], "action": e["action"]} for e in events],
+                          guard=[turn_record_event(e) for e in events],
                           misconceptions=[misconception["id"]] if misconception else [],
                           model=state.get("model_used") or ctx.model_name, log_text=ctx.log_text)
-        for event in events:
+        for event in (e for e in events if e["rule"] not in FAITHFULNESS_RULES):
             # a refused request is filed under the lesson it asked about ("my lesson 9 lab")
             about = state.get("focus") or lesson if event["rule"] in REQUEST_RULES else lesson
             store.record_contract_event(learner, about, event["rule"], event["action"], event["detail"])

@@ -19,6 +19,7 @@ from tutor.agent.compose.explain import explain as compose_explain
 from tutor.agent.compose.scaffold import scaffold as compose_scaffold
 from tutor.agent.compose.status import redirect as compose_redirect, status as compose_status
 from tutor.agent.compose.teach import catch_up as compose_catch_up, resume as compose_resume, teach as compose_teach
+from tutor.agent.faithfulness import NOTE as UNFAITHFUL_NOTE, ReplyFilter
 from tutor.agent.model_reply import build_messages, stream_model, stream_text
 from tutor.agent.nodes.common import context_of, make_turn
 from tutor.agent.passages import label
@@ -55,6 +56,15 @@ def _history(state: dict) -> list[dict]:
     return list(state.get("history") or [])
 
 
+def reply_filter(turn: Turn, kind: str, draft: Draft, history: list[dict]) -> ReplyFilter:
+    """The faithfulness filter for this reply: the labels and numbers of what the model was given
+    (the passages unless it only rephrases, the draft, recent turns) and the learner's message."""
+    hits = [] if kind in NO_CODE_KINDS else turn.hits[:4]
+    labels = [label(c["lesson"], c["section"]) for c in [*draft.citations, *hits]]
+    sources = [draft.full, turn.message, *(h["text"] for h in hits), *(str(i.get("content", "")) for i in history[-8:])]
+    return ReplyFilter.for_turn(labels, sources)
+
+
 def _citations(draft: Draft, turn: Turn, text: str, used_model: bool) -> list[dict]:
     if not used_model:
         return dedupe(draft.citations)
@@ -73,14 +83,17 @@ async def _respond(state: dict, runtime, kind: str, build: Callable[[Turn], Draf
     guard = StreamGuard(guard_check(ctx, state, budget), ctx.policy.protected_notes_sections)
     reasoning_guard = StreamGuard(guard_check(ctx, state, 0), ctx.policy.protected_notes_sections)
     emit = runtime.stream_writer
-    note, used_model = "", False
+    note, used_model, faith, fell_back = "", False, None, False
     if draft.lead:
         stream_text(draft.lead + "\n\n", guard, emit)
     if ctx.model is not None:
         messages = build_messages(turn, PROMPT_KIND.get(kind, kind), draft, _history(state), ctx.course.contract.prose)
+        faith = reply_filter(turn, kind, draft, _history(state))
         try:
-            streamed = await stream_model(ctx.model, messages, guard, reasoning_guard, emit, ctx.settings)
-            used_model = bool(streamed.text[len(draft.lead) + 2 if draft.lead else 0 :].strip()) or bool(streamed.violations)
+            streamed = await stream_model(ctx.model, messages, guard, reasoning_guard, emit, ctx.settings, faith)
+            fell_back = streamed.unfaithful
+            used_model = (bool(streamed.text[len(draft.lead) + 2 if draft.lead else 0 :].strip()) and not fell_back) \
+                or bool(streamed.violations)
             if streamed.finish == "length" and not streamed.violations:
                 note = ("(The model's reply was cut off at the token limit; raise TUTOR_MAX_TOKENS "
                         "for longer answers.)")
@@ -91,7 +104,8 @@ async def _respond(state: dict, runtime, kind: str, build: Callable[[Turn], Draf
             note = f"(The model failed: {redact_urls_in(reason)}. This reply comes from the course text.)"
         if not used_model and not guard.violations:
             guard.discard_held()
-            fallback = (f"{note}\n\n" if note else "") + draft.text
+            said = note or (UNFAITHFUL_NOTE if fell_back else "")
+            fallback = (f"{said}\n\n" if said else "") + draft.text
             separator = "" if not guard.buffer or guard.buffer.endswith("\n\n") else "\n\n"
             stream_text(separator + fallback, guard, emit)
     else:
@@ -99,7 +113,8 @@ async def _respond(state: dict, runtime, kind: str, build: Callable[[Turn], Draf
     return {"draft": guard.buffer, "released": guard.released, "stream_violations": guard.violations,
             "draft_citations": _citations(draft, turn, guard.buffer, used_model), "updates": draft.updates,
             "budget": budget, "model_used": ctx.model_name if used_model else "offline", "model_note": note,
-            "action": "coach" if kind == "coach" else state.get("action")}
+            "action": "coach" if kind == "coach" else state.get("action"),
+            "faithfulness": faith.record(fell_back) if faith is not None else []}
 
 
 async def explain(state, runtime) -> dict:

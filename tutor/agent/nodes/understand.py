@@ -13,7 +13,7 @@ from tutor.agent.outsourcing import REPORT, SOLUTION
 
 LESSON_MENTION = re.compile(r"\b(?:lesson|lab|l)\s*0?(\d{1,2})\b", re.I)
 PER_TURN_RESET = {"outsourcing": None, "misconception": None, "hits": [], "check_request": None, "check": None, "guard": [], "model_note": "",
-                  "updates": {}, "draft": "", "draft_citations": [], "released": 0, "stream_violations": [],
+                  "updates": {}, "draft": "", "draft_citations": [], "released": 0, "stream_violations": [], "faithfulness": [],
                   "citations": [], "reply": "", "intent_source": "", "resume": False}
 
 
