@@ -103,10 +103,19 @@ def _phases(lab, runs_dir, args) -> dict[str, float]:
     """Median ms per phase of `python -c pass` runs (bench/sandbox_phases.py)."""
     from sandbox_phases import report, timed_phases
 
+    python, bare, whole = host.real_python(), [], []
     with timed_phases() as samples:
-        for _ in range(args.repeats):
+        for _ in range(args.repeats):  # bare runs interleaved: the same load for both
+            start = time.perf_counter()
+            subprocess.run([python, "-c", "pass"], check=True)
+            middle = time.perf_counter()
             _check(run(lab, ["python", "-c", "pass"], Limits(timeout_s=60), backend=args.backend, runs_dir=runs_dir))
-    return dict(report(samples, args.repeats))
+            bare.append(middle - start)
+            whole.append(time.perf_counter() - middle)
+    rows = dict(report(samples, args.repeats))
+    rows["whole run() (same loop)"] = round(statistics.median(whole) * 1000, 2)
+    rows["bare python -c pass (same loop)"] = round(statistics.median(bare) * 1000, 2)
+    return rows
 
 
 def _check(record):
