@@ -139,3 +139,32 @@ def test_what_the_lab_forks_stays_in_the_run_group_joined_through_tasks(make_lab
     memory_line = [line for line in Path(record.logs["stdout"]).read_text().splitlines()
                    if line.split(":")[1:2] == ["memory"]]
     assert memory_line and memory_line[0].endswith(f"-{record.run_id}"), memory_line
+
+
+@needs_memory_cgroup
+@requires_bwrap
+def test_a_run_with_its_own_uid_is_found_by_its_memory_cgroup_without_scanning_proc(make_lab, marker, monkeypatch):
+    """The run's memory cgroup lists every process of a run with a uid of its own (joined before
+    exec; that uid cannot leave): no /proc scan (about 1 ms each) at each sample or in the sweep,
+    and a double-forked daemon is still gone at the end."""
+    from sandbox import proctree
+
+    if os.geteuid() != 0:
+        pytest.skip("a uid of the run's own needs a root runner")
+    scans = []
+    real_scan = proctree.pids_of_uid
+    monkeypatch.setattr(proctree, "pids_of_uid", lambda uid: scans.append(uid) or real_scan(uid))
+    lab = make_lab("""
+        import os, sys, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                time.sleep(30)
+            os._exit(0)
+        time.sleep(0.3)
+    """)
+    record = run(lab, ["python", "main.py", marker], Limits(timeout_s=20), backend="bubblewrap")
+    assert record.reason == "ok", record.detail
+    assert "cgroup" in record.mechanisms["memory"] and "RLIMIT_NPROC on uid" in record.mechanisms["processes"]
+    assert scans == []
+    assert_no_process_left(marker)
