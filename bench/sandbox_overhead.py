@@ -1,6 +1,8 @@
 """Overhead of the sandbox against a bare process, in one run.
 
     .venv/bin/python bench/sandbox_overhead.py [--repeats 15] [--backend auto] [--json]
+    .venv/bin/python bench/sandbox_overhead.py --phases     (also: where run()'s time goes)
+    .venv/bin/python bench/sandbox_ab.py OTHER_CHECKOUT   (before/after, interleaved in one loop)
     .venv/bin/python bench/sandbox_overhead.py --backend slurm [...]   (bench/slurm_overhead.py)
 
 For `python -c pass` and a one-second CPU job it times (median of --repeats, after a warm-up):
@@ -56,6 +58,7 @@ def main() -> None:
     parser.add_argument("--cpu-repeats", type=int, default=3)
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--phases", action="store_true", help="time run()'s phases (bench/sandbox_phases.py)")
     args = parser.parse_args()
 
     python = host.real_python()
@@ -83,14 +86,37 @@ def main() -> None:
                 case["bwrap_only_s"] = round(only, 4)
                 case["bwrap_only_overhead_ms"] = round((only - bare) * 1000, 1)
             results["cases"][name] = case
+        if args.phases:
+            results["phases_ms"] = _phases(lab, runs_dir, args)
     if args.json:
         print(json.dumps(results, indent=2))
         return
     print(f"backend: {results['backend']}  python: {python}")
+    for label, ms in results.get("phases_ms", {}).items():
+        print(f"  phase {label:40s} {ms:7.2f} ms")
     for name, case in results["cases"].items():
         extra = f", bwrap alone +{case['bwrap_only_overhead_ms']} ms" if "bwrap_only_overhead_ms" in case else ""
         print(f"{name:16s} bare {case['bare_s'] * 1000:8.1f} ms  sandbox {case['sandbox_run_s'] * 1000:8.1f} ms  "
               f"overhead +{case['overhead_ms']} ms  ratio {case['ratio']}{extra}")
+
+
+def _phases(lab, runs_dir, args) -> dict[str, float]:
+    """Median ms per phase of `python -c pass` runs (bench/sandbox_phases.py)."""
+    from sandbox_phases import report, timed_phases
+
+    python, bare, whole = host.real_python(), [], []
+    with timed_phases() as samples:
+        for _ in range(args.repeats):  # bare runs interleaved: the same load for both
+            start = time.perf_counter()
+            subprocess.run([python, "-c", "pass"], check=True)
+            middle = time.perf_counter()
+            _check(run(lab, ["python", "-c", "pass"], Limits(timeout_s=60), backend=args.backend, runs_dir=runs_dir))
+            bare.append(middle - start)
+            whole.append(time.perf_counter() - middle)
+    rows = dict(report(samples, args.repeats))
+    rows["whole run() (same loop)"] = round(statistics.median(whole) * 1000, 2)
+    rows["bare python -c pass (same loop)"] = round(statistics.median(bare) * 1000, 2)
+    return rows
 
 
 def _check(record):

@@ -15,8 +15,9 @@ import shutil
 from sandbox.cgroups import RunCgroups
 from sandbox.limits import Limits
 
-# Joins each cgroup named before "--", then execs the rest (moves itself: $$ is this shell).
-JOIN_SCRIPT = 'while [ "$1" != "--" ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+# Joins each cgroup named before "--", then execs the rest. "0" is the writer itself (this
+# single-threaded shell): no pid lookup, and on cgroup v1 no global lock (RunCgroups.join_files).
+JOIN_SCRIPT = 'while [ "$1" != "--" ]; do echo 0 > "$1" || exit 125; shift; done; shift; exec "$@"'
 
 
 @functools.cache
@@ -44,7 +45,7 @@ def wrap(argv: list[str], limits: Limits, gpu: bool, cgroups: RunCgroups, nproc:
     if prlimit is None:
         return argv, _preexec(values, cgroups)
     wrapped = [prlimit, *(f"--{name}={soft}:{hard}" for name, (soft, hard) in values.items()), "--", *argv]
-    procs = [str(path / "cgroup.procs") for path in cgroups.paths.values()]
+    procs = [str(path) for path in cgroups.join_files()]
     if procs:
         wrapped = ["/bin/sh", "-c", JOIN_SCRIPT, "sh", *procs, "--", *wrapped]
     return wrapped, None

@@ -53,9 +53,11 @@ class Supervisor:
 
     def run_pids(self) -> set[int]:
         """Every live process of the run. The pids cgroup holds them all when there is one
-        (joined before exec, no way out); otherwise scan /proc by parentage, uid and marker."""
+        (joined before exec, no way out), and so does the memory cgroup of a run with a uid of
+        its own (that uid cannot write a cgroup file to leave); otherwise scan /proc by
+        parentage, uid and marker (a scan of /proc costs about 1 ms)."""
         pids = self.cgroups.pids()
-        if "pids" in self.cgroups.paths:
+        if "pids" in self.cgroups.paths or (self.run_uid is not None and "memory" in self.cgroups.paths):
             pass
         elif self.run_uid is not None:
             pids |= proctree.pids_of_uid(self.run_uid)  # the uid is this run's alone

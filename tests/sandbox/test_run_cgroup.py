@@ -104,3 +104,67 @@ def test_groups_of_a_sigkilled_runner_are_removed_by_the_next_run(make_lab, mark
     run(make_lab("print('next')"), ["python", "main.py"], Limits(timeout_s=10), backend="process")
     assert not (_run_groups() - before)
     assert_no_process_left(marker)
+
+
+def test_the_child_joins_by_writing_0_to_tasks_on_v1_and_to_cgroup_procs_on_v2(tmp_path, monkeypatch):
+    """Writing a pid to v1's cgroup.procs takes the kernel's global threadgroup lock (an RCU grace
+    period, ~11 ms a run measured); "0" in `tasks` moves the single-threaded caller without it.
+    Both ways to start a child (sh wrapper, preexec hook) write the same thing to the same file."""
+    from sandbox import launch
+
+    for use_prlimit in (True, False):
+        if not use_prlimit:
+            monkeypatch.setattr(launch, "_prlimit", lambda: None)
+        root = tmp_path / f"prlimit-{use_prlimit}"
+        paths = {"memory": root / "memory-v1", "pids": root / "pids-v2"}
+        for path in paths.values():
+            path.mkdir(parents=True)
+        groups = cgroups.RunCgroups(paths=paths, versions={"memory": "v1", "pids": "v2"})
+        argv, preexec = launch.wrap(["/bin/sh", "-c", "echo ran"], Limits(), False, groups, None)
+        assert (preexec is None) == use_prlimit
+        done = subprocess.run(argv, preexec_fn=preexec, capture_output=True, text=True, timeout=10)
+        assert done.stdout == "ran\n", done.stderr
+        assert (paths["memory"] / "tasks").read_text().strip() == "0"
+        assert not (paths["memory"] / "cgroup.procs").exists()
+        assert (paths["pids"] / "cgroup.procs").read_text().strip() == "0"
+
+
+@needs_memory_cgroup
+def test_what_the_lab_forks_stays_in_the_run_group_joined_through_tasks(make_lab, marker):
+    """Only the joining thread moves on v1; the lab's children (forked after exec) follow it."""
+    lab = make_lab("import subprocess, sys\nprint(subprocess.run(['cat', '/proc/self/cgroup'], "
+                   "capture_output=True, text=True).stdout)\n")
+    record = run(lab, ["python", "main.py", marker], Limits(timeout_s=20), backend="process")
+    assert record.reason == "ok", record.detail
+    memory_line = [line for line in Path(record.logs["stdout"]).read_text().splitlines()
+                   if line.split(":")[1:2] == ["memory"]]
+    assert memory_line and memory_line[0].endswith(f"-{record.run_id}"), memory_line
+
+
+@needs_memory_cgroup
+@requires_bwrap
+def test_a_run_with_its_own_uid_is_found_by_its_memory_cgroup_without_scanning_proc(make_lab, marker, monkeypatch):
+    """The run's memory cgroup lists every process of a run with a uid of its own (joined before
+    exec; that uid cannot leave): no /proc scan (about 1 ms each) at each sample or in the sweep,
+    and a double-forked daemon is still gone at the end."""
+    from sandbox import proctree
+
+    if os.geteuid() != 0:
+        pytest.skip("a uid of the run's own needs a root runner")
+    scans = []
+    real_scan = proctree.pids_of_uid
+    monkeypatch.setattr(proctree, "pids_of_uid", lambda uid: scans.append(uid) or real_scan(uid))
+    lab = make_lab("""
+        import os, sys, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                time.sleep(30)
+            os._exit(0)
+        time.sleep(0.3)
+    """)
+    record = run(lab, ["python", "main.py", marker], Limits(timeout_s=20), backend="bubblewrap")
+    assert record.reason == "ok", record.detail
+    assert "cgroup" in record.mechanisms["memory"] and "RLIMIT_NPROC on uid" in record.mechanisms["processes"]
+    assert scans == []
+    assert_no_process_left(marker)

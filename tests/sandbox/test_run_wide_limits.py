@@ -194,6 +194,26 @@ def test_sigkill_of_the_runner_leaves_no_scratch_mount(make_lab, marker, tmp_pat
 
 
 @requires_bwrap
+@root_only
+def test_a_killed_keeper_is_reaped_later_and_leaves_no_mount_nor_zombie(tmp_path, monkeypatch):
+    """cleanup() sends the keeper SIGKILL without waiting for its exit; the next cleanup (or the
+    runner's exit) reaps it: no zombie piles up and its tmpfs goes with its namespace."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("SANDBOX_SCRATCH", str(scratch))
+    pids = []
+    for _ in range(3):
+        space = workspace.Workspace.create(16, None, own_namespace=True)
+        assert space.mounted and _tmpfs_mounts(scratch)
+        pids.append(space.keeper.pid)
+        space.cleanup()
+        assert space.keeper is None and not space.root.exists()
+    assert workspace.reap_keepers(wait=True) == 0
+    assert [pid for pid in pids if Path(f"/proc/{pid}").exists()] == []   # reaped, not zombies
+    assert _tmpfs_mounts(scratch) == []
+
+
+@requires_bwrap
 def test_pid_1_inside_the_sandbox_shows_no_host_paths(make_lab):
     lab = make_lab("""
         print(open("/proc/1/cmdline", "rb").read().replace(b"\\0", b" ").decode())
