@@ -12,12 +12,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from tutor.store import check_history, queries, records
+from tutor.store import check_history, keeping, origin, queries, records
 from tutor.store.engine import writer
 from tutor.store.models import (PROFILE_KEYS, STATUSES, ContractEventRow, CriterionScoreRow, LearnerRow,
                                 LessonProgressRow, MisconceptionRow, ProfileRow, RunRow, SubmissionRow,
@@ -54,6 +54,15 @@ class StoreError(Exception):
     """The progress DB cannot be opened or used; the message says where and what to do."""
 
 
+class NotSaved(StoreError):
+    """A record did not reach the database (it went away); ``kept``: it waits in the learner's
+    on-disk queue and is sent on the next write that reaches it (tutor.store.keeping)."""
+
+    def __init__(self, message: str, *, kept: bool):
+        super().__init__(message)
+        self.kept = kept
+
+
 def _learner(learner_id: str) -> str:
     if not isinstance(learner_id, str) or not learner_id.strip():
         raise ValueError(f"learner id must be a non-empty string, got {learner_id!r}")
@@ -88,8 +97,10 @@ def apply_status(row: LessonProgressRow, status: str, now) -> None:
 
 
 class ProgressStore:
-    def __init__(self, engine, path: Path | str, *, text_logging: bool = True):
+    def __init__(self, engine, path: Path | str, *, text_logging: bool = True, pending_dir: Path | None = None):
         self.engine = engine
+        self.pending_dir = pending_dir  # where records wait while the database is away (None: nowhere)
+        self.notices: list[str] = []  # what sending waiting records found, for the learner (keeping.py)
         self._writer = writer(engine)
         self.dialect = engine.dialect.name
         self.path = path  # the SQLite file, or the server URL with its password masked (for messages)
@@ -123,6 +134,37 @@ class ProgressStore:
     def close(self) -> None:
         self.engine.dispose()
 
+    def pending_queue(self, learner_id: str):
+        from tutor.store.pending import PendingQueue
+
+        return PendingQueue(self.pending_dir, learner_id) if self.pending_dir is not None else None
+
+    def write_entry(self, entry: dict, *, fresh: bool = False) -> tuple[str, int, list[str]]:
+        """One write as kept in the queue: the learner touched (at ``lesson``), the lesson
+        ``start`` marked in progress, the row put once by its origin (tutor.store.origin)."""
+        values, now = entry["values"], utcnow()
+        with self._write() as s:
+            conn = s.connection()
+            if entry["table"] == "resolve":
+                conn.execute(update(MisconceptionRow).where(
+                    MisconceptionRow.learner_id == entry["learner"], col(MisconceptionRow.resolved).is_(False),
+                    MisconceptionRow.misconception_id == str(values.get("misconception_id"))).values(
+                    resolved=True, resolved_at=now))
+                return origin.SAME, 0, []
+            self._touch(s, values["learner_id"], entry.get("lesson"), now)
+            if entry.get("start") is not None:
+                conn.execute(_START_LESSON[self.dialect], {"learner": values["learner_id"], "lesson": entry["start"],
+                                                          "now": now})
+            return origin.put_once(conn, entry["table"], values, fresh=fresh)
+
+    def _keep(self, row, *, lesson: int | None = None, start: int | None = None) -> int:
+        """Write a new row once, or keep it on disk when the database is away (raises NotSaved)."""
+        row.origin = row.origin or origin.new_origin()
+        values = origin.to_json(row.model_dump(exclude={"id"}))
+        entry = {"table": row.__tablename__, "learner": row.learner_id, "lesson": lesson, "start": start,
+                 "values": values}
+        return keeping.keep(self, entry)[1]
+
     def _touch(self, session: Session, learner_id: str, lesson: int | None = None, now=None) -> None:
         session.connection().execute(_TOUCH[self.dialect], {"id": learner_id, "now": now or utcnow(), "lesson": lesson})
 
@@ -155,6 +197,7 @@ class ProgressStore:
                              f"drop --learner (or use --learner {bound}), or connect with that learner's own role")
         with self._write() as s:
             self._touch(s, learner_id)
+        keeping.send_waiting_quietly(self, learner_id)
 
     def has_learner(self, learner_id: str) -> bool:
         with self._read() as s:
@@ -227,14 +270,8 @@ class ProgressStore:
                       misconceptions=records.plain_json(list(misconceptions)), model=str(model),
                       message=_text(message) if keep else None, reply=_text(reply) if keep else None,
                       text_logged=keep)
-        with self._write() as s:
-            conn = s.connection()
-            self._touch(s, learner_id, lesson, now)
-            if lesson is not None:
-                conn.execute(_START_LESSON[self.dialect], {"learner": learner_id, "lesson": lesson, "now": now})
-            # Core insert, not session.add: a turn is the hot path (every message), and this
-            # skips the unit of work.
-            return conn.execute(insert(TurnRow).returning(TurnRow.id), [row.model_dump(exclude={"id"})]).scalar_one()
+        # a Core insert (origin.put_once), not session.add: a turn is the hot path
+        return self._keep(row, lesson=lesson, start=lesson)
 
     def recent_turns(self, learner_id: str, lesson: int | None = None, limit: int = 20) -> list[dict]:
         """The last ``limit`` turns, oldest first (ready to replay as conversation history)."""
@@ -249,19 +286,13 @@ class ProgressStore:
     def record_misconception(self, learner_id: str, lesson: int | None, misconception_id: str, evidence: str) -> int:
         learner_id, lesson = _learner(learner_id), _lesson(lesson)
         kept = _text(evidence)[:records.EVIDENCE_CHARS] if self.text_logging and evidence else None
-        with self._write() as s:
-            self._touch(s, learner_id)  # a catch-up on a prerequisite is not where the learner is
-            row = MisconceptionRow(learner_id=learner_id, lesson=lesson, misconception_id=str(misconception_id),
-                                   evidence=kept, created_at=utcnow())
-            s.add(row)
-            s.flush()
-            return row.id
+        # the learner is touched without the lesson: a catch-up on a prerequisite is not where they are
+        return self._keep(MisconceptionRow(learner_id=learner_id, lesson=lesson, misconception_id=str(misconception_id),
+                                           evidence=kept, created_at=utcnow()))
 
     def resolve_misconception(self, learner_id: str, misconception_id: str) -> None:
-        with self._write() as s:
-            s.connection().execute(update(MisconceptionRow).where(
-                MisconceptionRow.learner_id == learner_id, MisconceptionRow.misconception_id == misconception_id,
-                col(MisconceptionRow.resolved).is_(False)).values(resolved=True, resolved_at=utcnow()))
+        keeping.keep(self, {"table": "resolve", "learner": _learner(learner_id),
+                            "values": {"misconception_id": str(misconception_id)}})
 
     def open_misconceptions(self, learner_id: str, lesson: int | None = None) -> list[dict]:
         query = select(MisconceptionRow).where(MisconceptionRow.learner_id == learner_id,
@@ -274,13 +305,9 @@ class ProgressStore:
     # -- contract events --------------------------------------------------------------------
     def record_contract_event(self, learner_id: str, lesson: int | None, rule: str, action: str, detail: str = "") -> int:
         learner_id, lesson = _learner(learner_id), _lesson(lesson)
-        with self._write() as s:
-            self._touch(s, learner_id)  # asking for lesson 9's answers does not move a learner to lesson 9
-            row = ContractEventRow(learner_id=learner_id, lesson=lesson, created_at=utcnow(), rule=str(rule),
-                                   action=str(action), detail=_text(detail)[:records.DETAIL_CHARS])
-            s.add(row)
-            s.flush()
-            return row.id
+        # touched without the lesson: asking for lesson 9's answers does not move a learner to lesson 9
+        return self._keep(ContractEventRow(learner_id=learner_id, lesson=lesson, created_at=utcnow(), rule=str(rule),
+                                           action=str(action), detail=_text(detail)[:records.DETAIL_CHARS]))
 
     def contract_events(self, learner_id: str | None = None) -> list[dict]:
         query = select(ContractEventRow)
@@ -402,10 +429,9 @@ class ProgressStore:
     # -- session summaries --------------------------------------------------------------------
     def save_summary(self, learner_id: str, lesson: int | None, where_left_off: str, next_steps: list[str]) -> None:
         learner_id, lesson = _learner(learner_id), _lesson(lesson)
-        with self._write() as s:
-            self._touch(s, learner_id, lesson)
-            s.add(SummaryRow(learner_id=learner_id, lesson=lesson, created_at=utcnow(),
-                             where_left_off=_text(where_left_off), next_steps=[_text(x) for x in next_steps or []]))
+        self._keep(SummaryRow(learner_id=learner_id, lesson=lesson, created_at=utcnow(),
+                              where_left_off=_text(where_left_off), next_steps=[_text(x) for x in next_steps or []]),
+                   lesson=lesson)
 
     def latest_summary(self, learner_id: str) -> dict | None:
         with self._read() as s:

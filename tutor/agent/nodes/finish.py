@@ -94,6 +94,33 @@ def _thread_updates(state: dict) -> dict:
     return out
 
 
+class _Saving:
+    """The writes of one turn: a record the database could not take for want of a connection
+    is kept on disk by the store (NotSaved) and the rest still go; reads then fall back."""
+
+    def __init__(self, store):
+        self.store, self.not_saved = store, None
+
+    def write(self, call, *args, **kwargs) -> None:
+        from tutor.store import NotSaved
+
+        try:
+            call(*args, **kwargs)
+        except NotSaved as error:
+            if self.not_saved is None or (self.not_saved.kept and not error.kept):  # the worst is said
+                self.not_saved = error
+
+    def read(self, call, fallback):
+        from tutor.store.keeping import is_unreachable
+
+        try:
+            return call()
+        except Exception as error:  # noqa: BLE001 - only a database that went away is survivable here
+            if self.not_saved is None or not is_unreachable(error):
+                raise
+            return fallback
+
+
 async def record(state, runtime) -> dict:
     """Turn, contract events, misconceptions and the where-we-left-off summary, in the store."""
     ctx = context_of(runtime)
@@ -102,31 +129,38 @@ async def record(state, runtime) -> dict:
     events = contract_events(state)
     misconception = state.get("misconception")
     note = state.get("model_note", "")
+    saving = _Saving(store)
     try:
-        store.record_turn(learner, lesson, message=state["message"], reply=state.get("reply", ""),
-                          intent=state.get("intent", ""), action=state.get("action", ""),
-                          citations=state.get("citations") or [],
-                          guard=[{"rule": e["rule"], "action": e["action"]} for e in events],
-                          misconceptions=[misconception["id"]] if misconception else [],
-                          model=state.get("model_used") or ctx.model_name, log_text=ctx.log_text)
+        saving.write(store.record_turn, learner, lesson, message=state["message"], reply=state.get("reply", ""),
+                     intent=state.get("intent", ""), action=state.get("action", ""),
+                     citations=state.get("citations") or [],
+                     guard=[{"rule": e["rule"], "action": e["action"]} for e in events],
+                     misconceptions=[misconception["id"]] if misconception else [],
+                     model=state.get("model_used") or ctx.model_name, log_text=ctx.log_text)
         for event in events:
             # a refused request is filed under the lesson it asked about ("my lesson 9 lab")
             about = state.get("focus") or lesson if event["rule"] in REQUEST_RULES else lesson
-            store.record_contract_event(learner, about, event["rule"], event["action"], event["detail"])
+            saving.write(store.record_contract_event, learner, about, event["rule"], event["action"], event["detail"])
         if misconception:
-            store.record_misconception(learner, misconception["lesson"], misconception["id"], state["message"])
+            saving.write(store.record_misconception, learner, misconception["lesson"], misconception["id"],
+                         state["message"])
         resolved = (state.get("updates") or {}).get("resolved")
         if resolved:
-            store.resolve_misconception(learner, resolved)
+            saving.write(store.resolve_misconception, learner, resolved)
         thread = {**state, **out}
-        status = store.lesson_statuses(learner).get(lesson)
+        status = saving.read(lambda: store.lesson_statuses(learner).get(lesson), None)
         still_open = state.get("open_misconceptions") or []
         if misconception or resolved:  # only then did the list change during this turn
-            still_open = store.open_misconceptions(learner)
-        store.save_summary(learner, lesson, where_left_off(ctx.view, lesson, thread),
-                           next_steps(ctx.view, lesson, thread, status, still_open))
+            still_open = saving.read(lambda: store.open_misconceptions(learner), still_open)
+        saving.write(store.save_summary, learner, lesson, where_left_off(ctx.view, lesson, thread),
+                     next_steps(ctx.view, lesson, thread, status, still_open))
     except Exception as error:  # noqa: BLE001 - the learner still gets the reply; say what was not saved
         note = (note + " " if note else "") + f"(Progress not saved: {str(error).splitlines()[0][:200]})"
+    told = [str(saving.not_saved)] if saving.not_saved else []
+    told += store.notices
+    store.notices.clear()
+    if told:
+        note = " ".join([note, *told]).strip()
     if note != state.get("model_note", ""):
         out["model_note"] = note
     return out
