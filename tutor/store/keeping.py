@@ -26,6 +26,17 @@ def is_unreachable(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
+def read_or(call, fallback):
+    """``call()``, or ``fallback`` when the database cannot be reached: a turn still gets its
+    reply without the learner's stored context (its records are kept: keep)."""
+    try:
+        return call()
+    except DBAPIError as exc:
+        if not is_unreachable(exc):
+            raise
+        return fallback
+
+
 def where(store) -> tuple[str, str]:
     """What to call the database in a notice, and why it failed."""
     return ("cohort database", "unreachable") if store.dialect == "postgresql" else ("progress database", "unavailable")

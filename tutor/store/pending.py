@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,9 +47,10 @@ class PendingQueue:
     def waiting(self) -> bool:
         """True when records wait to be sent (one stat call: the hot path asks every turn)."""
         try:
-            return self.path.lstat().st_size > 0
+            found = self.path.lstat()
         except OSError:
             return False
+        return stat.S_ISREG(found.st_mode) and found.st_size > 0  # a link is never read (nor written)
 
     @contextmanager
     def _locked(self, flags: int) -> Iterator[int]:

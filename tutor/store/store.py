@@ -411,11 +411,19 @@ class ProgressStore:
         """Store one attempt per tried TODO of a check run (``results``: dicts with todo, status,
         check_id); returns how many rows were written."""
         learner_id, lesson = _learner(learner_id), _lesson(lesson, required=True)
-        with self._write() as s:
-            self._touch(s, learner_id, lesson)
-            rows = check_history.rows_for(learner_id, lesson, list(results or []), source, utcnow())
-            s.add_all(rows)
-            return len(rows)
+        rows = check_history.rows_for(learner_id, lesson, list(results or []), source, utcnow())
+        if not rows:  # nothing tried: the learner is still seen at this lesson
+            with self._write() as s:
+                self._touch(s, learner_id, lesson)
+        not_saved = None
+        for row in rows:  # each kept on its own when the database is away (raises the worst at the end)
+            try:
+                self._keep(row, lesson=lesson)
+            except NotSaved as error:
+                not_saved = error if not_saved is None or not error.kept else not_saved
+        if not_saved is not None:
+            raise not_saved
+        return len(rows)
 
     def check_attempts(self, learner_id: str, lesson: int | None = None) -> list[dict]:
         with self._read() as s:

@@ -10,6 +10,7 @@ from tutor.agent.memory import next_steps, where_left_off
 from tutor.agent.nodes.common import context_of, make_turn
 from tutor.agent.nodes.respond import guard_check
 from tutor.agent.passages import short_section
+from tutor.store.keeping import read_or
 
 HISTORY_CHARS = 1500
 
@@ -96,7 +97,7 @@ def _thread_updates(state: dict) -> dict:
 
 class _Saving:
     """The writes of one turn: a record the database could not take for want of a connection
-    is kept on disk by the store (NotSaved) and the rest still go; reads then fall back."""
+    is kept on disk by the store (NotSaved) and the rest still go."""
 
     def __init__(self, store):
         self.store, self.not_saved = store, None
@@ -109,16 +110,6 @@ class _Saving:
         except NotSaved as error:
             if self.not_saved is None or (self.not_saved.kept and not error.kept):  # the worst is said
                 self.not_saved = error
-
-    def read(self, call, fallback):
-        from tutor.store.keeping import is_unreachable
-
-        try:
-            return call()
-        except Exception as error:  # noqa: BLE001 - only a database that went away is survivable here
-            if self.not_saved is None or not is_unreachable(error):
-                raise
-            return fallback
 
 
 async def record(state, runtime) -> dict:
@@ -148,10 +139,10 @@ async def record(state, runtime) -> dict:
         if resolved:
             saving.write(store.resolve_misconception, learner, resolved)
         thread = {**state, **out}
-        status = saving.read(lambda: store.lesson_statuses(learner).get(lesson), None)
+        status = read_or(lambda: store.lesson_statuses(learner).get(lesson), None)
         still_open = state.get("open_misconceptions") or []
         if misconception or resolved:  # only then did the list change during this turn
-            still_open = saving.read(lambda: store.open_misconceptions(learner), still_open)
+            still_open = read_or(lambda: store.open_misconceptions(learner), still_open)
         saving.write(store.save_summary, learner, lesson, where_left_off(ctx.view, lesson, thread),
                      next_steps(ctx.view, lesson, thread, status, still_open))
     except Exception as error:  # noqa: BLE001 - the learner still gets the reply; say what was not saved
