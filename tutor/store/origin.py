@@ -14,12 +14,18 @@ from datetime import datetime, timezone
 
 from sqlalchemy import Connection, DateTime, insert, select
 
-from tutor.store.models import (CheckAttemptRow, ContractEventRow, MisconceptionRow, RunRow, SubmissionRow,
-                                SummaryRow, TurnRow, iso)
+from tutor.store.models import (CheckAttemptRow, ContractEventRow, LessonProgressRow, MisconceptionRow, ProfileRow,
+                                RunRow, SubmissionRow, SummaryRow, TurnRow, iso)
 
 # the tables whose rows carry an origin, by table name
 ROWS = {cls.__tablename__: cls for cls in (TurnRow, MisconceptionRow, ContractEventRow, SubmissionRow, RunRow,
                                            SummaryRow, CheckAttemptRow)}
+# what identifies a row of each table across databases: the origin, or the table's natural key
+KEYS = {**{name: ("learner_id", "origin") for name in ROWS},
+        "profiles": ("learner_id",), "lesson_progress": ("learner_id", "lesson")}
+MODELS = {**ROWS, "profiles": ProfileRow, "lesson_progress": LessonProgressRow}
+# bookkeeping that differs between two copies of the same row without making them different
+IGNORED = {"profiles": {"updated_at"}, "lesson_progress": {"updated_at"}}
 INSERTED, SAME, CONFLICT = "inserted", "same", "conflict"
 
 
@@ -28,9 +34,9 @@ def new_origin() -> str:
 
 
 def _table(name: str):
-    if name not in ROWS:
+    if name not in MODELS:
         raise ValueError(f"no table {name!r} with row origins")
-    return ROWS[name].__table__
+    return MODELS[name].__table__
 
 
 def to_json(values: dict) -> dict:
@@ -65,16 +71,17 @@ def differences(table: str, stored: dict, values: dict) -> list[str]:
 
 
 def put_once(conn: Connection, table: str, values: dict, *, fresh: bool = False) -> tuple[str, int, list[str]]:
-    """Insert the row unless one with its (learner, origin) is there: (outcome, id, the columns
-    that differ for a conflict). ``values`` must hold learner_id and origin. ``fresh``: the
+    """Insert the row unless one with its key (learner and origin, or the table's natural key:
+    KEYS) is there: (outcome, id, the columns that differ for a conflict). ``fresh``: the
     origin was made just now (new_origin), so no row can have it and the look-up is skipped."""
     row = from_json(table, values)
-    if not row.get("origin") or not row.get("learner_id"):
-        raise ValueError("a row sent once needs its learner_id and origin")
+    keys = KEYS[table]
+    if any(row.get(k) is None for k in keys):
+        raise ValueError(f"a row sent once needs its {' and '.join(keys)}")
     t = _table(table)
-    found = None if fresh else conn.execute(
-        select(t).where(t.c.learner_id == row["learner_id"], t.c.origin == row["origin"])).mappings().first()
+    found = None if fresh else conn.execute(select(t).where(*[t.c[k] == row[k] for k in keys])).mappings().first()
+    returning = t.c.id if "id" in t.c else t.c[keys[0]]
     if found is None:
-        return INSERTED, conn.execute(insert(t).returning(t.c.id), [row]).scalar_one(), []
-    diff = differences(table, dict(found), values)
-    return (CONFLICT if diff else SAME), found["id"], diff
+        return INSERTED, conn.execute(insert(t).returning(returning), [row]).scalar_one(), []
+    diff = [k for k in differences(table, dict(found), values) if k not in keys and k not in IGNORED.get(table, ())]
+    return (CONFLICT if diff else SAME), found[returning.name], diff
