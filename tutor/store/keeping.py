@@ -72,6 +72,32 @@ def keep(store, entry: dict):
     raise NotSaved(turn_notice(store), kept=True)
 
 
+def write_entry(store, entry: dict, *, fresh: bool = False) -> tuple[str, int, list[str]]:
+    """One write as kept in the queue: the learner touched (at ``lesson``), the lesson ``start``
+    marked in progress, the row put once by its origin (tutor.store.origin); or ``resolve``: the
+    learner's open misconception of that id marked resolved (doing it twice changes nothing)."""
+    from sqlalchemy import update
+    from sqlmodel import col
+
+    from tutor.store.models import MisconceptionRow, utcnow
+    from tutor.store.statements import START_LESSON
+
+    values, now = entry["values"], utcnow()
+    with store._write() as s:
+        conn = s.connection()
+        if entry["table"] == "resolve":
+            conn.execute(update(MisconceptionRow).where(
+                MisconceptionRow.learner_id == entry["learner"], col(MisconceptionRow.resolved).is_(False),
+                MisconceptionRow.misconception_id == str(values.get("misconception_id"))).values(
+                resolved=True, resolved_at=now))
+            return origin.SAME, 0, []
+        store._touch(s, values["learner_id"], entry.get("lesson"), now)
+        if entry.get("start") is not None:
+            conn.execute(START_LESSON[store.dialect], {"learner": values["learner_id"], "lesson": entry["start"],
+                                                       "now": now})
+        return origin.put_once(conn, entry["table"], values, fresh=fresh)
+
+
 def send_waiting(store, queue: PendingQueue) -> None:
     """Send what waits in ``queue``; stops quietly at the first write the database cannot take
     for want of a connection (what is left stays). Conflicts become notices on the store."""

@@ -12,42 +12,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import bindparam, func, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from tutor.store import check_history, keeping, origin, queries, records
 from tutor.store.engine import writer
-from tutor.store.models import (PROFILE_KEYS, STATUSES, ContractEventRow, CriterionScoreRow, LearnerRow,
+from tutor.store.statements import TOUCH, apply_status
+from tutor.store.models import (PROFILE_KEYS, ContractEventRow, CriterionScoreRow, LearnerRow,
                                 LessonProgressRow, MisconceptionRow, ProfileRow, RunRow, SubmissionRow,
                                 SummaryRow, TurnRow, iso, utcnow)
-
-
-def _touch_statement(upsert):
-    """Create the learner or mark it seen; keeps current_lesson when this write has none."""
-    stmt = upsert(LearnerRow).values(id=bindparam("id"), created_at=bindparam("now"),
-                                            last_seen_at=bindparam("now"), current_lesson=bindparam("lesson"))
-    return stmt.on_conflict_do_update(index_elements=["id"], set_={
-        "last_seen_at": stmt.excluded.last_seen_at,
-        "current_lesson": func.coalesce(stmt.excluded.current_lesson, LearnerRow.current_lesson)})
-
-
-def _start_lesson_statement(upsert):
-    """A lesson not yet started becomes in progress; any other status is left alone."""
-    stmt = upsert(LessonProgressRow).values(
-        learner_id=bindparam("learner"), lesson=bindparam("lesson"), status="in_progress", attempts=0,
-        started_at=bindparam("now"), updated_at=bindparam("now"))
-    return stmt.on_conflict_do_update(
-        index_elements=["learner_id", "lesson"],
-        set_={"status": "in_progress", "updated_at": stmt.excluded.updated_at,
-              "started_at": func.coalesce(LessonProgressRow.started_at, stmt.excluded.started_at)},
-        where=LessonProgressRow.status == "not_started")
-
-
-# the two dialects spell an upsert the same way, but each needs its own construct
-_TOUCH = {"sqlite": _touch_statement(sqlite_insert), "postgresql": _touch_statement(pg_insert)}
-_START_LESSON = {"sqlite": _start_lesson_statement(sqlite_insert), "postgresql": _start_lesson_statement(pg_insert)}
 
 
 class StoreError(Exception):
@@ -78,22 +50,6 @@ def _lesson(lesson: int | None, *, required: bool = False) -> int | None:
     if isinstance(lesson, bool) or not isinstance(lesson, int) or lesson < 0:
         raise ValueError(f"lesson must be a non-negative integer, got {lesson!r}")
     return lesson
-
-
-def apply_status(row: LessonProgressRow, status: str, now) -> None:
-    """The status rules: never backwards from passed; each submission is an attempt."""
-    if status not in STATUSES:
-        raise ValueError(f"unknown lesson status {status!r}; use one of {', '.join(STATUSES)}")
-    if status == "submitted":
-        row.attempts = (row.attempts or 0) + 1
-        row.submitted_at = now
-    if status != "not_started" and row.started_at is None:
-        row.started_at = now
-    if status == "passed" and row.passed_at is None:
-        row.passed_at = now
-    if row.status != "passed":
-        row.status = status
-    row.updated_at = now
 
 
 class ProgressStore:
@@ -140,22 +96,8 @@ class ProgressStore:
         return PendingQueue(self.pending_dir, learner_id) if self.pending_dir is not None else None
 
     def write_entry(self, entry: dict, *, fresh: bool = False) -> tuple[str, int, list[str]]:
-        """One write as kept in the queue: the learner touched (at ``lesson``), the lesson
-        ``start`` marked in progress, the row put once by its origin (tutor.store.origin)."""
-        values, now = entry["values"], utcnow()
-        with self._write() as s:
-            conn = s.connection()
-            if entry["table"] == "resolve":
-                conn.execute(update(MisconceptionRow).where(
-                    MisconceptionRow.learner_id == entry["learner"], col(MisconceptionRow.resolved).is_(False),
-                    MisconceptionRow.misconception_id == str(values.get("misconception_id"))).values(
-                    resolved=True, resolved_at=now))
-                return origin.SAME, 0, []
-            self._touch(s, values["learner_id"], entry.get("lesson"), now)
-            if entry.get("start") is not None:
-                conn.execute(_START_LESSON[self.dialect], {"learner": values["learner_id"], "lesson": entry["start"],
-                                                          "now": now})
-            return origin.put_once(conn, entry["table"], values, fresh=fresh)
+        """One write as kept in the queue (tutor.store.keeping.write_entry)."""
+        return keeping.write_entry(self, entry, fresh=fresh)
 
     def _keep(self, row, *, lesson: int | None = None, start: int | None = None) -> int:
         """Write a new row once, or keep it on disk when the database is away (raises NotSaved)."""
@@ -166,7 +108,7 @@ class ProgressStore:
         return keeping.keep(self, entry)[1]
 
     def _touch(self, session: Session, learner_id: str, lesson: int | None = None, now=None) -> None:
-        session.connection().execute(_TOUCH[self.dialect], {"id": learner_id, "now": now or utcnow(), "lesson": lesson})
+        session.connection().execute(TOUCH[self.dialect], {"id": learner_id, "now": now or utcnow(), "lesson": lesson})
 
     def _progress(self, session: Session, learner_id: str, lesson: int) -> LessonProgressRow:
         row = session.exec(select(LessonProgressRow).where(LessonProgressRow.learner_id == learner_id,
