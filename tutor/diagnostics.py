@@ -118,6 +118,8 @@ def check_database(cfg) -> Check:
         return Check("progress db", "fail", f"{st.kind} {st.where}: not reachable: {st.problem}")
     if st.problem:
         return Check("progress db", "warn", f"{st.kind} {st.where}: {st.problem}")
+    if st.newer:
+        return Check("progress db", "fail", f"{st.kind} {st.newer_problem()}")
     detail = f"{st.kind} {st.where}, reachable, schema revision {st.revision or 'none'} (this tutor: {st.head})"
     status = "ok" if st.revision == st.head else "warn"
     if st.revision != st.head:

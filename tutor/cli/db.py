@@ -54,6 +54,8 @@ def _status_or_fail(cfg):
 def current(as_json: bool = typer.Option(False, "--json", help="Print machine-readable output.")) -> None:
     """Print the database's schema revision (nothing is created or migrated)."""
     st = _status_or_fail(settings())
+    if st.newer:
+        fail(st.newer_problem())
     if as_json:
         print_json({"kind": st.kind, "database": st.where, "revision": st.revision, "head": st.head,
                     "row_security": st.row_security_on, "learner": st.learner})
