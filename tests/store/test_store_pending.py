@@ -48,7 +48,10 @@ def _messages(store) -> list[str]:
     return [t["message"] for t in store.recent_turns("ada", limit=100)]
 
 
-def test_a_turn_written_while_the_database_is_away_is_kept_and_sent_once(store, database_away):
+def test_a_turn_written_while_the_database_is_away_is_kept_and_sent_once(store, database_away, tutor_home):
+    from tests.store.store_support import make_settings
+    from tutor.diagnostics import check_pending
+
     _turn(store, "before")
     with database_away():
         with pytest.raises(NotSaved) as caught:
@@ -62,12 +65,15 @@ def test_a_turn_written_while_the_database_is_away_is_kept_and_sent_once(store, 
     assert stat.S_IMODE(os.stat(queue.path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(queue.folder).st_mode) == 0o700
     assert _messages(store) == ["before"]
+    doctor = check_pending(make_settings(tutor_home))
+    assert doctor.status == "warn" and doctor.detail.startswith("2 record(s) in "), doctor
 
     _turn(store, "after")  # the next write that reaches the database sends what waits, first
 
     assert _messages(store) == ["before", "while away", "after"]
     assert [e["rule"] for e in store.contract_events("ada")] == ["outsourcing_request"]
     assert not queue.waiting() and queue.entries() == []
+    assert check_pending(make_settings(tutor_home)).status == "ok"
     assert store.notices == ["2 record(s) kept on this machine while the "
                              f"{'cohort' if store.dialect == 'postgresql' else 'progress'} database was away are now in it."]
     store.notices.clear()

@@ -46,8 +46,7 @@ def turn_notice(store, kept: bool = True) -> str:
     """The one sentence a learner reads when their turn did not reach the database."""
     name, why = where(store)
     if not kept:
-        return (f"This turn was not saved to the {name} ({why}) and could not be kept on this machine "
-                f"either (see `tutor doctor`).")
+        return f"This turn was not saved to the {name} ({why}) and could not be kept on this machine either."
     return (f"This turn was not saved to the {name} ({why}); it is kept on this machine and will be "
             "sent when the database is back.")
 

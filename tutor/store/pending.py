@@ -118,6 +118,29 @@ class PendingQueue:
             os.close(fd)
 
 
+def waiting_summary(folder: Path) -> tuple[int, int]:
+    """(records waiting, records set aside) over every learner's files in ``folder``; links and
+    anything that is not a plain file are not read."""
+    counts = [0, 0]
+    try:
+        names = sorted(os.listdir(folder))[:10_000]
+    except OSError:
+        return 0, 0
+    for name in names:
+        if not name.endswith(".jsonl"):
+            continue
+        try:
+            fd = os.open(folder / name, os.O_RDONLY | _FLAGS)
+        except OSError:
+            continue
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                counts[name.endswith(".conflicts.jsonl")] += sum(1 for line in _read(fd).splitlines() if line.strip())
+        finally:
+            os.close(fd)
+    return counts[0], counts[1]
+
+
 def _read(fd: int) -> str:
     data = b""
     while len(data) <= MAX_BYTES:
