@@ -128,10 +128,14 @@ def test_a_queue_line_for_another_learner_or_unreadable_is_set_aside(store):
     with open(queue.path, "w") as f:
         f.write("{not json\n")
         f.write(json.dumps({"learner": "ada", "table": "turns", "values": {"learner_id": "bo", "origin": "o1"}}) + "\n")
-    store.ensure_learner("ada")
-    assert _messages(store) == [] and not queue.waiting()
+        f.write(json.dumps({"learner": "ada", "values": {"learner_id": "ada", "origin": "o2"}}) + "\n")  # no table
+        f.write(json.dumps({"learner": "ada", "table": "learners", "values": {"learner_id": "ada", "origin": "o3"}}) + "\n")
+    _turn(store, "a turn after the damaged lines")  # they never block a write
+    assert _messages(store) == ["a turn after the damaged lines"] and not queue.waiting()
     reasons = [json.loads(line)["set_aside_because"] for line in queue.conflicts_path.read_text().splitlines()]
-    assert reasons == ["unreadable or not this learner's", "the record is not this learner's"]
+    assert reasons[:2] == ["unreadable or not this learner's", "the record is not this learner's"]
+    assert reasons[2].startswith("not a record this tutor can write (KeyError")
+    assert reasons[3].startswith("not a record this tutor can write (ValueError: no table 'learners'")
     assert "bo" not in store.learners()
 
 

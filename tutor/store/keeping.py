@@ -114,8 +114,8 @@ def send_waiting(store, queue: PendingQueue) -> None:
                 raise Unreachable() from None
             queue.set_aside(entry, f"the database refused it: {str(exc.orig).splitlines()[0][:200]}")
             outcome, diff = origin.CONFLICT, []
-        except ValueError as exc:
-            queue.set_aside(entry, str(exc))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a line no write can make sense of
+            queue.set_aside(entry, f"not a record this tutor can write ({type(exc).__name__}: {exc})"[:300])
             outcome, diff = origin.CONFLICT, []
         else:
             if outcome == origin.CONFLICT:
