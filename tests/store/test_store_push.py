@@ -140,7 +140,34 @@ def test_a_learner_role_pushes_only_its_own_learner(local, tutor_home, pg_url, t
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert _counts(pg_url)["turns"] == 0
     default = tutor(tutor_home, "db", "push", "--to", ada_url)  # no --learner: the role's learner
-    assert default.returncode == 0 and default.stdout.startswith("pushed learner ada"), default.stderr
+    assert default.returncode == 0 and default.stdout.startswith("pushed learner ada to"), default.stderr
+
+
+def test_work_done_offline_as_the_default_learner_becomes_the_roles(tutor_home, pg_url, tmp_path):
+    from tests.store.pg_support import as_role
+    from tutor.store import cohort, open_store
+    from tutor.store.push import sync_saver
+
+    settings = make_settings(tutor_home)
+    open_store(settings).record_turn("default", 3, message="asked offline", reply="r", intent="concept",
+                                     action="explain")
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    with sync_saver(None, settings.checkpoint_path, create=True) as saver:
+        saver.put({"configurable": {"thread_id": "default:lesson_03", "checkpoint_ns": ""}}, empty_checkpoint(),
+                  {}, {})
+    owner = open_store(make_settings(tmp_path / "owner", database_url=pg_url))
+    with owner.engine.begin() as conn:
+        ada_url = as_role(pg_url, *cohort.grant(conn, "learner", "ada"))
+    for _ in range(2):
+        out = tutor(tutor_home, "db", "push", "--to", ada_url)
+        assert out.returncode == 0 and out.stdout.startswith("pushed learner default as ada to"), out.stderr
+    assert [t["message"] for t in owner.recent_turns("ada")] == ["asked offline"]
+    assert owner.learners() == ["ada"]
+    engine = sqlalchemy.create_engine(pg_url)
+    with engine.connect() as conn:
+        assert [r[0] for r in conn.exec_driver_sql("SELECT thread_id FROM checkpoints")] == ["ada:lesson_03"]
+    engine.dispose()
 
 
 @pytest.mark.parametrize("url,says", [

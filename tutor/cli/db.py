@@ -105,7 +105,8 @@ def grant_instructor(name: str = typer.Argument(..., help="The instructor's name
 def push(
     to: str = typer.Option(..., "--to", help="The cohort database to copy into (a SQLAlchemy URL, e.g. postgresql+psycopg://ROLE@HOST/DB)."),
     learner: str = typer.Option(None, "--learner", callback=check_learner,
-                                help="The learner whose rows to copy (default: the target role's learner, else 'default')."),
+                                help="The learner on this machine whose rows to copy (default: the target role's "
+                                     "learner, else 'default'); on a learner role they become that role's learner."),
     as_json: bool = typer.Option(False, "--json", help="Print the counts and conflicts as JSON."),
 ) -> None:
     """Copy one learner's rows and conversation threads from this tutor's store (the SQLite
@@ -118,7 +119,7 @@ def push(
     from tutor.store import StoreError, open_store, urls
     from tutor.store.keeping import is_unreachable
     from tutor.store.open import first_line
-    from tutor.store.push import PushReport, push_rows, push_threads, same_database, sync_saver
+    from tutor.store.push import DEFAULT, PushReport, push_rows, push_threads, same_database, sync_saver
 
     cfg = settings()
     try:
@@ -136,7 +137,8 @@ def push(
     except StoreError as exc:
         fail(str(exc))
     bound = target.bound_learner()
-    learner = learner or bound or "default"
+    if learner is None:  # the role's learner if this machine has them, else the unnamed default
+        learner = bound if bound and source.has_learner(bound) else DEFAULT
     if not source.has_learner(learner):
         fail(f"no learner {learner!r} in {cfg.database_display}; name the one to push with --learner")
     report = PushReport(learner)
@@ -162,7 +164,8 @@ def push(
     if as_json:
         print_json({**report.to_dict(), "to": shown})
     else:
-        typer.echo(f"pushed learner {learner} to {shown}")
+        mine = report.target_learner
+        typer.echo(f"pushed learner {learner}{f' as {mine}' if mine != learner else ''} to {shown}")
         for line in report.lines():
             typer.echo(line)
     if report.conflicts:

@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from tutor.store import origin
 from tutor.store.models import CriterionScoreRow, SubmissionRow
+from tutor.store.store import StoreError
 
 # in the order they are copied (a submission before the scores that point at it)
 TABLES = ("profiles", "lesson_progress", "turns", "misconceptions", "contract_events", "submissions", "runs",
@@ -31,7 +32,8 @@ TABLES = ("profiles", "lesson_progress", "turns", "misconceptions", "contract_ev
 
 @dataclass
 class PushReport:
-    learner: str
+    learner: str             # the learner on this machine
+    target_learner: str = ""  # the learner in the target (the same, or a learner role's own)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     conflicts: list[str] = field(default_factory=list)
 
@@ -45,7 +47,8 @@ class PushReport:
         return out + [f"conflict: {c}" for c in self.conflicts]
 
     def to_dict(self) -> dict:
-        return {"learner": self.learner, "counts": self.counts, "conflicts": self.conflicts}
+        return {"learner": self.learner, "as": self.target_learner or self.learner, "counts": self.counts,
+                "conflicts": self.conflicts}
 
 
 def _give_origins(source, learner: str) -> None:
@@ -74,11 +77,28 @@ def _criteria(source, submission_id: int) -> list[dict]:
                                                         .order_by(t.c.id)).mappings().all()]
 
 
+DEFAULT = "default"
+
+
+def target_learner(local: str, bound: str | None) -> str:
+    """Whose rows the pushed rows become: a learner role's own learner, else the same id. The
+    local learner must be that one, or the unnamed ``default`` (the person on this machine):
+    another local learner's work is never pushed as someone else's (StoreError)."""
+    if bound is None or local == bound:
+        return local
+    if local == DEFAULT:
+        return bound
+    raise StoreError(f"this database role belongs to learner {bound!r} and cannot act as {local!r}; push "
+                     f"--learner {bound} (or the work of learner '{DEFAULT}' on this machine)")
+
+
 def push_rows(source, target, learner: str, report: PushReport) -> None:
+    mine = target_learner(learner, target.bound_learner())
+    report.target_learner = mine
     _give_origins(source, learner)
-    target.ensure_learner(learner)  # a learner's role can push only its own learner (StoreError)
+    target.ensure_learner(mine)
     for table in TABLES:
-        rows = _rows(source, table, learner)
+        rows = [{**r, "learner_id": mine} for r in _rows(source, table, learner)]
         with Session(target._writer) as s:
             conn = s.connection()
             for row in rows:
@@ -139,13 +159,15 @@ def same_database(settings, target: URL) -> bool:
 
 
 def push_threads(source_saver, target_saver, learner: str, report: PushReport) -> None:
-    """Copy the learner's checkpoints, oldest first, each with its pending writes."""
+    """Copy the learner's checkpoints, oldest first, each with its pending writes; a thread
+    ``<learner>:lesson_NN`` becomes the target learner's ``<target>:lesson_NN``."""
     if source_saver is None:
         return
-    prefix = f"{learner}:lesson_"
+    prefix, theirs = f"{learner}:lesson_", f"{report.target_learner or learner}:lesson_"
     found = [t for t in source_saver.list(None) if str(t.config["configurable"]["thread_id"]).startswith(prefix)]
     for item in reversed(found):  # list() is newest first
-        conf = item.config["configurable"]
+        conf = dict(item.config["configurable"])
+        conf["thread_id"] = theirs + str(conf["thread_id"])[len(prefix):]
         key = {"configurable": {"thread_id": conf["thread_id"], "checkpoint_ns": conf.get("checkpoint_ns", ""),
                                 "checkpoint_id": conf["checkpoint_id"]}}
         there = target_saver.get_tuple(key)
@@ -156,8 +178,8 @@ def push_threads(source_saver, target_saver, learner: str, report: PushReport) -
                 report.conflicts.append(f"checkpoints {conf['thread_id']} {conf['checkpoint_id']}: the target has "
                                         "other values; left as it is")
             continue
-        parent = item.parent_config or {"configurable": {"thread_id": conf["thread_id"],
-                                                          "checkpoint_ns": conf.get("checkpoint_ns", "")}}
+        parent = {"configurable": {**((item.parent_config or {}).get("configurable") or {}),
+                                   "thread_id": conf["thread_id"], "checkpoint_ns": conf.get("checkpoint_ns", "")}}
         saved = target_saver.put(parent, item.checkpoint, item.metadata, item.checkpoint.get("channel_versions") or {})
         by_task: dict[str, list] = {}
         for task_id, channel, value in item.pending_writes or []:
