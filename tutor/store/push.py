@@ -95,8 +95,8 @@ def target_learner(local: str, bound: str | None) -> str:
 def push_rows(source, target, learner: str, report: PushReport) -> None:
     mine = target_learner(learner, target.bound_learner())
     report.target_learner = mine
+    target.ensure_learner(mine)  # refused (StoreError) before anything here is touched
     _give_origins(source, learner)
-    target.ensure_learner(mine)
     for table in TABLES:
         rows = [{**r, "learner_id": mine} for r in _rows(source, table, learner)]
         with Session(target._writer) as s:
