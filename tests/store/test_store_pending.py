@@ -133,13 +133,30 @@ def test_a_queue_line_for_another_learner_or_unreadable_is_set_aside(store):
     _turn(store, "a turn after the damaged lines")  # they never block a write
     assert _messages(store) == ["a turn after the damaged lines"] and not queue.waiting()
     reasons = [json.loads(line)["set_aside_because"] for line in queue.conflicts_path.read_text().splitlines()]
+    assert len(reasons) == 4, reasons
     assert reasons[:2] == ["unreadable or not this learner's", "the record is not this learner's"]
     assert reasons[2].startswith("not a record this tutor can write (KeyError")
     assert reasons[3].startswith("not a record this tutor can write (ValueError: no table 'learners'")
     assert "bo" not in store.learners()
 
 
-def test_file_names_are_safe_for_any_learner_id():
+def test_file_names_are_safe_for_any_learner_id_and_one_per_database():
     names = {pending.file_name(x) for x in ("../../etc/passwd", "ada", "ADA", "a/b", "a_b", "")}
-    assert len(names) == 6
+    names |= {pending.file_name("ada", "postgresql+psycopg://ada:***@host/cohort")}
+    assert len(names) == 7
     assert all("/" not in n and not n.startswith(".") for n in names)
+
+
+def test_records_kept_for_one_database_are_never_sent_to_another(store, database_away, tutor_home):
+    from tests.store.store_support import make_settings
+    from tutor.store import open_store
+
+    with database_away(), pytest.raises(NotSaved):
+        _turn(store, "meant for the first database")
+    other = open_store(make_settings(tutor_home), path=tutor_home / "another.db")  # a push target, a new URL
+    other.ensure_learner("ada")
+    _turn(other, "written to the other one")
+    assert _messages(other) == ["written to the other one"]
+    assert store.pending_queue("ada").waiting()
+    store.ensure_learner("ada")
+    assert _messages(store) == ["meant for the first database"]

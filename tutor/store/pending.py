@@ -1,5 +1,5 @@
 """Records kept on this machine while the progress database is away: one JSONL file per learner
-under ``TUTOR_HOME/pending/`` (mode 0600, each line fsync'd before the learner is told it is
+and database under ``TUTOR_HOME/pending/`` (mode 0600, each line fsync'd before the learner is told it is
 kept), sent again by the store on its next successful write (tutor.store.keeping).
 
 Each line is one write: ``{"table": ..., "values": {...}, "lesson": ..., "start": ...,
@@ -31,17 +31,20 @@ class QueueFull(Exception):
     """The learner's queue file has no room for this record."""
 
 
-def file_name(learner_id: str) -> str:
-    """A safe file name for any learner id: a readable part and a hash of the whole id."""
+def file_name(learner_id: str, database: str = "") -> str:
+    """A safe file name for any learner id and database: a readable part and a hash of both
+    (records kept for one database are never sent to another: a push target, a new URL)."""
     readable = re.sub(r"[^A-Za-z0-9_-]", "_", learner_id)[:40] or "learner"
-    return f"{readable}-{hashlib.sha256(learner_id.encode()).hexdigest()[:12]}.jsonl"
+    digest = hashlib.sha256(f"{database}\0{learner_id}".encode()).hexdigest()[:16]
+    return f"{readable}-{digest}.jsonl"
 
 
 class PendingQueue:
-    def __init__(self, folder: Path | str, learner_id: str):
+    def __init__(self, folder: Path | str, learner_id: str, database: str = ""):
         self.folder = Path(folder)
         self.learner_id = learner_id
-        self.path = self.folder / file_name(learner_id)
+        self.database = database  # the database the records are for, password masked
+        self.path = self.folder / file_name(learner_id, database)
         self.conflicts_path = self.path.with_suffix(".conflicts.jsonl")
 
     def waiting(self) -> bool:
@@ -65,7 +68,7 @@ class PendingQueue:
 
     def append(self, entry: dict) -> None:
         """Keep one record; on disk (fsync'd) when this returns. Raises QueueFull or OSError."""
-        line = (json.dumps({**entry, "learner": self.learner_id,
+        line = (json.dumps({**entry, "learner": self.learner_id, "database": self.database,
                             "queued_at": datetime.now(timezone.utc).isoformat()}) + "\n").encode()
         with self._locked(os.O_WRONLY | os.O_APPEND | os.O_CREAT) as fd:
             if os.fstat(fd).st_size + len(line) > MAX_BYTES:
@@ -91,7 +94,8 @@ class PendingQueue:
             sent = 0
             for line in lines:
                 entry = _parse(line)
-                if entry is None or entry.get("learner") != self.learner_id:
+                if entry is None or entry.get("learner") != self.learner_id or \
+                        entry.get("database", self.database) != self.database:
                     self.set_aside(line, "unreadable or not this learner's")
                 else:
                     try:

@@ -93,7 +93,8 @@ class ProgressStore:
     def pending_queue(self, learner_id: str):
         from tutor.store.pending import PendingQueue
 
-        return PendingQueue(self.pending_dir, learner_id) if self.pending_dir is not None else None
+        # one queue per learner and database: what was kept for the cohort DB goes to no other
+        return PendingQueue(self.pending_dir, learner_id, str(self.path)) if self.pending_dir is not None else None
 
     def write_entry(self, entry: dict, *, fresh: bool = False) -> tuple[str, int, list[str]]:
         """One write as kept in the queue (tutor.store.keeping.write_entry)."""
