@@ -160,3 +160,16 @@ def test_records_kept_for_one_database_are_never_sent_to_another(store, database
     assert store.pending_queue("ada").waiting()
     store.ensure_learner("ada")
     assert _messages(store) == ["meant for the first database"]
+
+
+def test_once_a_turn_found_the_database_away_its_other_records_go_straight_to_the_queue(store):
+    """The record node sets queue_only after the first NotSaved: an unreachable host would
+    otherwise cost a connect timeout for every record of the turn."""
+    store.ensure_learner("ada")
+    store.queue_only = True
+    with pytest.raises(NotSaved) as caught:
+        _turn(store, "queued without trying")  # the database is up: it was not even asked
+    assert caught.value.kept and _messages(store) == []
+    store.queue_only = False
+    _turn(store, "the next turn")
+    assert _messages(store) == ["queued without trying", "the next turn"]

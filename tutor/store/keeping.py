@@ -57,13 +57,14 @@ def keep(store, entry: dict):
     from tutor.store.store import NotSaved
 
     queue = store.pending_queue(entry["learner"])
-    try:
-        if queue is not None and queue.waiting():
-            send_waiting(store, queue)
-        return store.write_entry(entry, fresh=True)
-    except DBAPIError as exc:
-        if queue is None or not is_unreachable(exc):
-            raise
+    if queue is None or not store.queue_only:  # queue_only: this turn already found the database away
+        try:
+            if queue is not None and queue.waiting():
+                send_waiting(store, queue)
+            return store.write_entry(entry, fresh=True)
+        except DBAPIError as exc:
+            if queue is None or not is_unreachable(exc):
+                raise
     try:
         queue.append(entry)
     except (QueueFull, OSError) as exc:

@@ -57,6 +57,9 @@ class ProgressStore:
         self.engine = engine
         self.pending_dir = pending_dir  # where records wait while the database is away (None: nowhere)
         self.notices: list[str] = []  # what sending waiting records found, for the learner (keeping.py)
+        # set while the rest of a turn's records go straight to the queue: the database was just
+        # found away, and trying each again could cost a connect timeout apiece
+        self.queue_only = False
         self._writer = writer(engine)
         self.dialect = engine.dialect.name
         self.path = path  # the SQLite file, or the server URL with its password masked (for messages)

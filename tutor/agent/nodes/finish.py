@@ -97,7 +97,7 @@ def _thread_updates(state: dict) -> dict:
 
 class _Saving:
     """The writes of one turn: a record the database could not take for want of a connection
-    is kept on disk by the store (NotSaved) and the rest still go."""
+    is kept on disk by the store (NotSaved), and the turn's other records go straight there."""
 
     def __init__(self, store):
         self.store, self.not_saved = store, None
@@ -110,6 +110,7 @@ class _Saving:
         except NotSaved as error:
             if self.not_saved is None or (self.not_saved.kept and not error.kept):  # the worst is said
                 self.not_saved = error
+            self.store.queue_only = True  # the turn's other records: straight to the queue
 
 
 async def record(state, runtime) -> dict:
@@ -139,14 +140,17 @@ async def record(state, runtime) -> dict:
         if resolved:
             saving.write(store.resolve_misconception, learner, resolved)
         thread = {**state, **out}
-        status = read_or(lambda: store.lesson_statuses(learner).get(lesson), None)
+        away = saving.not_saved is not None  # then reading the database again only waits for it to fail
+        status = None if away else read_or(lambda: store.lesson_statuses(learner).get(lesson), None)
         still_open = state.get("open_misconceptions") or []
-        if misconception or resolved:  # only then did the list change during this turn
+        if (misconception or resolved) and not away:  # only then did the list change during this turn
             still_open = read_or(lambda: store.open_misconceptions(learner), still_open)
         saving.write(store.save_summary, learner, lesson, where_left_off(ctx.view, lesson, thread),
                      next_steps(ctx.view, lesson, thread, status, still_open))
     except Exception as error:  # noqa: BLE001 - the learner still gets the reply; say what was not saved
         note = (note + " " if note else "") + f"(Progress not saved: {str(error).splitlines()[0][:200]})"
+    finally:
+        store.queue_only = False
     told = [str(saving.not_saved)] if saving.not_saved else []
     told += store.notices
     store.notices.clear()
