@@ -108,7 +108,20 @@ def check_index(cfg) -> Check:
 
 
 def check_store(cfg) -> list[Check]:
-    return [check_index(cfg), check_database(cfg)]
+    return [check_index(cfg), check_database(cfg), check_pending(cfg)]
+
+
+def check_pending(cfg) -> Check:
+    """Records kept on this machine while the database was away (tutor.store.pending)."""
+    from tutor.store.pending import waiting_summary
+
+    waiting, conflicts = waiting_summary(cfg.home_dir / "pending")
+    if not waiting and not conflicts:
+        return Check("kept records", "ok", "none waiting: every turn reached the database")
+    detail = f"{waiting} record(s) in {cfg.home_dir / 'pending'} wait for the database; the next turn sends them"
+    if conflicts:
+        detail += f"; {conflicts} set aside as conflicts (*.conflicts.jsonl), not written"
+    return Check("kept records", "warn", detail)
 
 
 def check_database(cfg) -> Check:
@@ -120,6 +133,8 @@ def check_database(cfg) -> Check:
         return Check("progress db", "fail", f"{st.kind} {st.where}: not reachable: {st.problem}")
     if st.problem:
         return Check("progress db", "warn", f"{st.kind} {st.where}: {st.problem}")
+    if st.newer:
+        return Check("progress db", "fail", f"{st.kind} {st.newer_problem()}")
     detail = f"{st.kind} {st.where}, reachable, schema revision {st.revision or 'none'} (this tutor: {st.head})"
     status = "ok" if st.revision == st.head else "warn"
     if st.revision != st.head:

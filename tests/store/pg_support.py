@@ -54,3 +54,35 @@ def as_role(url: str, role: str, password: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).set(username=role, password=password).render_as_string(hide_password=False)
+
+
+def database_name(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).database
+
+
+class away:
+    """The database at ``url`` goes away for a while: every connection to it is terminated
+    (pg_terminate_backend) and new ones are refused (ALLOW_CONNECTIONS false) until the block
+    ends. Run from the server's admin database."""
+
+    def __init__(self, url: str):
+        import sqlalchemy
+
+        self.name = database_name(url)
+        self.admin = sqlalchemy.create_engine(server_url(), isolation_level="AUTOCOMMIT")
+
+    def __enter__(self):
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f"ALTER DATABASE {self.name} ALLOW_CONNECTIONS false")
+            killed = conn.exec_driver_sql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = %(d)s AND pid <> pg_backend_pid()", {"d": self.name}).scalar()
+        self.killed = killed
+        return self
+
+    def __exit__(self, *exc):
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f"ALTER DATABASE {self.name} ALLOW_CONNECTIONS true")
+        self.admin.dispose()

@@ -4,6 +4,8 @@ real server (.ci/services/postgres.sh); skipped with the reason elsewhere."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy
 from sqlalchemy.exc import DBAPIError, ProgrammingError
@@ -139,3 +141,14 @@ def test_a_learner_role_cannot_turn_the_policies_off(cohort_db, statement):
             conn.exec_driver_sql(statement)
     engine.dispose()
     assert set(_counts(cohort_db["alice"])["turns"]) == {"alice"}
+
+
+def test_progress_on_a_learner_role_is_that_learners_own(cohort_db, tutor_home):
+    from tests.store.test_store_db_cli import tutor
+
+    mine = tutor(tutor_home, "progress", "--json", url=cohort_db["alice"])  # no --learner: the role's learner
+    assert mine.returncode == 0, mine.stderr
+    assert json.loads(mine.stdout)["learner"] == "alice"
+    other = tutor(tutor_home, "progress", "--learner", "bob", url=cohort_db["alice"])
+    assert other.returncode == 2 and "belongs to learner 'alice' and cannot read 'bob'" in other.stderr
+    assert len(other.stderr.strip().splitlines()) == 1 and "Traceback" not in other.stderr

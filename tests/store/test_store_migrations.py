@@ -174,13 +174,19 @@ def test_a_file_that_is_not_a_database_is_refused_with_advice(tutor_home):
 FIXTURE = Path(__file__).parent / "fixtures" / "progress_v2.db"
 
 
+def _rows(conn, columns: dict[str, list[str]]) -> dict[str, list]:
+    """Every row of each table, in the columns given (a later revision adds NULL columns)."""
+    return {t: conn.execute(f"SELECT {', '.join(cols)} FROM {t} ORDER BY 1").fetchall() for t, cols in columns.items()}
+
+
 def test_a_db_made_by_the_released_schema_upgrades_in_place_with_every_row(tutor_home):
     """progress_v2.db was written by the tutor before Alembic (see fixtures/make_progress_v2.py)."""
     db = tutor_home / "progress.db"
     shutil.copyfile(FIXTURE, db)
     tables = V1_TABLES + ["criterion_scores"]
     conn = _connect(db)
-    before = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
+    columns = {t: [c[1] for c in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
+    before = _rows(conn, columns)
     conn.close()
     assert all(before[t] for t in tables), "the fixture holds a row of every kind"
 
@@ -188,8 +194,8 @@ def test_a_db_made_by_the_released_schema_upgrades_in_place_with_every_row(tutor
 
     assert store.schema_version == schema.head()
     conn = _connect(db)
-    after = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
-    assert after == before
+    assert _rows(conn, columns) == before  # every row and column the old file had (later revisions add NULL columns)
+    assert conn.execute("SELECT COUNT(*) FROM turns WHERE origin IS NOT NULL").fetchone()[0] == 0
     assert store.recent_turns("bob")[-1]["message"] is None  # the turn kept without its text stays so
     assert [s["total"] for s in store.submissions()] == [0.72, 0.4]
     store.record_turn("bob", 1, message="after the upgrade", reply="ok", intent="concept", action="explain")
@@ -239,14 +245,15 @@ def test_a_db_at_the_last_numbered_version_keeps_its_check_attempts_and_is_stamp
     conn.execute("PRAGMA user_version = 3")
     conn.execute("COMMIT")
     tables = V1_TABLES + ["criterion_scores", "check_attempts"]
-    before = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
+    columns = {t: [c[1] for c in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
+    before = _rows(conn, columns)
     conn.close()
 
     store = open_store(make_settings(tutor_home))
 
     assert store.schema_version == schema.head()
     conn = _connect(db)
-    assert {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables} == before
+    assert _rows(conn, columns) == before
     assert [a["check_id"] for a in store.check_attempts("alice")] == ["shape"]
 
 

@@ -160,3 +160,24 @@ async def test_quitting_saves_where_we_left_off(offline_settings):
         await pilot.press("ctrl+q")
     summary = store.latest_summary("ada")
     assert summary is not None and summary["lesson"] == 1 and summary["where_left_off"]
+
+
+async def test_a_turn_while_the_database_is_away_is_kept_and_the_chat_says_so(offline_settings, monkeypatch, tmp_path):
+    import sqlalchemy
+
+    seed_profile(offline_settings)
+    app = TutorApp(offline_settings, learner_id="ada", lesson=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.ready, LOAD)
+        store = app.backend.store
+        broken = sqlalchemy.create_engine(f"sqlite:///{tmp_path}/no/such/folder/progress.db")
+        with monkeypatch.context() as patch:  # the progress DB cannot be opened for writing
+            patch.setattr(store, "_writer", broken.execution_options(sqlite_write=True))
+            reply = await ask(app, pilot, "what is byte pair encoding?")
+        assert "This turn was not saved to the progress database (unavailable); it is kept on this machine" \
+            in reply.text
+        assert [t["message"] for t in store.recent_turns("ada")] == []
+        later = await ask(app, pilot, "and why merge the most frequent pair?")
+        assert "are now in it" in later.text
+    assert [t["message"] for t in open_store(offline_settings).recent_turns("ada")] == [
+        "what is byte pair encoding?", "and why merge the most frequent pair?"]

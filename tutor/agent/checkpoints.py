@@ -16,8 +16,33 @@ def libpq_url(url: str) -> str | None:
     return libpq_dsn(url) if is_postgres(url) else None
 
 
+CHECKPOINTS_AWAY = ("(The conversation memory could not be saved either: the next turn may not "
+                    "remember this one.)")
+
+
+def checkpoints_unreachable(error: BaseException) -> bool:
+    """The checkpoint database cannot be reached (server gone, connection killed, file unusable)."""
+    import sqlite3
+
+    from tutor.store.keeping import is_unreachable
+
+    if is_unreachable(error) or isinstance(error, sqlite3.OperationalError):
+        return True
+    try:
+        import psycopg
+    except ImportError:
+        return False
+    return isinstance(error, (psycopg.OperationalError, psycopg.InterfaceError))
+
+
 @asynccontextmanager
-async def saver_for(settings) -> AsyncIterator:
+async def saver_for(settings, *, in_memory: bool = False) -> AsyncIterator:
+    """The thread's saver; ``in_memory``: one for this turn only, when the database is away."""
+    if in_memory:
+        from langgraph.checkpoint.memory import InMemorySaver
+
+        yield InMemorySaver()
+        return
     url = getattr(settings, "store_url", None)
     conninfo = libpq_url(url) if url else None
     if conninfo is None:

@@ -13,6 +13,7 @@ import asyncio
 from dataclasses import asdict, dataclass, field
 from typing import AsyncIterator, Callable
 
+from tutor.agent.checkpoints import CHECKPOINTS_AWAY, checkpoints_unreachable
 from tutor.agent.context import TutorContext
 from tutor.agent.memory import next_steps, where_left_off
 from tutor.agent.nodes.finish import contract_events, turn_record_event
@@ -131,13 +132,23 @@ class TutorSession:
     def end_session(self) -> None:
         """Where we left off is saved by every turn as it ends (a crash loses nothing); at the
         end of a session make sure the last one is there even if that save had failed."""
-        if self._turns == 0 or self.store.latest_summary(self.learner_id):
-            return
-        state = self._last_state or {}
-        status = self.store.lesson_statuses(self.learner_id).get(self.lesson)
-        self.store.save_summary(self.learner_id, self.lesson, where_left_off(self.ctx.view, self.lesson, state),
-                                next_steps(self.ctx.view, self.lesson, state, status,
-                                           self.store.open_misconceptions(self.learner_id)))
+        from tutor.store import NotSaved
+        from tutor.store.keeping import is_unreachable
+
+        try:
+            if self._turns == 0 or self.store.latest_summary(self.learner_id):
+                return
+            state = self._last_state or {}
+            status = self.store.lesson_statuses(self.learner_id).get(self.lesson)
+            self.store.save_summary(self.learner_id, self.lesson, where_left_off(self.ctx.view, self.lesson, state),
+                                    next_steps(self.ctx.view, self.lesson, state, status,
+                                               self.store.open_misconceptions(self.learner_id)))
+        except NotSaved as error:
+            if not error.kept:
+                raise
+        except Exception as error:  # noqa: BLE001 - the database went away: each turn already said so
+            if not is_unreachable(error):
+                raise
 
     _last_state: dict | None = None
 
@@ -163,29 +174,41 @@ class TutorSession:
             yield TokenEvent(f"({self.model_error}.)\n\n")
         # every model call of this turn (classification, the reply) shares one deadline
         seconds = getattr(self.settings, "turn_deadline", None) if self.ctx.model is not None else None
+        memory_note, shown = "", False
         with turn_deadline(seconds):
-            async with saver_for(self.settings) as saver:
-                app = graph.copy(update={"checkpointer": saver})  # compiled once; the saver is per turn
-                # the thread is written once, when the turn is complete: a turn cut off half-way is
-                # simply not remembered, and a turn costs one checkpoint write instead of eight
-                async for mode, chunk in app.astream({"message": message, "lesson": self.lesson}, config,
-                                                     context=self.ctx, stream_mode=["custom", "updates"],
-                                                     durability="exit"):
-                    if mode == "custom":
-                        if chunk.get("token"):
-                            yield TokenEvent(chunk["token"])
-                        elif chunk.get("reasoning"):
-                            yield ReasoningEvent(chunk["reasoning"])
-                    else:
-                        # each node's partial update; the keys read below are set outright (no reducers)
-                        for update in chunk.values():
-                            state.update(update or {})
+            for attempt in ("saved", "in memory"):
+                try:
+                    async with saver_for(self.settings, in_memory=attempt == "in memory") as saver:
+                        app = graph.copy(update={"checkpointer": saver})  # compiled once; the saver is per turn
+                        # the thread is written once, when the turn is complete: a turn cut off half-way
+                        # is simply not remembered, and a turn costs one checkpoint write instead of eight
+                        async for mode, chunk in app.astream({"message": message, "lesson": self.lesson}, config,
+                                                             context=self.ctx, stream_mode=["custom", "updates"],
+                                                             durability="exit"):
+                            if mode == "custom":
+                                if chunk.get("token"):
+                                    shown = True
+                                    yield TokenEvent(chunk["token"])
+                                elif chunk.get("reasoning"):
+                                    yield ReasoningEvent(chunk["reasoning"])
+                            else:
+                                # each node's partial update; the keys read below are set outright
+                                for update in chunk.values():
+                                    state.update(update or {})
+                    break
+                except Exception as error:  # noqa: BLE001 - only a checkpoint database that went away
+                    if attempt == "in memory" or not checkpoints_unreachable(error) or (shown and "reply" not in state):
+                        raise
+                    memory_note = CHECKPOINTS_AWAY
+                    if "reply" in state:  # the reply is there; only the thread's memory of it is not
+                        break
+                    state = {}  # nothing ran to the end: answer again, remembering this turn in memory only
         self._turns += 1
         self._last_state = state
         reply = state.get("reply", "")
         if self.model_error:
             reply = f"({self.model_error}.)\n\n{reply}"
-        note = state.get("model_note", "")
+        note = " ".join(n for n in (state.get("model_note", ""), memory_note) if n)
         if note and note not in reply:
             yield TokenEvent(f"\n\n{note}")
             reply = f"{reply}\n\n{note}"

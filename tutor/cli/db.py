@@ -4,6 +4,7 @@
     tutor db current               print the schema revision (and the newest this tutor knows)
     tutor db grant-learner ID      a login role that reads and writes only learner ID's rows
     tutor db grant-instructor NAME a login role that reads and writes every learner's rows
+    tutor db push --to URL         copy a learner's rows and threads into a cohort database, once
 
 The URL is always shown with its password masked. A grant prints the new role's password once,
 on stdout, for the person it is for; it is never logged or stored by the tutor.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import typer
 
-from tutor.cli.common import fail, print_json, settings
+from tutor.cli.common import check_learner, fail, print_json, settings
 
 db_app = typer.Typer(help="The progress database: schema revision, migrations, cohort roles.", no_args_is_help=True)
 
@@ -53,6 +54,8 @@ def _status_or_fail(cfg):
 def current(as_json: bool = typer.Option(False, "--json", help="Print machine-readable output.")) -> None:
     """Print the database's schema revision (nothing is created or migrated)."""
     st = _status_or_fail(settings())
+    if st.newer:
+        fail(st.newer_problem())
     if as_json:
         print_json({"kind": st.kind, "database": st.where, "revision": st.revision, "head": st.head,
                     "row_security": st.row_security_on, "learner": st.learner})
@@ -96,3 +99,74 @@ def grant_learner(learner: str = typer.Argument(..., help="The learner id.")) ->
 def grant_instructor(name: str = typer.Argument(..., help="The instructor's name.")) -> None:
     """Create the login role of an instructor, who reads and writes every learner's rows."""
     _grant("instructor", name)
+
+
+@db_app.command("push")
+def push(
+    to: str = typer.Option(..., "--to", help="The cohort database to copy into (a SQLAlchemy URL, e.g. postgresql+psycopg://ROLE@HOST/DB)."),
+    learner: str = typer.Option(None, "--learner", callback=check_learner,
+                                help="The learner on this machine whose rows to copy (default: the target role's "
+                                     "learner, else 'default'); on a learner role they become that role's learner."),
+    as_json: bool = typer.Option(False, "--json", help="Print the counts and conflicts as JSON."),
+) -> None:
+    """Copy one learner's rows and conversation threads from this tutor's store (the SQLite
+    default) into a cohort database. Run it again and nothing is copied twice; a row the target
+    has with other content is reported and left as it is. Exit 0: done; 1: conflicts; 2: error."""
+    from pathlib import Path
+
+    from sqlalchemy.exc import DBAPIError
+
+    from tutor.store import StoreError, open_store, urls
+    from tutor.store.keeping import is_unreachable
+    from tutor.store.open import first_line
+    from tutor.store.push import DEFAULT, PushReport, push_rows, push_threads, same_database, sync_saver
+
+    cfg = settings()
+    try:
+        parsed = urls.parse(to)
+    except urls.BadURL as exc:
+        fail(f"--to: {exc}")
+    target_url, shown = parsed.render_as_string(hide_password=False), urls.display_url(parsed)
+    if parsed.drivername == "sqlite" and not parsed.database:
+        fail("--to: a SQLite target needs a file, e.g. sqlite:////path/to/progress.db")
+    if same_database(cfg, parsed):
+        fail(f"{shown} is the database this tutor already uses; push copies into another one")
+    source = _store(cfg)
+    try:
+        target = open_store(cfg, url=target_url)
+    except StoreError as exc:
+        fail(str(exc))
+    bound = target.bound_learner()
+    if learner is None:  # the role's learner if this machine has them, else the unnamed default
+        learner = bound if bound and source.has_learner(bound) else DEFAULT
+    if not source.has_learner(learner):
+        fail(f"no learner {learner!r} in {cfg.database_display}; name the one to push with --learner")
+    report = PushReport(learner)
+    try:
+        push_rows(source, target, learner, report)
+        # a SQLite target keeps its threads beside it, as TUTOR_HOME does (checkpoints.db)
+        there = Path(parsed.database or ".").with_name(cfg.checkpoint_path.name)
+        with sync_saver(cfg.store_url, cfg.checkpoint_path, create=False) as mine, \
+                sync_saver(target_url, there, create=True) as theirs:
+            push_threads(mine, theirs, learner, report)
+    except StoreError as exc:
+        fail(str(exc))
+    except DBAPIError as exc:
+        why = "is not reachable" if is_unreachable(exc) else "refused a row"
+        fail(f"{shown} {why} ({first_line(exc.orig)}); nothing after the last copied row was written, "
+             "run push again (copied rows are not copied twice)")
+    except Exception as exc:  # noqa: BLE001 - psycopg's own connection errors (the checkpoint saver)
+        from tutor.agent.checkpoints import checkpoints_unreachable
+
+        if not checkpoints_unreachable(exc):
+            raise
+        fail(f"{shown}: the conversation threads could not be copied ({first_line(exc)}); run push again")
+    if as_json:
+        print_json({**report.to_dict(), "to": shown})
+    else:
+        mine = report.target_learner
+        typer.echo(f"pushed learner {learner}{f' as {mine}' if mine != learner else ''} to {shown}")
+        for line in report.lines():
+            typer.echo(line)
+    if report.conflicts:
+        raise typer.Exit(1)

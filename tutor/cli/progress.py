@@ -31,14 +31,18 @@ def unknown_learner(store, learner: str):
 
 
 def progress(
-    learner: Optional[str] = typer.Option(None, "--learner", callback=check_learner, help=f"Learner id (default: {DEFAULT_LEARNER})."),
+    learner: Optional[str] = typer.Option(None, "--learner", callback=check_learner, help=f"Learner id (default: your database role's learner, else {DEFAULT_LEARNER})."),
     as_json: bool = typer.Option(False, "--json", help="Print the progress as JSON."),
 ) -> None:
     """Your lessons, attempts and grades, open misconceptions, and where we left off."""
     from tutor.store.overview import learner_overview, overview_lines
 
     store = open_store_or_fail(settings())
-    learner_id = learner or DEFAULT_LEARNER
+    bound = store.bound_learner()  # on a cohort database a learner's role is that learner
+    if bound is not None and learner is not None and learner != bound:
+        fail(f"this database role belongs to learner {bound!r} and cannot read {learner!r}'s progress; "
+             f"drop --learner (or use --learner {bound})")
+    learner_id = learner or bound or DEFAULT_LEARNER
     if not store.has_learner(learner_id):
         if learner is not None:
             unknown_learner(store, learner_id)

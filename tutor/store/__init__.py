@@ -10,6 +10,6 @@ and the contract's ``policy.log_conversation_text`` allow it. API keys are never
 from __future__ import annotations
 
 from tutor.store.open import open_store, text_logging_allowed
-from tutor.store.store import ProgressStore, StoreError
+from tutor.store.store import NotSaved, ProgressStore, StoreError
 
-__all__ = ["open_store", "ProgressStore", "StoreError", "text_logging_allowed"]
+__all__ = ["open_store", "NotSaved", "ProgressStore", "StoreError", "text_logging_allowed"]

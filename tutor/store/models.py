@@ -71,6 +71,7 @@ class TurnRow(SQLModel, table=True):
     __tablename__ = "turns"
     id: Optional[int] = Field(default=None, primary_key=True)
     learner_id: str = _learner_fk()
+    origin: Optional[str] = None     # where the row was first written (revision 0005)
     lesson: Optional[int] = None
     created_at: datetime
     intent: str
@@ -88,6 +89,7 @@ class MisconceptionRow(SQLModel, table=True):
     __tablename__ = "misconceptions"
     id: Optional[int] = Field(default=None, primary_key=True)
     learner_id: str = _learner_fk()
+    origin: Optional[str] = None     # where the row was first written (revision 0005)
     lesson: Optional[int] = None
     misconception_id: str
     evidence: Optional[str] = None     # an excerpt of the learner's words; NULL when text logging is off
@@ -100,6 +102,7 @@ class ContractEventRow(SQLModel, table=True):
     __tablename__ = "contract_events"
     id: Optional[int] = Field(default=None, primary_key=True)
     learner_id: str = _learner_fk()
+    origin: Optional[str] = None     # where the row was first written (revision 0005)
     lesson: Optional[int] = None
     created_at: datetime
     rule: str
@@ -111,6 +114,7 @@ class SubmissionRow(SQLModel, table=True):
     __tablename__ = "submissions"
     id: Optional[int] = Field(default=None, primary_key=True)
     learner_id: str = _learner_fk()
+    origin: Optional[str] = None     # where the row was first written (revision 0005)
     lesson: int
     content_hash: Optional[str] = None
     path: str
@@ -143,6 +147,7 @@ class RunRow(SQLModel, table=True):
     __tablename__ = "runs"
     id: Optional[int] = Field(default=None, primary_key=True)
     learner_id: str = _learner_fk()
+    origin: Optional[str] = None     # where the row was first written (revision 0005)
     lesson: Optional[int] = None
     run_id: str
     created_at: datetime
@@ -159,6 +164,7 @@ class SummaryRow(SQLModel, table=True):
     __tablename__ = "summaries"
     id: Optional[int] = Field(default=None, primary_key=True)
     learner_id: str = _learner_fk()
+    origin: Optional[str] = None     # where the row was first written (revision 0005)
     lesson: Optional[int] = None
     created_at: datetime
     where_left_off: str
@@ -169,6 +175,7 @@ class CheckAttemptRow(SQLModel, table=True):
     __tablename__ = "check_attempts"
     id: Optional[int] = Field(default=None, primary_key=True)
     learner_id: str = _learner_fk()
+    origin: Optional[str] = None     # where the row was first written (revision 0005)
     lesson: int
     todo: str
     status: str                        # passed | failed | error | timed_out | not_started

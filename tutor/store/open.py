@@ -53,10 +53,17 @@ def open_store(settings, *, path: Path | None = None, url: str | None = None) ->
             path = Path(parsed.database or settings.db_path)
         else:
             return ProgressStore(_engine_for(parsed.render_as_string(hide_password=False), None),
-                                 urls.display_url(parsed), text_logging=text_logging_allowed(settings))
+                                 urls.display_url(parsed), text_logging=text_logging_allowed(settings),
+                                 pending_dir=pending_dir(settings))
     db_path = Path(path or settings.db_path)
     return ProgressStore(_engine_for(str(db_path.expanduser().absolute()), db_path), db_path,
-                         text_logging=text_logging_allowed(settings))
+                         text_logging=text_logging_allowed(settings), pending_dir=pending_dir(settings))
+
+
+def pending_dir(settings) -> Path | None:
+    """Where a learner's records wait while the database is away (tutor.store.pending)."""
+    home = getattr(settings, "home_dir", None)
+    return Path(home) / "pending" if home else None
 
 
 def _engine_for(key_url: str, path: Path | None) -> Engine:

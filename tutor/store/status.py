@@ -18,6 +18,19 @@ class DatabaseStatus:
     learner: str | None = None   # the learner the connecting role is (cohort databases)
 
     @property
+    def newer(self) -> bool:
+        """The database was written by a newer tutor (a revision these scripts do not know)."""
+        if not self.revision or self.revision == self.head:
+            return False
+        from tutor.store.schema import known_revisions
+
+        return self.revision not in known_revisions()
+
+    def newer_problem(self) -> str:
+        return (f"{self.where}: schema revision {self.revision} is newer than this tutor knows ({self.head}); "
+                "upgrade the tutor (pip install -U course-tutor), or use another database")
+
+    @property
     def row_security_on(self) -> bool | None:
         return all(self.row_security.values()) if self.row_security else None
 

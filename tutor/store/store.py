@@ -12,46 +12,27 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import bindparam, func, insert, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from tutor.store import check_history, queries, records
+from tutor.store import check_history, keeping, origin, queries, records
 from tutor.store.engine import writer
-from tutor.store.models import (PROFILE_KEYS, STATUSES, ContractEventRow, CriterionScoreRow, LearnerRow,
+from tutor.store.statements import TOUCH, apply_status
+from tutor.store.models import (PROFILE_KEYS, ContractEventRow, CriterionScoreRow, LearnerRow,
                                 LessonProgressRow, MisconceptionRow, ProfileRow, RunRow, SubmissionRow,
                                 SummaryRow, TurnRow, iso, utcnow)
 
 
-def _touch_statement(upsert):
-    """Create the learner or mark it seen; keeps current_lesson when this write has none."""
-    stmt = upsert(LearnerRow).values(id=bindparam("id"), created_at=bindparam("now"),
-                                            last_seen_at=bindparam("now"), current_lesson=bindparam("lesson"))
-    return stmt.on_conflict_do_update(index_elements=["id"], set_={
-        "last_seen_at": stmt.excluded.last_seen_at,
-        "current_lesson": func.coalesce(stmt.excluded.current_lesson, LearnerRow.current_lesson)})
-
-
-def _start_lesson_statement(upsert):
-    """A lesson not yet started becomes in progress; any other status is left alone."""
-    stmt = upsert(LessonProgressRow).values(
-        learner_id=bindparam("learner"), lesson=bindparam("lesson"), status="in_progress", attempts=0,
-        started_at=bindparam("now"), updated_at=bindparam("now"))
-    return stmt.on_conflict_do_update(
-        index_elements=["learner_id", "lesson"],
-        set_={"status": "in_progress", "updated_at": stmt.excluded.updated_at,
-              "started_at": func.coalesce(LessonProgressRow.started_at, stmt.excluded.started_at)},
-        where=LessonProgressRow.status == "not_started")
-
-
-# the two dialects spell an upsert the same way, but each needs its own construct
-_TOUCH = {"sqlite": _touch_statement(sqlite_insert), "postgresql": _touch_statement(pg_insert)}
-_START_LESSON = {"sqlite": _start_lesson_statement(sqlite_insert), "postgresql": _start_lesson_statement(pg_insert)}
-
-
 class StoreError(Exception):
     """The progress DB cannot be opened or used; the message says where and what to do."""
+
+
+class NotSaved(StoreError):
+    """A record did not reach the database (it went away); ``kept``: it waits in the learner's
+    on-disk queue and is sent on the next write that reaches it (tutor.store.keeping)."""
+
+    def __init__(self, message: str, *, kept: bool):
+        super().__init__(message)
+        self.kept = kept
 
 
 def _learner(learner_id: str) -> str:
@@ -71,25 +52,14 @@ def _lesson(lesson: int | None, *, required: bool = False) -> int | None:
     return lesson
 
 
-def apply_status(row: LessonProgressRow, status: str, now) -> None:
-    """The status rules: never backwards from passed; each submission is an attempt."""
-    if status not in STATUSES:
-        raise ValueError(f"unknown lesson status {status!r}; use one of {', '.join(STATUSES)}")
-    if status == "submitted":
-        row.attempts = (row.attempts or 0) + 1
-        row.submitted_at = now
-    if status != "not_started" and row.started_at is None:
-        row.started_at = now
-    if status == "passed" and row.passed_at is None:
-        row.passed_at = now
-    if row.status != "passed":
-        row.status = status
-    row.updated_at = now
-
-
 class ProgressStore:
-    def __init__(self, engine, path: Path | str, *, text_logging: bool = True):
+    def __init__(self, engine, path: Path | str, *, text_logging: bool = True, pending_dir: Path | None = None):
         self.engine = engine
+        self.pending_dir = pending_dir  # where records wait while the database is away (None: nowhere)
+        self.notices: list[str] = []  # what sending waiting records found, for the learner (keeping.py)
+        # set while the rest of a turn's records go straight to the queue: the database was just
+        # found away, and trying each again could cost a connect timeout apiece
+        self.queue_only = False
         self._writer = writer(engine)
         self.dialect = engine.dialect.name
         self.path = path  # the SQLite file, or the server URL with its password masked (for messages)
@@ -123,8 +93,26 @@ class ProgressStore:
     def close(self) -> None:
         self.engine.dispose()
 
+    def pending_queue(self, learner_id: str):
+        from tutor.store.pending import PendingQueue
+
+        # one queue per learner and database: what was kept for the cohort DB goes to no other
+        return PendingQueue(self.pending_dir, learner_id, str(self.path)) if self.pending_dir is not None else None
+
+    def write_entry(self, entry: dict, *, fresh: bool = False) -> tuple[str, int, list[str]]:
+        """One write as kept in the queue (tutor.store.keeping.write_entry)."""
+        return keeping.write_entry(self, entry, fresh=fresh)
+
+    def _keep(self, row, *, lesson: int | None = None, start: int | None = None) -> int:
+        """Write a new row once, or keep it on disk when the database is away (raises NotSaved)."""
+        row.origin = row.origin or origin.new_origin()
+        values = origin.to_json(row.model_dump(exclude={"id"}))
+        entry = {"table": row.__tablename__, "learner": row.learner_id, "lesson": lesson, "start": start,
+                 "values": values}
+        return keeping.keep(self, entry)[1]
+
     def _touch(self, session: Session, learner_id: str, lesson: int | None = None, now=None) -> None:
-        session.connection().execute(_TOUCH[self.dialect], {"id": learner_id, "now": now or utcnow(), "lesson": lesson})
+        session.connection().execute(TOUCH[self.dialect], {"id": learner_id, "now": now or utcnow(), "lesson": lesson})
 
     def _progress(self, session: Session, learner_id: str, lesson: int) -> LessonProgressRow:
         row = session.exec(select(LessonProgressRow).where(LessonProgressRow.learner_id == learner_id,
@@ -155,6 +143,7 @@ class ProgressStore:
                              f"drop --learner (or use --learner {bound}), or connect with that learner's own role")
         with self._write() as s:
             self._touch(s, learner_id)
+        keeping.send_waiting_quietly(self, learner_id)
 
     def has_learner(self, learner_id: str) -> bool:
         with self._read() as s:
@@ -227,14 +216,8 @@ class ProgressStore:
                       misconceptions=records.plain_json(list(misconceptions)), model=str(model),
                       message=_text(message) if keep else None, reply=_text(reply) if keep else None,
                       text_logged=keep)
-        with self._write() as s:
-            conn = s.connection()
-            self._touch(s, learner_id, lesson, now)
-            if lesson is not None:
-                conn.execute(_START_LESSON[self.dialect], {"learner": learner_id, "lesson": lesson, "now": now})
-            # Core insert, not session.add: a turn is the hot path (every message), and this
-            # skips the unit of work.
-            return conn.execute(insert(TurnRow).returning(TurnRow.id), [row.model_dump(exclude={"id"})]).scalar_one()
+        # a Core insert (origin.put_once), not session.add: a turn is the hot path
+        return self._keep(row, lesson=lesson, start=lesson)
 
     def recent_turns(self, learner_id: str, lesson: int | None = None, limit: int = 20) -> list[dict]:
         """The last ``limit`` turns, oldest first (ready to replay as conversation history)."""
@@ -249,19 +232,13 @@ class ProgressStore:
     def record_misconception(self, learner_id: str, lesson: int | None, misconception_id: str, evidence: str) -> int:
         learner_id, lesson = _learner(learner_id), _lesson(lesson)
         kept = _text(evidence)[:records.EVIDENCE_CHARS] if self.text_logging and evidence else None
-        with self._write() as s:
-            self._touch(s, learner_id)  # a catch-up on a prerequisite is not where the learner is
-            row = MisconceptionRow(learner_id=learner_id, lesson=lesson, misconception_id=str(misconception_id),
-                                   evidence=kept, created_at=utcnow())
-            s.add(row)
-            s.flush()
-            return row.id
+        # the learner is touched without the lesson: a catch-up on a prerequisite is not where they are
+        return self._keep(MisconceptionRow(learner_id=learner_id, lesson=lesson, misconception_id=str(misconception_id),
+                                           evidence=kept, created_at=utcnow()))
 
     def resolve_misconception(self, learner_id: str, misconception_id: str) -> None:
-        with self._write() as s:
-            s.connection().execute(update(MisconceptionRow).where(
-                MisconceptionRow.learner_id == learner_id, MisconceptionRow.misconception_id == misconception_id,
-                col(MisconceptionRow.resolved).is_(False)).values(resolved=True, resolved_at=utcnow()))
+        keeping.keep(self, {"table": "resolve", "learner": _learner(learner_id),
+                            "values": {"misconception_id": str(misconception_id)}})
 
     def open_misconceptions(self, learner_id: str, lesson: int | None = None) -> list[dict]:
         query = select(MisconceptionRow).where(MisconceptionRow.learner_id == learner_id,
@@ -274,13 +251,9 @@ class ProgressStore:
     # -- contract events --------------------------------------------------------------------
     def record_contract_event(self, learner_id: str, lesson: int | None, rule: str, action: str, detail: str = "") -> int:
         learner_id, lesson = _learner(learner_id), _lesson(lesson)
-        with self._write() as s:
-            self._touch(s, learner_id)  # asking for lesson 9's answers does not move a learner to lesson 9
-            row = ContractEventRow(learner_id=learner_id, lesson=lesson, created_at=utcnow(), rule=str(rule),
-                                   action=str(action), detail=_text(detail)[:records.DETAIL_CHARS])
-            s.add(row)
-            s.flush()
-            return row.id
+        # touched without the lesson: asking for lesson 9's answers does not move a learner to lesson 9
+        return self._keep(ContractEventRow(learner_id=learner_id, lesson=lesson, created_at=utcnow(), rule=str(rule),
+                                           action=str(action), detail=_text(detail)[:records.DETAIL_CHARS]))
 
     def contract_events(self, learner_id: str | None = None) -> list[dict]:
         query = select(ContractEventRow)
@@ -384,11 +357,19 @@ class ProgressStore:
         """Store one attempt per tried TODO of a check run (``results``: dicts with todo, status,
         check_id); returns how many rows were written."""
         learner_id, lesson = _learner(learner_id), _lesson(lesson, required=True)
-        with self._write() as s:
-            self._touch(s, learner_id, lesson)
-            rows = check_history.rows_for(learner_id, lesson, list(results or []), source, utcnow())
-            s.add_all(rows)
-            return len(rows)
+        rows = check_history.rows_for(learner_id, lesson, list(results or []), source, utcnow())
+        if not rows:  # nothing tried: the learner is still seen at this lesson
+            with self._write() as s:
+                self._touch(s, learner_id, lesson)
+        not_saved = None
+        for row in rows:  # each kept on its own when the database is away (raises the worst at the end)
+            try:
+                self._keep(row, lesson=lesson)
+            except NotSaved as error:
+                not_saved = error if not_saved is None or not error.kept else not_saved
+        if not_saved is not None:
+            raise not_saved
+        return len(rows)
 
     def check_attempts(self, learner_id: str, lesson: int | None = None) -> list[dict]:
         with self._read() as s:
@@ -402,10 +383,9 @@ class ProgressStore:
     # -- session summaries --------------------------------------------------------------------
     def save_summary(self, learner_id: str, lesson: int | None, where_left_off: str, next_steps: list[str]) -> None:
         learner_id, lesson = _learner(learner_id), _lesson(lesson)
-        with self._write() as s:
-            self._touch(s, learner_id, lesson)
-            s.add(SummaryRow(learner_id=learner_id, lesson=lesson, created_at=utcnow(),
-                             where_left_off=_text(where_left_off), next_steps=[_text(x) for x in next_steps or []]))
+        self._keep(SummaryRow(learner_id=learner_id, lesson=lesson, created_at=utcnow(),
+                              where_left_off=_text(where_left_off), next_steps=[_text(x) for x in next_steps or []]),
+                   lesson=lesson)
 
     def latest_summary(self, learner_id: str) -> dict | None:
         with self._read() as s:

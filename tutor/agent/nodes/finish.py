@@ -10,6 +10,7 @@ from tutor.agent.memory import next_steps, where_left_off
 from tutor.agent.nodes.common import context_of, make_turn
 from tutor.agent.nodes.respond import guard_check
 from tutor.agent.passages import short_section
+from tutor.store.keeping import read_or
 
 HISTORY_CHARS = 1500
 STUB_RULES = ("todo_stub_filled", "todo_stub_fragment")
@@ -118,6 +119,24 @@ def _thread_updates(state: dict) -> dict:
     return out
 
 
+class _Saving:
+    """The writes of one turn: a record the database could not take for want of a connection
+    is kept on disk by the store (NotSaved), and the turn's other records go straight there."""
+
+    def __init__(self, store):
+        self.store, self.not_saved = store, None
+
+    def write(self, call, *args, **kwargs) -> None:
+        from tutor.store import NotSaved
+
+        try:
+            call(*args, **kwargs)
+        except NotSaved as error:
+            if self.not_saved is None or (self.not_saved.kept and not error.kept):  # the worst is said
+                self.not_saved = error
+            self.store.queue_only = True  # the turn's other records: straight to the queue
+
+
 async def record(state, runtime) -> dict:
     """Turn, contract events, misconceptions and the where-we-left-off summary, in the store."""
     ctx = context_of(runtime)
@@ -126,31 +145,41 @@ async def record(state, runtime) -> dict:
     events = contract_events(state)
     misconception = state.get("misconception")
     note = state.get("model_note", "")
+    saving = _Saving(store)
     try:
-        store.record_turn(learner, lesson, message=state["message"], reply=state.get("reply", ""),
-                          intent=state.get("intent", ""), action=state.get("action", ""),
-                          citations=state.get("citations") or [],
-                          guard=[turn_record_event(e) for e in events],
-                          misconceptions=[misconception["id"]] if misconception else [],
-                          model=state.get("model_used") or ctx.model_name, log_text=ctx.log_text)
+        saving.write(store.record_turn, learner, lesson, message=state["message"], reply=state.get("reply", ""),
+                     intent=state.get("intent", ""), action=state.get("action", ""),
+                     citations=state.get("citations") or [],
+                     guard=[turn_record_event(e) for e in events],
+                     misconceptions=[misconception["id"]] if misconception else [],
+                     model=state.get("model_used") or ctx.model_name, log_text=ctx.log_text)
         for event in (e for e in events if e["rule"] not in FAITHFULNESS_RULES):
             # a refused request is filed under the lesson it asked about ("my lesson 9 lab")
             about = state.get("focus") or lesson if event["rule"] in REQUEST_RULES else lesson
-            store.record_contract_event(learner, about, event["rule"], event["action"], event["detail"])
+            saving.write(store.record_contract_event, learner, about, event["rule"], event["action"], event["detail"])
         if misconception:
-            store.record_misconception(learner, misconception["lesson"], misconception["id"], state["message"])
+            saving.write(store.record_misconception, learner, misconception["lesson"], misconception["id"],
+                         state["message"])
         resolved = (state.get("updates") or {}).get("resolved")
         if resolved:
-            store.resolve_misconception(learner, resolved)
+            saving.write(store.resolve_misconception, learner, resolved)
         thread = {**state, **out}
-        status = store.lesson_statuses(learner).get(lesson)
+        away = saving.not_saved is not None  # then reading the database again only waits for it to fail
+        status = None if away else read_or(lambda: store.lesson_statuses(learner).get(lesson), None)
         still_open = state.get("open_misconceptions") or []
-        if misconception or resolved:  # only then did the list change during this turn
-            still_open = store.open_misconceptions(learner)
-        store.save_summary(learner, lesson, where_left_off(ctx.view, lesson, thread),
-                           next_steps(ctx.view, lesson, thread, status, still_open))
+        if (misconception or resolved) and not away:  # only then did the list change during this turn
+            still_open = read_or(lambda: store.open_misconceptions(learner), still_open)
+        saving.write(store.save_summary, learner, lesson, where_left_off(ctx.view, lesson, thread),
+                     next_steps(ctx.view, lesson, thread, status, still_open))
     except Exception as error:  # noqa: BLE001 - the learner still gets the reply; say what was not saved
         note = (note + " " if note else "") + f"(Progress not saved: {str(error).splitlines()[0][:200]})"
+    finally:
+        store.queue_only = False
+    told = [str(saving.not_saved)] if saving.not_saved else []
+    told += store.notices
+    store.notices.clear()
+    if told:
+        note = " ".join([note, *told]).strip()
     if note != state.get("model_note", ""):
         out["model_note"] = note
     return out

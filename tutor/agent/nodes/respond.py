@@ -27,6 +27,7 @@ from tutor.agent.stream_guard import StreamGuard
 from tutor.guard.output import check_reply
 from tutor.llm import ModelError
 from tutor.redact import redact_urls_in
+from tutor.store.keeping import read_or
 
 PROMPT_KIND = {"catch_up": "teach", "resume": "status"}
 NO_CODE_KINDS = ("coach", "check")  # replies that may hold no runnable code at all
@@ -155,7 +156,8 @@ async def check(state, runtime) -> dict:
 
 async def status(state, runtime) -> dict:
     ctx = context_of(runtime)
-    facts = {"statuses": ctx.store.lesson_statuses(ctx.learner_id), "summary": ctx.store.latest_summary(ctx.learner_id),
+    facts = {"statuses": read_or(lambda: ctx.store.lesson_statuses(ctx.learner_id), {}),
+             "summary": read_or(lambda: ctx.store.latest_summary(ctx.learner_id), None),
              "misconceptions": state.get("open_misconceptions") or []}
     return await _respond(state, runtime, "status", compose_status, facts)
 

@@ -10,6 +10,7 @@ from tutor.agent.diagnose import Catalogue, answered_or_acknowledged, cue_match,
 from tutor.agent.model_reply import classify_with_model
 from tutor.agent.nodes.common import context_of
 from tutor.agent.outsourcing import REPORT, SOLUTION
+from tutor.store.keeping import read_or
 
 LESSON_MENTION = re.compile(r"\b(?:lesson|lab|l)\s*0?(\d{1,2})\b", re.I)
 PER_TURN_RESET = {"outsourcing": None, "misconception": None, "hits": [], "check_request": None, "check": None, "guard": [], "model_note": "",
@@ -20,8 +21,9 @@ PER_TURN_RESET = {"outsourcing": None, "misconception": None, "hits": [], "check
 async def load_context(state, runtime) -> dict:
     ctx = context_of(runtime)
     plan = state["lesson"]
-    profile = ctx.store.get_profile(ctx.learner_id) or {}
-    open_misconceptions = ctx.store.open_misconceptions(ctx.learner_id)
+    # the database gone away mid-conversation: answer without the stored context (the turn is kept)
+    profile = read_or(lambda: ctx.store.get_profile(ctx.learner_id), None) or {}
+    open_misconceptions = read_or(lambda: ctx.store.open_misconceptions(ctx.learner_id), state.get("open_misconceptions") or [])
     focus = plan
     if state.get("detour"):
         focus = state["detour"]["lesson"]
