@@ -15,6 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 
+from tutor.store.urls import CONNECT_TIMEOUT_S as PG_CONNECT_TIMEOUT_S
+
 BUSY_TIMEOUT_MS = 30_000
 # WAL + NORMAL: a commit survives a killed process (the WAL is in the OS page cache); only
 # an OS crash or power cut can lose the last few commits. FULL would fsync every commit.
@@ -46,7 +48,6 @@ def create_store_engine(path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -
     return engine
 
 
-PG_CONNECT_TIMEOUT_S = 5
 
 
 def create_server_engine(url) -> Engine:

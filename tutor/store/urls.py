@@ -39,6 +39,13 @@ def is_postgres(url: str | URL | None) -> bool:
     return bool(url) and parse(str(url) if isinstance(url, URL) else url).drivername.startswith("postgresql")
 
 
+CONNECT_TIMEOUT_S = 5  # a server that drops packets (not one that refuses) is given up after this
+
+
 def libpq_dsn(url: str) -> str:
-    """The same URL for psycopg itself (LangGraph's PostgresSaver): no '+psycopg'."""
-    return parse(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    """The same URL for psycopg itself (LangGraph's PostgresSaver): no '+psycopg', and a
+    connect timeout unless the URL sets one (libpq's default is to wait for the OS, minutes)."""
+    parsed = parse(url).set(drivername="postgresql")
+    if "connect_timeout" not in parsed.query:
+        parsed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_S)})
+    return parsed.render_as_string(hide_password=False)
