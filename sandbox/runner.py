@@ -328,15 +328,26 @@ def _execute(record, plan: _Plan, limits, gpu, cgroups, run_dir: Path, on_output
              stop=None) -> None:
     logs = {name: run_dir / f"{name}.log" for name in ("stdout", "stderr")}
     argv, fds = _hidden_options(plan.argv, plan.env["TUTOR_RUN_DIR"])
-    argv, preexec = launch.wrap(argv, limits, gpu, cgroups, _nproc_limit(plan, limits))
+    gate = launch.gated(argv, limits, gpu, cgroups, _nproc_limit(plan, limits))
     # Linux carries the forking process's peak RSS into the child's ru_maxrss across exec, so
     # wait4's figure is the lab's own only where it exceeds the runner's peak at spawn time.
     runner_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    proc = subprocess.Popen(argv, cwd=plan.cwd, env=plan.env if plan.backend == "process" else {},
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True, preexec_fn=preexec, pass_fds=fds)
-    for fd in fds:
-        os.close(fd)
+    try:
+        proc = subprocess.Popen(gate.argv, cwd=plan.cwd, env=plan.env if plan.backend == "process" else {},
+                                stdin=gate.stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True, pass_fds=fds)
+    except BaseException:
+        gate.close()
+        raise
+    finally:
+        for fd in fds:
+            os.close(fd)
+    gate.started()
+    try:
+        gate.open(proc.pid)
+    except OSError:
+        proc.wait(timeout=5)   # the gate is closed: it exits 125 having run nothing
+        raise
     captures = [StreamCapture(name, getattr(proc, name), path, limits.output_bytes, on_output)
                 for name, path in logs.items()]
     for capture in captures:
