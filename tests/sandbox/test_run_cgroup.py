@@ -119,6 +119,7 @@ def test_the_child_joins_by_writing_0_to_tasks_on_v1_and_to_cgroup_procs_on_v2(t
     child = subprocess.Popen(gate.argv, stdin=gate.stdin, stdout=subprocess.PIPE, text=True)
     gate.started()
     gate.open(child.pid)
+    gate.release()
     assert child.communicate(timeout=10)[0] == "ran\n"
     assert (paths["memory"] / "tasks").read_text().strip() == "0"
     assert not (paths["memory"] / "cgroup.procs").exists()
@@ -127,7 +128,7 @@ def test_the_child_joins_by_writing_0_to_tasks_on_v1_and_to_cgroup_procs_on_v2(t
 
 def test_the_lab_gets_its_rlimits_before_it_starts_and_never_the_gate(tmp_path):
     """The runner sets the rlimits on the waiting `sh` (no prlimit program, no preexec hook);
-    what it execs inherits them, and its stdin is /dev/null again, not the gate."""
+    what it execs after the last gate inherits them, and its stdin is /dev/null, not the gate."""
     from sandbox import launch
 
     probe = ("import os, resource; print(resource.getrlimit(resource.RLIMIT_AS), "
@@ -138,18 +139,23 @@ def test_the_lab_gets_its_rlimits_before_it_starts_and_never_the_gate(tmp_path):
                              text=True)
     gate.started()
     gate.open(child.pid)
+    gate.release()
     out = child.communicate(timeout=10)[0]
     assert out.startswith(f"({300 * 2**20}, {300 * 2**20}) ({7 * 2**20}, {7 * 2**20})"), out
     assert out.strip().endswith("/dev/null"), out
 
 
-def test_a_gate_closed_without_go_runs_nothing(tmp_path):
+@pytest.mark.parametrize("gates_opened", [0, 1])
+def test_a_gate_closed_without_go_runs_nothing(tmp_path, gates_opened):
+    """A runner that gives up (or dies) before the last gate: the chain exits 125 unrun."""
     from sandbox import launch
 
     flag = tmp_path / "ran"
     gate = launch.gated(["/bin/sh", "-c", f"touch {flag}"], Limits(), False, cgroups.RunCgroups(), None)
     child = subprocess.Popen(gate.argv, stdin=gate.stdin)
     gate.started()
+    if gates_opened:
+        gate.open(child.pid)
     gate.close()
     assert child.wait(timeout=10) == 125 and not flag.exists()
 

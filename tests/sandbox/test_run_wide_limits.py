@@ -195,22 +195,34 @@ def test_sigkill_of_the_runner_leaves_no_scratch_mount(make_lab, marker, tmp_pat
 
 @requires_bwrap
 @root_only
-def test_a_killed_keeper_is_reaped_later_and_leaves_no_mount_nor_zombie(tmp_path, monkeypatch):
-    """cleanup() sends the keeper SIGKILL without waiting for its exit; the next cleanup (or the
-    runner's exit) reaps it: no zombie piles up and its tmpfs goes with its namespace."""
+def test_the_scratch_tmpfs_lives_only_while_the_run_does_and_never_in_the_hosts_namespace(make_lab, tmp_path,
+                                                                                          monkeypatch):
+    """The launch chain mounts it in a namespace of its own; the runner reaches it through a
+    directory descriptor it closes at the end: no mount on the host during the run, none
+    anywhere after it, no descriptor kept, and the lab's outputs still came back."""
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setenv("SANDBOX_SCRATCH", str(scratch))
-    pids = []
-    for _ in range(3):
-        space = workspace.Workspace.create(16, None, own_namespace=True)
-        assert space.mounted and _tmpfs_mounts(scratch)
-        pids.append(space.keeper.pid)
-        space.cleanup()
-        assert space.keeper is None and not space.root.exists()
-    assert workspace.reap_keepers(wait=True) == 0
-    assert [pid for pid in pids if Path(f"/proc/{pid}").exists()] == []   # reaped, not zombies
+    lab = make_lab("""
+        import os
+        fs = os.statvfs("/lab")
+        print(fs.f_blocks * fs.f_frsize // 2**20, fs.f_files, flush=True)
+        open(os.path.join(os.environ["TUTOR_RUN_DIR"], "out.txt"), "w").write("made in the tmpfs")
+    """)
+    fds_before = set(os.listdir("/proc/self/fd"))
+    host_mounts_during = []
+    record = run(lab, ["python", "main.py"], limits(disk_mb=16),
+                 on_output=lambda stream, text: host_mounts_during.extend(
+                     m for m in _tmpfs_mounts(scratch) if not m.startswith("namespace")))
+    assert record.reason == "ok", record.detail
+    assert "tmpfs" in record.mechanisms["disk"]
+    size_mb, inodes = map(int, Path(record.logs["stdout"]).read_text().split())
+    assert size_mb == 16 and inodes == workspace.SCRATCH_MAX_INODES + 1
+    assert (Path(record.run_dir) / "out.txt").read_text() == "made in the tmpfs"
+    assert host_mounts_during == []
     assert _tmpfs_mounts(scratch) == []
+    assert set(os.listdir("/proc/self/fd")) <= fds_before
+    assert list(scratch.iterdir()) == []
 
 
 @requires_bwrap
