@@ -1,20 +1,20 @@
-"""How the child starts: one exec chain that joins the run's cgroups, takes its rlimits, makes
-the scratch tmpfs in a mount namespace of its own, then waits until the runner has copied the
-lab in, and only then execs the sandbox. No Python preexec hook, no separate keeper process.
+"""How the child starts: one exec chain that makes the scratch tmpfs in a mount namespace of
+its own, joins the run's cgroups, then waits at a gate until the runner has set its rlimits and
+copied the lab in, and only then execs the sandbox. No Python preexec hook, no keeper process.
 
 A preexec_fn forces fork() instead of vfork(), runs Python in the child (about 3-5 ms a run) and
 is unsafe in a threaded process (the TUI). The child must join the cgroups itself ("0": see
 sandbox/cgroups.py), which a `sh` does in well under 1 ms; the rlimits are set from outside with
-prlimit(2) on that `sh` while it waits at the first gate (no `prlimit` program: ~1.4 ms). Where
-the scratch space is a tmpfs, `unshare --mount` then `sh` mount it in a namespace of the run's
-own and say "ready"; the runner opens the tmpfs through /proc/<pid>/root, keeps that directory
-descriptor (the files stay reachable after the namespace is gone, and vanish when it is closed
-or the runner dies) and copies the lab in. The second gate lets the chain exec bwrap in that
-namespace (no `nsenter`: ~3 ms, and no keeper: setpriv, unshare, sh, sleep).
+prlimit(2) while the chain has not passed the gate (they hold across exec; no `prlimit` program:
+~1.4 ms). Where the scratch space is a tmpfs, the chain starts as `unshare --mount`, and its
+`sh` mounts the tmpfs in that namespace and says "ready"; the runner opens the tmpfs through
+/proc/<pid>/root, keeps that directory descriptor (the files stay reachable after the namespace
+is gone, and vanish when it is closed or the runner dies) and copies the lab in. The gate then
+lets the chain exec bwrap in that namespace (no `nsenter`: ~3 ms; no keeper: setpriv, sh, sleep).
 
-Both gates are lines on the child's stdin (dash names single-digit fds only), which becomes
-/dev/null before the exec. Should the runner die or give up before a gate opens, the waiting
-`sh` reads EOF and exits 125: the lab never starts without its limits.
+The gate is a line on the child's stdin (dash names single-digit fds only), which becomes
+/dev/null before the exec. Should the runner die or give up before it opens the gate, the
+waiting `sh` reads EOF and exits 125: the lab never starts, with or without its limits.
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ from dataclasses import dataclass
 from sandbox.cgroups import RunCgroups
 from sandbox.limits import Limits
 
+# $1, $2 (mount stage only): tmpfs options and where to mount it, "ready" on stdout once done.
 # Joins each cgroup named before "--" ("0" is the writer itself, this single-threaded shell: no
-# pid lookup, and on cgroup v1 no global lock, RunCgroups.join_files), waits at gate 1 (rlimits).
-_JOIN = 'while [ "$1" != "--" ]; do echo 0 > "$1" || exit 125; shift; done; shift; read -r go || exit 125; '
-_LAST_GATE = 'read -r go || exit 125; exec < /dev/null; exec "$@"'
-GATE_SCRIPT = _JOIN + _LAST_GATE
-# In the new mount namespace: $1 mount options, $2 where; "ready" on stdout, then gate 2.
-MOUNT_SCRIPT = 'mount -t tmpfs -o "$1" tutor-sandbox "$2" || exit 1; echo ready; shift 2; ' + _LAST_GATE
+# pid lookup, and on cgroup v1 no global lock, RunCgroups.join_files), waits at the gate, execs.
+_JOIN = 'while [ "$1" != "--" ]; do echo 0 > "$1" || exit 125; shift; done; shift; '
+_GATE = 'read -r go || exit 125; exec < /dev/null; exec "$@"'
+GATE_SCRIPT = _JOIN + _GATE
+MOUNT_SCRIPT = 'mount -t tmpfs -o "$1" tutor-sandbox "$2" || exit 1; echo ready; shift 2; ' + _JOIN + _GATE
 READY = b"ready\n"
 
 _RLIMITS = {"core": resource.RLIMIT_CORE, "cpu": resource.RLIMIT_CPU, "fsize": resource.RLIMIT_FSIZE,
@@ -62,7 +62,7 @@ def rlimit_values(limits: Limits, gpu: bool, nproc: int | None) -> dict[str, tup
 
 @dataclass
 class Gated:
-    """Start ``argv`` with ``stdin`` as its stdin, call ``started()``, ``open(pid)``, with a
+    """Start ``argv`` with ``stdin`` as its stdin, call ``started()``, ``limit(pid)``, with a
     mount ``mounted(stdout)``, then ``release()`` to let it exec the sandbox."""
 
     argv: list[str]
@@ -80,18 +80,17 @@ class Gated:
         os.close(self.read_fd)
         self.read_fd = -1
 
-    def open(self, pid: int) -> None:
-        """Gate 1: set the rlimits on the waiting child; it goes on (to its mount, if any)."""
+    def limit(self, pid: int) -> None:
+        """Set the rlimits on the child, which cannot pass the gate yet."""
         for name, pair in self.values.items():
             resource.prlimit(pid, _RLIMITS[name], pair)
-        os.write(self.write_fd, b"go\n")
 
     def mounted(self, stdout) -> bool:
         """Whether the tmpfs is mounted in the child's namespace (False: the mount failed)."""
         return self.mounts and stdout.readline() == READY
 
     def release(self) -> None:
-        """Gate 2: the chain execs the sandbox."""
+        """Open the gate: the chain execs the sandbox."""
         try:
             os.write(self.write_fd, b"go\n")
         finally:
@@ -107,17 +106,15 @@ class Gated:
 
 def gated(argv: list[str], limits: Limits, gpu: bool, cgroups: RunCgroups, nproc: int | None,
           mount: tuple[str, str] | None = None) -> Gated:
-    """``mount``: (tmpfs options, where), made in a new private mount namespace before gate 2."""
+    """``mount``: (tmpfs options, where), made in a new private mount namespace before the gate."""
     read_fd, write_fd = os.pipe()
     joins = [str(path) for path in cgroups.join_files()]
+    values = rlimit_values(limits, gpu, nproc)
     if mount and unshare_path():
-        options, target = mount
-        tail = [unshare_path(), "--mount", "--propagation", "private", "--",
-                "/bin/sh", "-c", MOUNT_SCRIPT, "mount-stage", options, target, *argv]
-        wrapped = ["/bin/sh", "-c", _JOIN + 'exec "$@"', "sh", *joins, "--", *tail]
-        return Gated(wrapped, rlimit_values(limits, gpu, nproc), read_fd, write_fd, mounts=True)
-    wrapped = ["/bin/sh", "-c", GATE_SCRIPT, "sh", *joins, "--", *argv]
-    return Gated(wrapped, rlimit_values(limits, gpu, nproc), read_fd, write_fd)
+        wrapped = [unshare_path(), "--mount", "--propagation", "private", "--",
+                   "/bin/sh", "-c", MOUNT_SCRIPT, "sh", *mount, *joins, "--", *argv]
+        return Gated(wrapped, values, read_fd, write_fd, mounts=True)
+    return Gated(["/bin/sh", "-c", GATE_SCRIPT, "sh", *joins, "--", *argv], values, read_fd, write_fd)
 
 
 @dataclass
@@ -147,7 +144,7 @@ class Chain:
 
 
 def spawn(gate: Gated, cwd: str | None, env: dict[str, str], pass_fds: tuple[int, ...]) -> Chain:
-    """Start the chain (in a session of its own, output piped) and open its first gate."""
+    """Start the chain (in a session of its own, output piped) and set its rlimits."""
     try:
         proc = subprocess.Popen(gate.argv, cwd=cwd, env=env, stdin=gate.stdin, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, start_new_session=True, pass_fds=pass_fds)
@@ -157,7 +154,7 @@ def spawn(gate: Gated, cwd: str | None, env: dict[str, str], pass_fds: tuple[int
     gate.started()
     chain = Chain(proc, gate)
     try:
-        gate.open(proc.pid)
+        gate.limit(proc.pid)
     except OSError:
         chain.abandon()
         raise

@@ -118,7 +118,7 @@ def test_the_child_joins_by_writing_0_to_tasks_on_v1_and_to_cgroup_procs_on_v2(t
     gate = launch.gated(["/bin/sh", "-c", "echo ran"], Limits(), False, groups, None)
     child = subprocess.Popen(gate.argv, stdin=gate.stdin, stdout=subprocess.PIPE, text=True)
     gate.started()
-    gate.open(child.pid)
+    gate.limit(child.pid)
     gate.release()
     assert child.communicate(timeout=10)[0] == "ran\n"
     assert (paths["memory"] / "tasks").read_text().strip() == "0"
@@ -138,15 +138,15 @@ def test_the_lab_gets_its_rlimits_before_it_starts_and_never_the_gate(tmp_path):
     child = subprocess.Popen(gate.argv, stdin=gate.stdin, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                              text=True)
     gate.started()
-    gate.open(child.pid)
+    gate.limit(child.pid)
     gate.release()
     out = child.communicate(timeout=10)[0]
     assert out.startswith(f"({300 * 2**20}, {300 * 2**20}) ({7 * 2**20}, {7 * 2**20})"), out
     assert out.strip().endswith("/dev/null"), out
 
 
-@pytest.mark.parametrize("gates_opened", [0, 1])
-def test_a_gate_closed_without_go_runs_nothing(tmp_path, gates_opened):
+@pytest.mark.parametrize("limited", [False, True])
+def test_a_gate_closed_without_go_runs_nothing(tmp_path, limited):
     """A runner that gives up (or dies) before the last gate: the chain exits 125 unrun."""
     from sandbox import launch
 
@@ -154,8 +154,8 @@ def test_a_gate_closed_without_go_runs_nothing(tmp_path, gates_opened):
     gate = launch.gated(["/bin/sh", "-c", f"touch {flag}"], Limits(), False, cgroups.RunCgroups(), None)
     child = subprocess.Popen(gate.argv, stdin=gate.stdin)
     gate.started()
-    if gates_opened:
-        gate.open(child.pid)
+    if limited:
+        gate.limit(child.pid)
     gate.close()
     assert child.wait(timeout=10) == 125 and not flag.exists()
 

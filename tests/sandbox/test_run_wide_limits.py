@@ -314,3 +314,20 @@ def test_the_sweep_removes_a_bounded_number_of_folders(tmp_path):
         (tmp_path / f"{workspace.PREFIX}{i}" / workspace.LOCK_NAME).write_text("")
     assert len(workspace.sweep_abandoned(tmp_path)) == workspace.SWEEP_MAX
     assert len(list(tmp_path.iterdir())) == 2
+
+
+@requires_bwrap
+@root_only
+def test_a_scratch_tmpfs_that_cannot_be_mounted_leaves_the_run_on_the_watched_host_disk(make_lab, monkeypatch):
+    real_create = workspace.Workspace.create.__func__
+
+    def unmountable(cls, *args, **kwargs):
+        space = real_create(cls, *args, **kwargs)
+        space.mount_options = "size=not-a-size"
+        return space
+
+    monkeypatch.setattr(workspace.Workspace, "create", classmethod(unmountable))
+    record = run(make_lab("print('ran')"), ["python", "main.py"], limits())
+    assert record.reason == "ok", record.detail
+    assert record.mechanisms["disk"] == workspace.WATCHDOG
+    assert Path(record.logs["stdout"]).read_text() == "ran\n"
