@@ -29,13 +29,14 @@ from dataclasses import dataclass
 from sandbox.cgroups import RunCgroups
 from sandbox.limits import Limits
 
-# $1, $2 (mount stage only): tmpfs options and where to mount it, "ready" on stdout once done.
+# $1, $2, $3 (mount stage only): the mount program (the chain has no PATH), tmpfs options and
+# where to mount it; "ready" on stdout once done.
 # Joins each cgroup named before "--" ("0" is the writer itself, this single-threaded shell: no
 # pid lookup, and on cgroup v1 no global lock, RunCgroups.join_files), waits at the gate, execs.
 _JOIN = 'while [ "$1" != "--" ]; do echo 0 > "$1" || exit 125; shift; done; shift; '
 _GATE = 'read -r go || exit 125; exec < /dev/null; exec "$@"'
 GATE_SCRIPT = _JOIN + _GATE
-MOUNT_SCRIPT = 'mount -t tmpfs -o "$1" tutor-sandbox "$2" || exit 1; echo ready; shift 2; ' + _JOIN + _GATE
+MOUNT_SCRIPT = '"$1" -t tmpfs -o "$2" tutor-sandbox "$3" || exit 1; echo ready; shift 3; ' + _JOIN + _GATE
 READY = b"ready\n"
 
 _RLIMITS = {"core": resource.RLIMIT_CORE, "cpu": resource.RLIMIT_CPU, "fsize": resource.RLIMIT_FSIZE,
@@ -43,8 +44,8 @@ _RLIMITS = {"core": resource.RLIMIT_CORE, "cpu": resource.RLIMIT_CPU, "fsize": r
 
 
 @functools.cache
-def unshare_path() -> str | None:
-    return shutil.which("unshare")
+def _tool(name: str) -> str | None:
+    return shutil.which(name)
 
 
 def rlimit_values(limits: Limits, gpu: bool, nproc: int | None) -> dict[str, tuple[int, int]]:
@@ -110,9 +111,9 @@ def gated(argv: list[str], limits: Limits, gpu: bool, cgroups: RunCgroups, nproc
     read_fd, write_fd = os.pipe()
     joins = [str(path) for path in cgroups.join_files()]
     values = rlimit_values(limits, gpu, nproc)
-    if mount and unshare_path():
-        wrapped = [unshare_path(), "--mount", "--propagation", "private", "--",
-                   "/bin/sh", "-c", MOUNT_SCRIPT, "sh", *mount, *joins, "--", *argv]
+    if mount and _tool("unshare") and _tool("mount"):
+        wrapped = [_tool("unshare"), "--mount", "--propagation", "private", "--",
+                   "/bin/sh", "-c", MOUNT_SCRIPT, "sh", _tool("mount"), *mount, *joins, "--", *argv]
         return Gated(wrapped, values, read_fd, write_fd, mounts=True)
     return Gated(["/bin/sh", "-c", GATE_SCRIPT, "sh", *joins, "--", *argv], values, read_fd, write_fd)
 
