@@ -26,6 +26,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
+from sandbox import host
 from sandbox.cgroups import RunCgroups
 from sandbox.limits import Limits
 
@@ -160,3 +161,18 @@ def spawn(gate: Gated, cwd: str | None, env: dict[str, str], pass_fds: tuple[int
         chain.abandon()
         raise
     return chain
+
+
+def hidden_options(argv: list[str], keep: str) -> tuple[list[str], tuple[int, ...]]:
+    """bwrap's options through --args FD instead of its command line: inside the sandbox bwrap is
+    pid 1, and /proc/1/cmdline would show the host's paths (scratch dir, lab folder). Only
+    ``keep`` (the run's token, /lab/runs/<id>) stays visible, for finding an orphaned bwrap."""
+    bwrap = host.bwrap_path()
+    if bwrap not in argv:
+        return argv, ()
+    start = argv.index(bwrap) + 1
+    end = argv.index("--", start)
+    fd = os.memfd_create("bwrap-args")
+    os.write(fd, b"".join(a.encode() + b"\0" for a in argv[start:end]))
+    os.lseek(fd, 0, os.SEEK_SET)
+    return argv[:start] + ["--args", str(fd), "--setenv", "TUTOR_RUN_DIR", keep] + argv[end:], (fd,)

@@ -297,23 +297,8 @@ def _nproc_limit(plan: _Plan, limits: Limits) -> int | None:
     return None
 
 
-def _hidden_options(argv: list[str], keep: str) -> tuple[list[str], tuple[int, ...]]:
-    """bwrap's options through --args FD instead of its command line: inside the sandbox bwrap is
-    pid 1, and /proc/1/cmdline would show the host's paths (scratch dir, lab folder). Only
-    ``keep`` (the run's token, /lab/runs/<id>) stays visible, for finding an orphaned bwrap."""
-    bwrap = host.bwrap_path()
-    if bwrap not in argv:
-        return argv, ()
-    start = argv.index(bwrap) + 1
-    end = argv.index("--", start)
-    fd = os.memfd_create("bwrap-args")
-    os.write(fd, b"".join(a.encode() + b"\0" for a in argv[start:end]))
-    os.lseek(fd, 0, os.SEEK_SET)
-    return argv[:start] + ["--args", str(fd), "--setenv", "TUTOR_RUN_DIR", keep] + argv[end:], (fd,)
-
-
 def _cuda_preflight(plan: _Plan, limits: Limits) -> str | None:
-    argv, fds = _hidden_options(plan.prefix + [host.real_python(), "-c", gpu_support.PREFLIGHT],
+    argv, fds = launch.hidden_options(plan.prefix + [host.real_python(), "-c", gpu_support.PREFLIGHT],
                                 plan.env["TUTOR_RUN_DIR"])
     try:
         done = subprocess.run(argv, env=None if plan.backend == "bubblewrap" else plan.env, cwd=plan.cwd,
@@ -347,7 +332,7 @@ def _start_chain(plan: _Plan, limits, gpu, cgroups, workspace) -> tuple[launch.C
 
 
 def _spawn(plan: _Plan, limits, gpu, cgroups, mount) -> launch.Chain:
-    argv, fds = _hidden_options(plan.argv, plan.env["TUTOR_RUN_DIR"])
+    argv, fds = launch.hidden_options(plan.argv, plan.env["TUTOR_RUN_DIR"])
     gate = launch.gated(argv, limits, gpu, cgroups, _nproc_limit(plan, limits), mount)
     try:
         return launch.spawn(gate, plan.cwd, plan.env if plan.backend == "process" else {}, fds)
