@@ -299,7 +299,7 @@ def _nproc_limit(plan: _Plan, limits: Limits) -> int | None:
 
 def _cuda_preflight(plan: _Plan, limits: Limits) -> str | None:
     argv, fds = launch.hidden_options(plan.prefix + [host.real_python(), "-c", gpu_support.PREFLIGHT],
-                                plan.env["TUTOR_RUN_DIR"])
+                                      plan.env["TUTOR_RUN_DIR"])
     try:
         done = subprocess.run(argv, env=None if plan.backend == "bubblewrap" else plan.env, cwd=plan.cwd,
                               capture_output=True, text=True, timeout=min(120, limits.timeout_s), pass_fds=fds)
