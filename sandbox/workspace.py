@@ -92,18 +92,22 @@ class Workspace:
 
     def write_etc(self, uid: int, copied: tuple[str, ...], mount_points: tuple[str, ...] = ()) -> Path:
         """The sandbox's /etc: passwd/group naming the lab's uid (getpass and friends work, no
-        host accounts are shown) and copies of the few host files programs need to start."""
+        host accounts are shown) and copies of the few host files programs need to start.
+        Plain os calls: through pathlib and shutil these six small files cost ~1.5 ms a run."""
         etc = self.root / "etc"
-        (etc / "passwd").write_text(f"root:x:0:0::/root:/usr/sbin/nologin\n"
-                                    f"lab:x:{uid}:{uid}:lab:/tmp:/usr/sbin/nologin\n"
-                                    "nobody:x:65534:65534::/nonexistent:/usr/sbin/nologin\n")
-        (etc / "group").write_text(f"root:x:0:\nlab:x:{uid}:\nnogroup:x:65534:\n")
+        _new_file(etc / "passwd", (f"root:x:0:0::/root:/usr/sbin/nologin\n"
+                                   f"lab:x:{uid}:{uid}:lab:/tmp:/usr/sbin/nologin\n"
+                                   "nobody:x:65534:65534::/nonexistent:/usr/sbin/nologin\n").encode())
+        _new_file(etc / "group", f"root:x:0:\nlab:x:{uid}:\nnogroup:x:65534:\n".encode())
         for name in copied:
-            source = Path("/etc") / name
-            if source.is_file():
-                shutil.copyfile(source, etc / name)  # follows links: /etc/localtime is one
-        for entry in etc.iterdir():
-            os.chmod(entry, 0o644)
+            try:  # follows links: /etc/localtime is one
+                with open(f"/etc/{name}", "rb") as source:
+                    if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+                        continue
+                    data = source.read()
+            except OSError:
+                continue
+            _new_file(etc / name, data)
         for name in mount_points:  # host directories bound on top need a place in the read-only /etc
             (etc / name).mkdir(mode=0o755, exist_ok=True)
         return etc
@@ -129,6 +133,18 @@ class Workspace:
         if self.lock_fd is not None:  # only once the folder is gone: no sweeper races the rmtree
             os.close(self.lock_fd)
             self.lock_fd = None
+
+
+def _new_file(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """A new file of the runner's (never an existing name, never through a link), mode exact."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    try:
+        os.fchmod(fd, mode)  # the umask must not decide what the lab can read
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
 def _hold_lock(root: Path) -> int:
