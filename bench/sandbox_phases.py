@@ -1,9 +1,10 @@
 """Where a sandboxed run's time goes, phase by phase (used by sandbox_overhead.py --phases).
 
 Wraps the runner's own steps with timers for the length of one measurement (nothing in sandbox/
-changes): cgroup make/remove, scratch tmpfs (the keeper), lab copy, plan (/etc, bwrap argv), the
-lab process from spawn to reaped (the exec chain sh -> prlimit -> nsenter -> bwrap -> setpriv ->
-the command, plus the command itself), the sweep after it, the record, and cleanup.
+changes): cgroup make/remove, the scratch folder, plan (/etc, bwrap argv), the launch chain up to
+its last gate (sh -> unshare -> sh + mount: the scratch tmpfs), lab copy, the lab process from
+its release to reaped (bwrap -> setpriv -> the command, plus the command itself), the sweep after
+it, the record, and cleanup.
 """
 
 from __future__ import annotations
@@ -18,15 +19,16 @@ from sandbox import cgroups, runner, supervise, workspace
 # (owner, attribute, label); classmethods are wrapped through their function.
 PHASES = [
     (cgroups.RunCgroups, "create", "cgroup: make (and sweep stale)"),
-    (workspace.Workspace, "create", "scratch tmpfs: keeper + mount"),
-    (workspace.Workspace, "copy_lab", "lab copy into scratch"),
+    (workspace.Workspace, "create", "scratch folder (and sweep)"),
     (runner, "_plan", "plan: /etc, env, bwrap argv"),
+    (runner, "_start_chain", "launch chain to its gate (tmpfs mounted)"),
+    (workspace.Workspace, "copy_lab", "lab copy into scratch"),
     (runner, "_execute", "execute: spawn, supervise, classify"),
     (supervise.Supervisor, "_loop", "  of which the lab process until reaped"),
     (supervise.Supervisor, "sweep", "  of which the sweep after exit"),
     (runner, "_finish", "record: copy back, metrics, run.json"),
     (cgroups.RunCgroups, "remove", "cgroup: remove"),
-    (workspace.Workspace, "cleanup", "scratch: keeper kill, rmtree"),
+    (workspace.Workspace, "cleanup", "scratch: close the tmpfs, rmtree"),
 ]
 
 

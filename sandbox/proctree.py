@@ -146,6 +146,15 @@ def pids_of_uid(uid: int) -> set[int]:
     return found
 
 
+def is_namespace_init(pid: int) -> bool:
+    """Whether pid is pid 1 of a pid namespace one level below ours: bubblewrap's own init in
+    the sandbox (a lab's own nested namespace would be deeper). Gone processes are not."""
+    status = _read_bytes(f"/proc/{pid}/status")
+    line = next((l for l in (status or b"").splitlines() if l.startswith(b"NSpid:")), b"")
+    fields = line.split()
+    return len(fields) == 3 and fields[2] == b"1"
+
+
 def signal_all(pids: set[int], sig: int) -> int:
     sent = 0
     for pid in pids:

@@ -122,10 +122,24 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
     cgroups = RunCgroups.create(group_name(run_id), None if own_uid else limits.max_procs,
                                 limits.memory_mb * 2**20)
     route: ModelRoute | None = None
+    chain: launch.Chain | None = None
     inner_run_dir = run_dir
     try:
         workspace = Workspace.create(limits.disk_mb, dropped_uid, with_lab=not in_place,
                                      own_namespace=backend == "bubblewrap")
+        lab_host = lab if in_place else workspace.lab              # the sandbox binds this at /lab
+        if network == "model" and model_url and backend == "bubblewrap":
+            route = ModelRoute(model_url, workspace.root / "bridge")
+            route.start()
+        plan = _plan(backend, lab_host, lab_host / "runs" / run_id, list(command), limits, gpu, network, route,
+                     model_url, model_name, seed, dropped_uid, workspace, run_id)
+        # The chain starts now and waits at its last gate: with a scratch tmpfs, it has made it.
+        chain, runner_peak = _start_chain(plan, limits, gpu, cgroups, workspace)
+        plan.mechanisms.update(_limit_mechanisms(limits, gpu, cgroups, plan, workspace, in_place))
+        record.cwd, record.mechanisms, record.isolation = plan.lab_cwd, plan.mechanisms, plan.isolation
+        record.network, record.env_keys = plan.network, sorted(plan.env)
+        if plan.network_detail:
+            record.isolation["network_detail"] = plan.network_detail
         if not in_place:
             try:
                 workspace.copy_lab(lab, dropped_uid)
@@ -134,7 +148,6 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
                 record.detail = (f"the lab folder could not be copied into the {limits.disk_mb} MiB scratch "
                                  f"space ({_first_line(exc)}); raise the disk limit or run in place")
                 return _finish(record, run_dir, started, run_dir)
-        lab_host = lab if in_place else workspace.lab              # the sandbox binds this at /lab
         lab_access = lab if in_place else workspace.lab_access     # the runner reaches it this way
         inner_run_dir = lab_access / "runs" / run_id
         inner_run_dir.mkdir(parents=True, exist_ok=True)
@@ -143,17 +156,6 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
             for path in ([inner_run_dir] if in_place else [inner_run_dir.parent, inner_run_dir]):
                 os.lchown(path, dropped_uid, dropped_uid)
 
-        if network == "model" and model_url and backend == "bubblewrap":
-            route = ModelRoute(model_url, workspace.root / "bridge")
-            route.start()
-        plan = _plan(backend, lab_host, inner_run_dir, list(command), limits, gpu, network, route,
-                     model_url, model_name, seed, dropped_uid, workspace, run_id)
-        plan.mechanisms.update(_limit_mechanisms(limits, gpu, cgroups, plan, workspace, in_place))
-        record.cwd, record.mechanisms, record.isolation = plan.lab_cwd, plan.mechanisms, plan.isolation
-        record.network, record.env_keys = plan.network, sorted(plan.env)
-        if plan.network_detail:
-            record.isolation["network_detail"] = plan.network_detail
-
         if gpu:
             record.gpu = gpu_support.nvml_facts() or {"error": "NVML not available on this host"}
             problem = _cuda_preflight(plan, limits)
@@ -161,7 +163,8 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
                 record.reason, record.detail = "error", problem
                 return _finish(record, run_dir, started, inner_run_dir)
 
-        _execute(record, plan, limits, gpu, cgroups, run_dir, on_output, workspace, lab if in_place else None, stop)
+        _execute(record, plan, chain, runner_peak, limits, gpu, cgroups, run_dir, on_output, workspace,
+                 lab if in_place else None, stop)
         if in_place:
             drop_links(inner_run_dir)  # the run folder stays in the learner's folder: no planted links
         if in_place and dropped_uid is not None:
@@ -172,6 +175,8 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
         record.reason, record.detail = "error", f"sandbox failure: {type(exc).__name__}: {_first_line(exc)}"
         return _finish(record, run_dir, started, inner_run_dir)
     finally:
+        if chain:
+            chain.abandon()   # a chain never released exits unrun
         if route:
             route.stop()
         cgroups.kill_all(deadline_s=1.0)
@@ -252,7 +257,7 @@ def _plan(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, ne
                  "user": f"uid {dropped_uid} (setpriv)" if dropped_uid is not None else "user namespace",
                  "capabilities": "all dropped", "namespaces": "pid, net, ipc, uts, cgroup, mount",
                  "hidden": "home directories, /root, /etc/shadow, host processes"}
-    return _Plan("bubblewrap", workspace.enter() + build_argv(spec), command, None, LAB_MOUNT, env, dropped_uid, {}, isolation,
+    return _Plan("bubblewrap", build_argv(spec), command, None, LAB_MOUNT, env, dropped_uid, {}, isolation,
                  net_state, net_detail)
 
 
@@ -292,24 +297,9 @@ def _nproc_limit(plan: _Plan, limits: Limits) -> int | None:
     return None
 
 
-def _hidden_options(argv: list[str], keep: str) -> tuple[list[str], tuple[int, ...]]:
-    """bwrap's options through --args FD instead of its command line: inside the sandbox bwrap is
-    pid 1, and /proc/1/cmdline would show the host's paths (scratch dir, lab folder). Only
-    ``keep`` (the run's token, /lab/runs/<id>) stays visible, for finding an orphaned bwrap."""
-    bwrap = host.bwrap_path()
-    if bwrap not in argv:
-        return argv, ()
-    start = argv.index(bwrap) + 1
-    end = argv.index("--", start)
-    fd = os.memfd_create("bwrap-args")
-    os.write(fd, b"".join(a.encode() + b"\0" for a in argv[start:end]))
-    os.lseek(fd, 0, os.SEEK_SET)
-    return argv[:start] + ["--args", str(fd), "--setenv", "TUTOR_RUN_DIR", keep] + argv[end:], (fd,)
-
-
 def _cuda_preflight(plan: _Plan, limits: Limits) -> str | None:
-    argv, fds = _hidden_options(plan.prefix + [host.real_python(), "-c", gpu_support.PREFLIGHT],
-                                plan.env["TUTOR_RUN_DIR"])
+    argv, fds = launch.hidden_options(plan.prefix + [host.real_python(), "-c", gpu_support.PREFLIGHT],
+                                      plan.env["TUTOR_RUN_DIR"])
     try:
         done = subprocess.run(argv, env=None if plan.backend == "bubblewrap" else plan.env, cwd=plan.cwd,
                               capture_output=True, text=True, timeout=min(120, limits.timeout_s), pass_fds=fds)
@@ -324,19 +314,38 @@ def _cuda_preflight(plan: _Plan, limits: Limits) -> str | None:
     return None
 
 
-def _execute(record, plan: _Plan, limits, gpu, cgroups, run_dir: Path, on_output, workspace, in_place_lab,
-             stop=None) -> None:
-    logs = {name: run_dir / f"{name}.log" for name in ("stdout", "stderr")}
-    argv, fds = _hidden_options(plan.argv, plan.env["TUTOR_RUN_DIR"])
-    argv, preexec = launch.wrap(argv, limits, gpu, cgroups, _nproc_limit(plan, limits))
+def _start_chain(plan: _Plan, limits, gpu, cgroups, workspace) -> tuple[launch.Chain, int]:
+    """The launch chain, started and waiting at its last gate; and the runner's peak RSS then.
+    Where the scratch tmpfs cannot be mounted, the lab stays on the host disk, watched."""
     # Linux carries the forking process's peak RSS into the child's ru_maxrss across exec, so
     # wait4's figure is the lab's own only where it exceeds the runner's peak at spawn time.
     runner_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    proc = subprocess.Popen(argv, cwd=plan.cwd, env=plan.env if plan.backend == "process" else {},
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True, preexec_fn=preexec, pass_fds=fds)
-    for fd in fds:
-        os.close(fd)
+    mount = workspace.mount_request()
+    chain = _spawn(plan, limits, gpu, cgroups, mount)
+    if mount:
+        if chain.gate.mounted(chain.proc.stdout):
+            workspace.attach(chain.proc.pid)
+        else:
+            chain.abandon()
+            chain = _spawn(plan, limits, gpu, cgroups, None)
+    return chain, runner_peak
+
+
+def _spawn(plan: _Plan, limits, gpu, cgroups, mount) -> launch.Chain:
+    argv, fds = launch.hidden_options(plan.argv, plan.env["TUTOR_RUN_DIR"])
+    gate = launch.gated(argv, limits, gpu, cgroups, _nproc_limit(plan, limits), mount)
+    try:
+        return launch.spawn(gate, plan.cwd, plan.env if plan.backend == "process" else {}, fds)
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _execute(record, plan: _Plan, chain: launch.Chain, runner_peak: int, limits, gpu, cgroups, run_dir: Path,
+             on_output, workspace, in_place_lab, stop=None) -> None:
+    logs = {name: run_dir / f"{name}.log" for name in ("stdout", "stderr")}
+    proc = chain.proc
+    chain.release()
     captures = [StreamCapture(name, getattr(proc, name), path, limits.output_bytes, on_output)
                 for name, path in logs.items()]
     for capture in captures:

@@ -53,8 +53,11 @@ def read_capped(dir_fd: int, name: str, cap: int) -> tuple[bytes, bool]:
     return data[:cap], len(data) > cap
 
 
-def write_atomic(dir_fd: int, name: str, data: bytes, mode: int = 0o644) -> None:
-    """Replace ``name`` in dir_fd with ``data``: old content or new, never a link followed."""
+def write_atomic(dir_fd: int, name: str, data: bytes, mode: int = 0o644, durable: bool = True) -> None:
+    """Replace ``name`` in dir_fd with ``data``: old content or new, never a link followed.
+    ``durable``: fsync before the rename, so that even a power cut leaves old or new (a killed
+    process needs no fsync: the page cache outlives it); without it, a power cut may leave an
+    empty file."""
     tmp = f"{TEMP_PREFIX}{name}-{secrets.token_hex(4)}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, mode, dir_fd=dir_fd)
     try:
@@ -62,7 +65,8 @@ def write_atomic(dir_fd: int, name: str, data: bytes, mode: int = 0o644) -> None
             handle.write(data)
             handle.flush()
             os.fchmod(handle.fileno(), mode)  # the umask must not make report files differ
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
         try:
@@ -85,11 +89,11 @@ def remove_stale_temps(dir_fd: int, names: tuple[str, ...] = (TEMP_PREFIX,)) -> 
     return removed
 
 
-def write_in(folder: Path | str, name: str, data: bytes, mode: int = 0o644) -> Path:
+def write_in(folder: Path | str, name: str, data: bytes, mode: int = 0o644, durable: bool = True) -> Path:
     """write_atomic for a folder given by path (its last component must not be a link)."""
     fd = open_dir(folder)
     try:
-        write_atomic(fd, name, data, mode)
+        write_atomic(fd, name, data, mode, durable)
     finally:
         os.close(fd)
     return Path(folder) / name

@@ -160,8 +160,11 @@ class Supervisor:
         self.cgroups.kill_all(deadline_s=0.5)
 
     def sweep(self, deadline_s: float = 5.0) -> int:
-        """After the main process ended: kill whatever of the run is still alive (daemons)."""
+        """After the main process ended: kill whatever of the run is still alive (daemons); how
+        many of the lab's processes that was. The sandbox's own init (bwrap's pid 1, exiting
+        right after the launcher) is killed with the rest but is no leftover of the lab."""
         killed: set[int] = set()
+        launcher_init: set[int] = set()
         end = time.monotonic() + deadline_s
         proctree.signal_group(self.proc.pid, signal.SIGKILL)
         orphans_possible = self.launcher is not None and (self.proc.returncode or 0) < 0
@@ -171,11 +174,13 @@ class Supervisor:
                 pids |= proctree.pids_running(*self.launcher) - {self.proc.pid}
             if not pids:
                 break
+            if self.launcher is not None:  # looked at before the kill: a reaped pid says nothing
+                launcher_init |= {pid for pid in pids - killed if proctree.is_namespace_init(pid)}
             proctree.signal_all(pids, signal.SIGKILL)
             killed |= pids
             time.sleep(0.002)
         killed_in_cgroup = self.cgroups.kill_all(deadline_s=max(0.1, end - time.monotonic()))
-        return len(killed) + killed_in_cgroup
+        return len(killed - launcher_init) + killed_in_cgroup
 
 
 class _ExitWatch:

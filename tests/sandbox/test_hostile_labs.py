@@ -298,6 +298,31 @@ def test_double_forked_daemon_does_not_outlive_the_run(make_lab, marker, backend
 
 
 @BOTH
+def test_a_clean_run_claims_no_leftover_process(make_lab, backend):
+    """bwrap's own init in the sandbox, still exiting when the launcher has gone, is not the lab's."""
+    record = run(make_lab("pass"), ["python", "-c", "pass"], limits(), backend=backend)
+    assert record.reason == "ok", record.detail
+    assert record.leftover_processes_killed == 0
+
+
+@BOTH
+def test_a_daemon_that_outlives_the_lab_is_counted_and_killed(make_lab, marker, backend):
+    lab = make_lab("""
+        import os, sys, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(60)", sys.argv[1]])
+            os._exit(0)
+        time.sleep(0.3)
+    """)
+    record = run(lab, ["python", "main.py", marker], limits(), backend=backend)
+    assert record.reason == "ok", record.detail
+    assert record.leftover_processes_killed >= 1
+    assert_no_process_left(marker)
+
+
+@BOTH
 def test_sigterm_trap_is_killed_after_the_grace_period(make_lab, marker, backend):
     lab = make_lab("""
         import signal, time

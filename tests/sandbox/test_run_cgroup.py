@@ -106,27 +106,58 @@ def test_groups_of_a_sigkilled_runner_are_removed_by_the_next_run(make_lab, mark
     assert_no_process_left(marker)
 
 
-def test_the_child_joins_by_writing_0_to_tasks_on_v1_and_to_cgroup_procs_on_v2(tmp_path, monkeypatch):
+def test_the_child_joins_by_writing_0_to_tasks_on_v1_and_to_cgroup_procs_on_v2(tmp_path):
     """Writing a pid to v1's cgroup.procs takes the kernel's global threadgroup lock (an RCU grace
-    period, ~11 ms a run measured); "0" in `tasks` moves the single-threaded caller without it.
-    Both ways to start a child (sh wrapper, preexec hook) write the same thing to the same file."""
+    period, ~11 ms a run measured); "0" in `tasks` moves the single-threaded caller without it."""
     from sandbox import launch
 
-    for use_prlimit in (True, False):
-        if not use_prlimit:
-            monkeypatch.setattr(launch, "_prlimit", lambda: None)
-        root = tmp_path / f"prlimit-{use_prlimit}"
-        paths = {"memory": root / "memory-v1", "pids": root / "pids-v2"}
-        for path in paths.values():
-            path.mkdir(parents=True)
-        groups = cgroups.RunCgroups(paths=paths, versions={"memory": "v1", "pids": "v2"})
-        argv, preexec = launch.wrap(["/bin/sh", "-c", "echo ran"], Limits(), False, groups, None)
-        assert (preexec is None) == use_prlimit
-        done = subprocess.run(argv, preexec_fn=preexec, capture_output=True, text=True, timeout=10)
-        assert done.stdout == "ran\n", done.stderr
-        assert (paths["memory"] / "tasks").read_text().strip() == "0"
-        assert not (paths["memory"] / "cgroup.procs").exists()
-        assert (paths["pids"] / "cgroup.procs").read_text().strip() == "0"
+    paths = {"memory": tmp_path / "memory-v1", "pids": tmp_path / "pids-v2"}
+    for path in paths.values():
+        path.mkdir(parents=True)
+    groups = cgroups.RunCgroups(paths=paths, versions={"memory": "v1", "pids": "v2"})
+    gate = launch.gated(["/bin/sh", "-c", "echo ran"], Limits(), False, groups, None)
+    child = subprocess.Popen(gate.argv, stdin=gate.stdin, stdout=subprocess.PIPE, text=True)
+    gate.started()
+    gate.limit(child.pid)
+    gate.release()
+    assert child.communicate(timeout=10)[0] == "ran\n"
+    assert (paths["memory"] / "tasks").read_text().strip() == "0"
+    assert not (paths["memory"] / "cgroup.procs").exists()
+    assert (paths["pids"] / "cgroup.procs").read_text().strip() == "0"
+
+
+def test_the_lab_gets_its_rlimits_before_it_starts_and_never_the_gate(tmp_path):
+    """The runner sets the rlimits on the waiting `sh` (no prlimit program, no preexec hook);
+    what it execs after the last gate inherits them, and its stdin is /dev/null, not the gate."""
+    from sandbox import launch
+
+    probe = ("import os, resource; print(resource.getrlimit(resource.RLIMIT_AS), "
+             "resource.getrlimit(resource.RLIMIT_FSIZE), os.readlink('/proc/self/fd/0'))")
+    gate = launch.gated([sys.executable, "-c", probe], Limits(memory_mb=300, file_size_mb=7), False,
+                        cgroups.RunCgroups(), None)
+    child = subprocess.Popen(gate.argv, stdin=gate.stdin, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             text=True)
+    gate.started()
+    gate.limit(child.pid)
+    gate.release()
+    out = child.communicate(timeout=10)[0]
+    assert out.startswith(f"({300 * 2**20}, {300 * 2**20}) ({7 * 2**20}, {7 * 2**20})"), out
+    assert out.strip().endswith("/dev/null"), out
+
+
+@pytest.mark.parametrize("limited", [False, True])
+def test_a_gate_closed_without_go_runs_nothing(tmp_path, limited):
+    """A runner that gives up (or dies) before the last gate: the chain exits 125 unrun."""
+    from sandbox import launch
+
+    flag = tmp_path / "ran"
+    gate = launch.gated(["/bin/sh", "-c", f"touch {flag}"], Limits(), False, cgroups.RunCgroups(), None)
+    child = subprocess.Popen(gate.argv, stdin=gate.stdin)
+    gate.started()
+    if limited:
+        gate.limit(child.pid)
+    gate.close()
+    assert child.wait(timeout=10) == 125 and not flag.exists()
 
 
 @needs_memory_cgroup

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sandbox import Limits, run, workspace
-from tests.sandbox.conftest import assert_no_process_left, requires_bwrap
+from tests.sandbox.conftest import assert_no_process_left, processes_with, requires_bwrap
 
 SMALL = dict(timeout_s=10, memory_mb=512, max_procs=32, disk_mb=16, tmp_mb=8, file_size_mb=64, grace_s=0.3)
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="the lab's own uid (and so a host file it cannot "
@@ -195,22 +195,34 @@ def test_sigkill_of_the_runner_leaves_no_scratch_mount(make_lab, marker, tmp_pat
 
 @requires_bwrap
 @root_only
-def test_a_killed_keeper_is_reaped_later_and_leaves_no_mount_nor_zombie(tmp_path, monkeypatch):
-    """cleanup() sends the keeper SIGKILL without waiting for its exit; the next cleanup (or the
-    runner's exit) reaps it: no zombie piles up and its tmpfs goes with its namespace."""
+def test_the_scratch_tmpfs_lives_only_while_the_run_does_and_never_in_the_hosts_namespace(make_lab, tmp_path,
+                                                                                          monkeypatch):
+    """The launch chain mounts it in a namespace of its own; the runner reaches it through a
+    directory descriptor it closes at the end: no mount on the host during the run, none
+    anywhere after it, no descriptor kept, and the lab's outputs still came back."""
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setenv("SANDBOX_SCRATCH", str(scratch))
-    pids = []
-    for _ in range(3):
-        space = workspace.Workspace.create(16, None, own_namespace=True)
-        assert space.mounted and _tmpfs_mounts(scratch)
-        pids.append(space.keeper.pid)
-        space.cleanup()
-        assert space.keeper is None and not space.root.exists()
-    assert workspace.reap_keepers(wait=True) == 0
-    assert [pid for pid in pids if Path(f"/proc/{pid}").exists()] == []   # reaped, not zombies
+    lab = make_lab("""
+        import os
+        fs = os.statvfs("/lab")
+        print(fs.f_blocks * fs.f_frsize // 2**20, fs.f_files, flush=True)
+        open(os.path.join(os.environ["TUTOR_RUN_DIR"], "out.txt"), "w").write("made in the tmpfs")
+    """)
+    fds_before = set(os.listdir("/proc/self/fd"))
+    host_mounts_during = []
+    record = run(lab, ["python", "main.py"], limits(disk_mb=16),
+                 on_output=lambda stream, text: host_mounts_during.extend(
+                     m for m in _tmpfs_mounts(scratch) if not m.startswith("namespace")))
+    assert record.reason == "ok", record.detail
+    assert "tmpfs" in record.mechanisms["disk"]
+    size_mb, inodes = map(int, Path(record.logs["stdout"]).read_text().split())
+    assert size_mb == 16 and inodes == workspace.SCRATCH_MAX_INODES + 1
+    assert (Path(record.run_dir) / "out.txt").read_text() == "made in the tmpfs"
+    assert host_mounts_during == []
     assert _tmpfs_mounts(scratch) == []
+    assert set(os.listdir("/proc/self/fd")) <= fds_before
+    assert list(scratch.iterdir()) == []
 
 
 @requires_bwrap
@@ -222,3 +234,100 @@ def test_pid_1_inside_the_sandbox_shows_no_host_paths(make_lab):
     seen = Path(record.logs["stdout"]).read_text()
     assert record.reason == "ok" and seen.strip(), record.detail
     assert str(lab) not in seen and "tutor-sandbox-" not in seen, seen
+
+
+def _runner_folders(scratch: Path) -> set[str]:
+    return {p.name for p in scratch.iterdir() if (p / workspace.LOCK_NAME).exists()}
+
+
+def _start_runner(lab: Path, marker: str, scratch: Path):
+    """A runner in a process of its own, once its scratch folder (with its lock) is there."""
+    import subprocess
+    import sys
+    import time
+
+    before = _runner_folders(scratch)
+    runner = subprocess.Popen([sys.executable, "-c", "import sys; from sandbox import Limits, run; "
+                               "run(sys.argv[1], ['python', 'main.py', sys.argv[2]], Limits(timeout_s=60))",
+                               str(lab), marker], cwd=Path(__file__).resolve().parents[2])
+    deadline = time.monotonic() + 20
+    while not (_runner_folders(scratch) - before) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    new = _runner_folders(scratch) - before
+    assert len(new) == 1, "the runner never made its scratch folder"
+    return runner, new.pop()
+
+
+@requires_bwrap
+def test_a_sigkilled_runners_folder_is_swept_by_a_later_run_and_a_live_runners_is_not(make_lab, marker, tmp_path,
+                                                                                      monkeypatch):
+    import signal
+    import time
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("SANDBOX_SCRATCH", str(scratch))
+    monkeypatch.setattr(workspace, "SWEEP_EVERY_S", 0.0)
+    monkeypatch.setitem(workspace._next_sweep, "at", 0.0)
+    lab = make_lab("import time\ntime.sleep(60)\n")
+    live, live_folder = _start_runner(lab, f"{marker}-live", scratch)
+    try:
+        killed, killed_folder = _start_runner(lab, marker, scratch)
+        deadline = time.monotonic() + 20
+        while not processes_with(marker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert processes_with(marker), "the lab never started"
+        os.kill(killed.pid, signal.SIGKILL)   # mid-run: the lab is running
+        killed.wait()
+        assert (scratch / killed_folder).is_dir()   # a SIGKILLed runner cleans nothing up
+        record = run(make_lab("pass"), ["python", "main.py"], limits())
+        assert record.reason == "ok", record.detail
+        assert not (scratch / killed_folder).exists()
+        assert (scratch / live_folder).is_dir()
+    finally:
+        os.kill(live.pid, signal.SIGKILL)
+        live.wait()
+    assert workspace.sweep_abandoned(scratch) == [live_folder]   # abandoned now, and only now
+    assert_no_process_left(marker)
+    assert_no_process_left(f"{marker}-live")
+
+
+def test_the_sweep_follows_no_link_and_leaves_folders_without_a_lock(tmp_path):
+    scratch, elsewhere = tmp_path / "scratch", tmp_path / "elsewhere"
+    for folder in (scratch, elsewhere, scratch / f"{workspace.PREFIX}nolock"):
+        folder.mkdir()
+    (elsewhere / workspace.LOCK_NAME).write_text("")
+    (elsewhere / "keep.txt").write_text("host file")
+    (scratch / f"{workspace.PREFIX}link").symlink_to(elsewhere)
+    inner = scratch / f"{workspace.PREFIX}inner"
+    inner.mkdir()
+    (inner / workspace.LOCK_NAME).write_text("")
+    (inner / "out").symlink_to(elsewhere)
+    assert workspace.sweep_abandoned(scratch) == [inner.name]
+    assert (elsewhere / "keep.txt").read_text() == "host file" and (elsewhere / workspace.LOCK_NAME).exists()
+    assert (scratch / f"{workspace.PREFIX}nolock").is_dir() and (scratch / f"{workspace.PREFIX}link").is_symlink()
+
+
+def test_the_sweep_removes_a_bounded_number_of_folders(tmp_path):
+    for i in range(workspace.SWEEP_MAX + 2):
+        (tmp_path / f"{workspace.PREFIX}{i}").mkdir()
+        (tmp_path / f"{workspace.PREFIX}{i}" / workspace.LOCK_NAME).write_text("")
+    assert len(workspace.sweep_abandoned(tmp_path)) == workspace.SWEEP_MAX
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+@requires_bwrap
+@root_only
+def test_a_scratch_tmpfs_that_cannot_be_mounted_leaves_the_run_on_the_watched_host_disk(make_lab, monkeypatch):
+    real_create = workspace.Workspace.create.__func__
+
+    def unmountable(cls, *args, **kwargs):
+        space = real_create(cls, *args, **kwargs)
+        space.mount_options = "size=not-a-size"
+        return space
+
+    monkeypatch.setattr(workspace.Workspace, "create", classmethod(unmountable))
+    record = run(make_lab("print('ran')"), ["python", "main.py"], limits())
+    assert record.reason == "ok", record.detail
+    assert record.mechanisms["disk"] == workspace.WATCHDOG
+    assert Path(record.logs["stdout"]).read_text() == "ran\n"
