@@ -170,8 +170,16 @@ def test_work_done_offline_as_the_default_learner_becomes_the_roles(tutor_home, 
     engine.dispose()
 
 
+def _has_postgres_extra() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("psycopg", "langgraph.checkpoint.postgres"))
+
+
 @pytest.mark.parametrize("url,says", [
-    ("postgresql+psycopg://someone:hunter2secret@127.0.0.1:1/cohort", "not reachable"),
+    # on the README's default install (no [postgres] extra) the same URL names the extra to install
+    ("postgresql+psycopg://someone:hunter2secret@127.0.0.1:1/cohort",
+     "not reachable" if _has_postgres_extra() else "needs the PostgreSQL extra"),
     ("mysql://someone:hunter2secret@127.0.0.1/cohort", "unsupported database scheme 'mysql'"),
 ])
 def test_a_target_that_cannot_be_used_is_one_line(local, tutor_home, url, says):
