@@ -126,3 +126,25 @@ async def test_no_fence_reaches_the_reasoning_shown_on_ctrl_t(make_session, turn
     thought = "".join(reasoning)
     assert "KV heads are shared." in thought and thought.endswith("So answer")
     assert "<" not in thought and ">" not in thought and "<<<" not in result.reply
+
+
+def test_a_removed_label_leaves_no_pointer_to_nothing():
+    filt = ReplyFilter.for_turn([REAL], [])
+    out = _stream(filt, ["GQA shares heads (see [L14 § Paged attention]).\n", "See [L9 § Nope].\n",
+                         "It grows linearly [L7 § The KV-cache memory formula]. See also [L3 § Fake].\n",
+                         "Compare [L7 § The KV-cache memory formula] and [L14 § Paged attention].\n",
+                         "Keep this [L3 § Fake], it matters.\n"])
+    assert out == ("GQA shares heads.\n"
+                   f"It grows linearly {REAL}.\n"
+                   f"Compare {REAL}.\n"
+                   "Keep this, it matters.\n")
+    assert len(filt.removed_labels) == 5
+
+
+def test_stripped_fences_are_counted_on_the_record():
+    filt = ReplyFilter.for_turn([REAL], [])
+    _stream(filt, ["<<<\nA line.\n>>>\n"])
+    assert filt.record(False) == [{"rule": "prompt_fence", "action": "removed", "count": 2}]
+    clean = ReplyFilter.for_turn([REAL], [])
+    _stream(clean, ["A line with no fence.\n"])
+    assert clean.record(False) == []

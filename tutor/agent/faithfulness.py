@@ -50,6 +50,10 @@ _VERSION_BEFORE = re.compile(r"\b(?:python|pytorch|torch|cuda|cudnn|numpy|transf
                              r"version|release|v)\s*$", re.I)
 _DOTTED = re.compile(r"\.\d")
 _CODE_FENCE = re.compile(r"^\s*(?:```|~~~)")
+# what a removed label leaves pointing at nothing: "(see )", "(cf. and )", a closing "See." or "See also:"
+_DANGLING = (re.compile(r"(?:\s*,)?\s+(?:and|or)\s*(?=[.;:]?\s*$)", re.I),
+             re.compile(r"\s*\((?:see(?: also)?|cf\.?)?[\s,;]*(?:and|or)?[\s,;]*\)", re.I),
+             re.compile(r"(?:^|(?<=[.!?:]\s))\s*(?:see(?: also)?|cf\.?)\s*[.;,:]?\s*$", re.I))
 _LIST_ITEM = re.compile(r"^\s*(?:[-*]\s+)?\d{1,2}[.)](?=\s)")
 _ORDINAL_WORDS = re.compile(r"(?:lesson|lessons|lab|labs|step|steps|todo|line|lines|section|part|chapter|rung|"
                             r"exercise|question|item|turn|attempt|round|day|week|module|§|L)\s*$", re.I)
@@ -155,7 +159,10 @@ class ReplyFilter:
                 return ""  # a fence on its own line leaves no blank line behind
         if not self.check:
             return fenced
+        removed = len(self.removed_labels)
         line = _LABEL.sub(self._label, fenced)
+        if len(self.removed_labels) > removed:
+            line = _tidy(line)
         if _CODE_FENCE.match(line):
             self.in_code = not self.in_code
         elif not self.in_code:
@@ -188,8 +195,8 @@ class ReplyFilter:
         return out
 
     def record(self, fell_back: bool) -> list[dict]:
-        """Turn-record events: invented labels removed, unsupported numbers (bounded)."""
-        events = []
+        """Turn-record events: prompt fences and invented labels removed, unsupported numbers (bounded)."""
+        events = [{"rule": "prompt_fence", "action": "removed", "count": self.fences}] if self.fences else []
         if self.removed_labels:
             events.append({"rule": "invented_citation", "action": "removed", "count": len(self.removed_labels),
                            "values": [v[:60] for v in self.removed_labels[:MAX_VALUES]]})
@@ -198,3 +205,16 @@ class ReplyFilter:
             events.append({"rule": "unsupported_numbers", "action": "answered_offline" if fell_back else "flagged",
                            "count": len(values), "values": [v[:24] for v in values[:MAX_VALUES]]})
         return events
+
+
+def _tidy(line: str) -> str:
+    """A line after an invented label was cut out of it: no "(see )" or trailing "See." left
+    pointing at nothing; a line left with nothing but that is dropped."""
+    end = "\n" if line.endswith("\n") else ""
+    text = line[:len(line) - len(end)]
+    for pattern in _DANGLING:
+        text = pattern.sub("", text)
+    text = re.sub(r"\s+([.;,:])", r"\1", text).rstrip()
+    if not text.strip(" .;,:"):
+        return ""
+    return text + end

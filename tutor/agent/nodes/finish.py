@@ -65,7 +65,7 @@ async def guard_output(state, runtime) -> dict:
 
 
 REQUEST_RULES = ("outsourcing_request", "report_request")
-FAITHFULNESS_RULES = ("invented_citation", "unsupported_numbers")  # on the turn record, not contract events
+FAITHFULNESS_RULES = ("prompt_fence", "invented_citation", "unsupported_numbers")  # on the turn record, not contract events
 
 
 def turn_record_event(event: dict) -> dict:
@@ -88,7 +88,7 @@ def contract_events(state: dict) -> list[dict]:
         events.append({"rule": "model_error" if offline else "model_note",
                        "action": "answered_offline" if offline else "noted", "detail": state["model_note"]})
     for event in state.get("faithfulness") or []:
-        events.append({**event, "detail": ", ".join(event["values"])})
+        events.append({**event, "detail": ", ".join(event.get("values", []))})
     return events
 
 
