@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sandbox import gpu as gpu_support
@@ -38,6 +39,7 @@ class Plan:
     isolation: dict
     network: str
     network_detail: str = ""
+    files: dict[str, bytes] = field(default_factory=dict)   # the data behind the prefix's DATA_FD options
 
     @property
     def argv(self) -> list[str]:
@@ -73,7 +75,7 @@ def build(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, ne
     env = lab_env(path=":".join(path_dirs), home="/tmp", seed=seed, run_dir=f"{LAB_MOUNT}/runs/{run_id}",
                   cuda_visible_devices=cuda_visible, model_url=url_for_lab, model_name=model_name)
     inside_uid = dropped_uid if dropped_uid is not None else os.getuid()
-    etc_dir = str(workspace.write_etc(inside_uid, host.ETC_COPIED, host.ETC_BOUND))
+    etc = sandbox_etc(inside_uid, host.ETC_COPIED)
     command = [resolve_python(command[0], path_dirs)] + command[1:]
     if route:
         command = [host.real_python(), f"{BRIDGE_MOUNT}/inner_bridge.py", f"{BRIDGE_MOUNT}/{SOCKET_NAME}",
@@ -82,7 +84,7 @@ def build(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, ne
                      system_dirs=list(host.SYSTEM_DIRS),
                      python_dirs=list(host.python_prefixes()),
                      etc_files=[f"/etc/{n}" for n in host.ETC_BOUND if os.path.isdir(f"/etc/{n}")],
-                     generated_etc_dir=etc_dir, drop_to_uid=dropped_uid, setpriv=host.setpriv_path() or "setpriv",
+                     etc_generated=list(etc), drop_to_uid=dropped_uid, setpriv=host.setpriv_path() or "setpriv",
                      userns_uid=None if host.is_root() else os.getuid(), tmp_mb=limits.tmp_mb,
                      size_option=host.bwrap_supports("--size"), gpu_devices=nodes, show_sys=gpu,
                      bridge_dir=str(route.bridge_dir) if route else None)
@@ -93,7 +95,25 @@ def build(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, ne
                  "capabilities": "all dropped", "namespaces": "pid, net, ipc, uts, cgroup, mount",
                  "hidden": "home directories, /root, /etc/shadow, host processes"}
     return Plan("bubblewrap", build_argv(spec), command, None, LAB_MOUNT, env, dropped_uid, {}, isolation,
-                 net_state, net_detail)
+                 net_state, net_detail, files=etc)
+
+
+def sandbox_etc(uid: int, copied: tuple[str, ...]) -> dict[str, bytes]:
+    """The generated files of the sandbox's /etc: passwd/group naming the lab's uid (getpass and
+    friends work, no host accounts are shown) and copies of the few host files programs need to
+    start (a host entry that is not a regular file is left out)."""
+    files = {"passwd": (f"root:x:0:0::/root:/usr/sbin/nologin\n"
+                        f"lab:x:{uid}:{uid}:lab:/tmp:/usr/sbin/nologin\n"
+                        "nobody:x:65534:65534::/nonexistent:/usr/sbin/nologin\n").encode(),
+             "group": f"root:x:0:\nlab:x:{uid}:\nnogroup:x:65534:\n".encode()}
+    for name in copied:
+        try:  # follows links: /etc/localtime is one
+            with open(f"/etc/{name}", "rb") as source:
+                if stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+                    files[name] = source.read()
+        except OSError:
+            continue
+    return files
 
 
 def resolve_python(program: str, path_dirs: list[str]) -> str:

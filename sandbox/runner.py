@@ -190,7 +190,7 @@ def _nproc_limit(plan: Plan, limits: Limits) -> int | None:
 
 def _cuda_preflight(plan: Plan, limits: Limits) -> str | None:
     argv, fds = launch.hidden_options(plan.prefix + [host.real_python(), "-c", gpu_support.PREFLIGHT],
-                                      plan.env["TUTOR_RUN_DIR"])
+                                      plan.env["TUTOR_RUN_DIR"], plan.files)
     try:
         done = subprocess.run(argv, env=None if plan.backend == "bubblewrap" else plan.env, cwd=plan.cwd,
                               capture_output=True, text=True, timeout=min(120, limits.timeout_s), pass_fds=fds)
@@ -223,7 +223,7 @@ def _start_chain(plan: Plan, limits, gpu, cgroups, workspace) -> tuple[launch.Ch
 
 
 def _spawn(plan: Plan, limits, gpu, cgroups, mount) -> launch.Chain:
-    argv, fds = launch.hidden_options(plan.argv, plan.env["TUTOR_RUN_DIR"])
+    argv, fds = launch.hidden_options(plan.argv, plan.env["TUTOR_RUN_DIR"], plan.files)
     gate = launch.gated(argv, limits, gpu, cgroups, _nproc_limit(plan, limits), mount)
     try:
         return launch.spawn(gate, plan.cwd, plan.env if plan.backend == "process" else {}, fds)

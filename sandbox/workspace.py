@@ -30,7 +30,7 @@ WATCHDOG = "disk watchdog (du polling) + RLIMIT_FSIZE"
 
 @dataclass
 class Workspace:
-    root: Path                 # private to the runner: holds lab/, etc/, bridge/
+    root: Path                 # private to the runner: holds lab/, bridge/
     lab: Path                  # what the sandbox binds at /lab (in its own namespace, the tmpfs)
     disk_mechanism: str        # what caps the lab's total writes
     mount_options: str | None = None   # the tmpfs the launch chain mounts at lab, in its own namespace
@@ -39,7 +39,7 @@ class Workspace:
 
     @classmethod
     def create(cls, disk_mb: int, uid: int | None, with_lab: bool = True, own_namespace: bool = False) -> "Workspace":
-        """The runner's private directory; with_lab=False (in place) holds only etc/ and bridge/.
+        """The runner's private directory; with_lab=False (in place) holds only bridge/.
         The size-capped tmpfs is never mounted in the host's namespace: the launch chain mounts
         it in a mount namespace of its own (own_namespace: the bubblewrap backend, as root) and
         the runner reaches it through a directory descriptor (attach). However the runner dies,
@@ -48,8 +48,7 @@ class Workspace:
         locked_dirs.sweep_now_and_then(parent, PREFIX, SWEEP_MOUNTS)
         root, lock_fd = locked_dirs.make(PREFIX, parent)
         os.chmod(root, 0o711)  # the lab's uid may pass through, not list
-        for sub in ("etc", "bridge"):
-            (root / sub).mkdir(mode=0o755)
+        (root / "bridge").mkdir(mode=0o755)
         lab = root / "lab"
         options = None
         if with_lab:
@@ -86,28 +85,6 @@ class Workspace:
         if uid is not None:
             chown_tree(self.lab_access, uid)
 
-    def write_etc(self, uid: int, copied: tuple[str, ...], mount_points: tuple[str, ...] = ()) -> Path:
-        """The sandbox's /etc: passwd/group naming the lab's uid (getpass and friends work, no
-        host accounts are shown) and copies of the few host files programs need to start.
-        Plain os calls: through pathlib and shutil these six small files cost ~1.5 ms a run."""
-        etc = self.root / "etc"
-        _new_file(etc / "passwd", (f"root:x:0:0::/root:/usr/sbin/nologin\n"
-                                   f"lab:x:{uid}:{uid}:lab:/tmp:/usr/sbin/nologin\n"
-                                   "nobody:x:65534:65534::/nonexistent:/usr/sbin/nologin\n").encode())
-        _new_file(etc / "group", f"root:x:0:\nlab:x:{uid}:\nnogroup:x:65534:\n".encode())
-        for name in copied:
-            try:  # follows links: /etc/localtime is one
-                with open(f"/etc/{name}", "rb") as source:
-                    if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
-                        continue
-                    data = source.read()
-            except OSError:
-                continue
-            _new_file(etc / name, data)
-        for name in mount_points:  # host directories bound on top need a place in the read-only /etc
-            (etc / name).mkdir(mode=0o755, exist_ok=True)
-        return etc
-
     def full(self) -> str | None:
         """'disk' when the scratch tmpfs has no blocks or no inodes left, else None."""
         if not self.mounted:
@@ -127,18 +104,6 @@ class Workspace:
             self.lab_fd = None
         locked_dirs.release(self.root, self.lock_fd)
         self.lock_fd = None
-
-
-def _new_file(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """A new file of the runner's (never an existing name, never through a link), mode exact."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-    try:
-        os.fchmod(fd, mode)  # the umask must not decide what the lab can read
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    finally:
-        os.close(fd)
 
 
 def sweep_abandoned(parent, limit: int = SWEEP_MAX) -> list[str]:
