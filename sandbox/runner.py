@@ -99,7 +99,7 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
                                      own_namespace=backend == "bubblewrap")
         lab_host = lab if in_place else workspace.lab              # the sandbox binds this at /lab
         if network == "model" and model_url and backend == "bubblewrap":
-            route = ModelRoute(model_url, workspace.root / "bridge")
+            route = ModelRoute(model_url, workspace.bridge())
             route.start()
         plan = run_plan.build(backend, lab_host, lab_host / "runs" / run_id, list(command), limits, gpu, network, route,
                      model_url, model_name, seed, dropped_uid, workspace, run_id)

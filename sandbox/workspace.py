@@ -30,7 +30,7 @@ WATCHDOG = "disk watchdog (du polling) + RLIMIT_FSIZE"
 
 @dataclass
 class Workspace:
-    root: Path                 # private to the runner: holds lab/, bridge/
+    root: Path                 # private to the runner: holds lab/ and, with a model route, bridge/
     lab: Path                  # what the sandbox binds at /lab (in its own namespace, the tmpfs)
     disk_mechanism: str        # what caps the lab's total writes
     mount_options: str | None = None   # the tmpfs the launch chain mounts at lab, in its own namespace
@@ -39,7 +39,7 @@ class Workspace:
 
     @classmethod
     def create(cls, disk_mb: int, uid: int | None, with_lab: bool = True, own_namespace: bool = False) -> "Workspace":
-        """The runner's private directory; with_lab=False (in place) holds only bridge/.
+        """The runner's private directory; with_lab=False (in place): no lab/ in it.
         The size-capped tmpfs is never mounted in the host's namespace: the launch chain mounts
         it in a mount namespace of its own (own_namespace: the bubblewrap backend, as root) and
         the runner reaches it through a directory descriptor (attach). However the runner dies,
@@ -48,7 +48,6 @@ class Workspace:
         locked_dirs.sweep_now_and_then(parent, PREFIX, SWEEP_MOUNTS)
         root, lock_fd = locked_dirs.make(PREFIX, parent)
         os.chmod(root, 0o711)  # the lab's uid may pass through, not list
-        (root / "bridge").mkdir(mode=0o755)
         lab = root / "lab"
         options = None
         if with_lab:
@@ -57,6 +56,13 @@ class Workspace:
                 owner = f",uid={uid},gid={uid}" if uid is not None else ""
                 options = f"size={disk_mb}m,nr_inodes={SCRATCH_MAX_INODES + 1},mode=0755{owner}"
         return cls(root=root, lab=lab, disk_mechanism=WATCHDOG, mount_options=options, lock_fd=lock_fd)
+
+    def bridge(self) -> Path:
+        """A folder for the model route's socket (made only for runs that have one: each entry
+        here is a create and an unlink on the host's disk, ~0.1-1 ms on a busy ext4 /tmp)."""
+        path = self.root / "bridge"
+        path.mkdir(mode=0o755)
+        return path
 
     @property
     def mounted(self) -> bool:
