@@ -14,13 +14,13 @@ import statistics
 import time
 from collections import defaultdict
 
-from sandbox import cgroups, runner, supervise, workspace
+from sandbox import cgroups, run_plan, runner, supervise, workspace
 
 # (owner, attribute, label); classmethods are wrapped through their function.
 PHASES = [
     (cgroups.RunCgroups, "create", "cgroup: make (and sweep stale)"),
     (workspace.Workspace, "create", "scratch folder (and sweep)"),
-    (runner, "_plan", "plan: /etc, env, bwrap argv"),
+    (run_plan, "build", "plan: /etc, env, bwrap argv"),
     (runner, "_start_chain", "launch chain to its gate (tmpfs mounted)"),
     (workspace.Workspace, "copy_lab", "lab copy into scratch"),
     (runner, "_execute", "execute: spawn, supervise, classify"),

@@ -8,6 +8,9 @@ from pathlib import PurePosixPath
 
 LAB_MOUNT = "/lab"
 BRIDGE_MOUNT = "/.sandbox"
+# In place of a file descriptor after --file: launch.hidden_options puts a fresh memfd holding
+# that file's content there at each spawn (a descriptor is read once, and a run may spawn twice).
+DATA_FD = "@data:"
 
 
 @dataclass
@@ -19,7 +22,7 @@ class BwrapSpec:
     system_dirs: list[str]                      # host paths shown read-only (or as symlinks)
     python_dirs: list[str]                      # venv / pyenv prefixes, read-only at the same path
     etc_files: list[str]                        # host /etc entries bound read-only over the generated /etc
-    generated_etc_dir: str | None = None        # the sandbox's /etc, written for this run
+    etc_generated: list[str] = field(default_factory=list)   # /etc files made from data (DATA_FD)
     drop_to_uid: int | None = None              # root runner: setpriv to this uid inside
     setpriv: str = "/usr/bin/setpriv"
     userns_uid: int | None = None               # unprivileged runner: uid seen inside the userns
@@ -79,11 +82,15 @@ def build_argv(spec: BwrapSpec) -> list[str]:
             argv += ["--size", str(spec.tmp_mb * 1024 * 1024)]
         argv += ["--tmpfs", mount]
 
+    # The sandbox's /etc: a tmpfs of its own namespace, filled from memory, then read-only. No
+    # file of it is ever on the host's disk (writing and removing them there cost ~1 ms a run).
     made: set[str] = {"/tmp", "/etc"}
-    if spec.generated_etc_dir:
-        argv += ["--ro-bind", spec.generated_etc_dir, "/etc"]
+    argv += ["--perms", "0755", "--tmpfs", "/etc"]
+    for name in spec.etc_generated:
+        argv += ["--perms", "0644", "--file", DATA_FD + name, f"/etc/{name}"]
     for entry in spec.etc_files:
         argv += _parents_0755(entry, made) + ["--ro-bind", entry, entry]
+    argv += ["--remount-ro", "/etc"]
     for path in spec.python_dirs:
         argv += _parents_0755(path, made) + ["--ro-bind", path, path]
     if spec.bridge_dir:

@@ -27,6 +27,7 @@ import subprocess
 from dataclasses import dataclass
 
 from sandbox import host
+from sandbox.bwrap_args import DATA_FD
 from sandbox.cgroups import RunCgroups
 from sandbox.limits import Limits
 
@@ -163,16 +164,36 @@ def spawn(gate: Gated, cwd: str | None, env: dict[str, str], pass_fds: tuple[int
     return chain
 
 
-def hidden_options(argv: list[str], keep: str) -> tuple[list[str], tuple[int, ...]]:
+def hidden_options(argv: list[str], keep: str,
+                   data: dict[str, bytes] | None = None) -> tuple[list[str], tuple[int, ...]]:
     """bwrap's options through --args FD instead of its command line: inside the sandbox bwrap is
     pid 1, and /proc/1/cmdline would show the host's paths (scratch dir, lab folder). Only
-    ``keep`` (the run's token, /lab/runs/<id>) stays visible, for finding an orphaned bwrap."""
+    ``keep`` (the run's token, /lab/runs/<id>) stays visible, for finding an orphaned bwrap.
+    Each DATA_FD + name option becomes a new memfd holding ``data[name]`` (bwrap reads it once).
+    The caller closes the descriptors returned once the child has started."""
     bwrap = host.bwrap_path()
     if bwrap not in argv:
         return argv, ()
     start = argv.index(bwrap) + 1
     end = argv.index("--", start)
-    fd = os.memfd_create("bwrap-args")
-    os.write(fd, b"".join(a.encode() + b"\0" for a in argv[start:end]))
+    options, fds = argv[start:end], []
+    try:
+        for i, option in enumerate(options):
+            if option.startswith(DATA_FD):
+                fds.append(_memfd("bwrap-data", (data or {})[option[len(DATA_FD):]]))
+                options[i] = str(fds[-1])
+        fds.append(_memfd("bwrap-args", b"".join(a.encode() + b"\0" for a in options)))
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+    return argv[:start] + ["--args", str(fds[-1]), "--setenv", "TUTOR_RUN_DIR", keep] + argv[end:], tuple(fds)
+
+
+def _memfd(name: str, content: bytes) -> int:
+    fd = os.memfd_create(name)
+    view = memoryview(content)
+    while view:
+        view = view[os.write(fd, view):]
     os.lseek(fd, 0, os.SEEK_SET)
-    return argv[:start] + ["--args", str(fd), "--setenv", "TUTOR_RUN_DIR", keep] + argv[end:], (fd,)
+    return fd

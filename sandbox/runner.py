@@ -8,20 +8,18 @@ import secrets
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from sandbox import gpu as gpu_support
-from sandbox import host, launch, safe_files
-from sandbox.bwrap_args import BRIDGE_MOUNT, LAB_MOUNT, BwrapSpec, build_argv
+from sandbox import host, launch, run_plan, safe_files
 from sandbox.capture import OnOutput, StreamCapture
 from sandbox.cgroups import RunCgroups, group_name
-from sandbox.env import lab_env
 from sandbox.limits import Limits
-from sandbox.model_route import INNER_PORT, SOCKET_NAME, ModelRoute, inner_base_url
+from sandbox.model_route import ModelRoute
 from sandbox.outcome import classify
 from sandbox.record import RunRecord
+from sandbox.run_plan import RUN_MEMORY_WATCHDOG, Plan  # noqa: F401  (RUN_MEMORY_WATCHDOG: re-exported)
 from sandbox.supervise import Supervisor
 from sandbox.workspace import Workspace, chown_tree, copy_outputs, drop_links, tree_bytes
 
@@ -32,37 +30,9 @@ NETWORKS = ("none", "model")
 RUN_UID_BASE, RUN_UID_SPAN = 1_800_000_000, 100_000_000
 METRICS_MAX_BYTES = 4 * 2**20
 
-WEAK_ISOLATION = ("process backend: NO filesystem, network or user isolation; the lab runs as the "
-                  "invoking user and can read and write whatever that user can. Only rlimits, "
-                  "a scrubbed environment and process-tree cleanup apply.")
-
-
-# The weaker run-wide memory mode, where no memory cgroup can be made for the run: the whole run
-# is sampled instead; a burst between two samples can pass the limit briefly.
-RUN_MEMORY_WATCHDOG = "WEAKER run-wide watchdog (PSS of all the run's processes, sampled every 0.1 s)"
-
 
 class SandboxError(Exception):
     """Bad input to run() (missing lab, empty command, unknown option): nothing was started."""
-
-
-@dataclass
-class _Plan:
-    backend: str
-    prefix: list[str]          # the sandbox around the command (empty for the process backend)
-    command: list[str]
-    cwd: str | None
-    lab_cwd: str
-    env: dict[str, str]
-    run_uid: int | None
-    mechanisms: dict[str, str]
-    isolation: dict
-    network: str
-    network_detail: str = ""
-
-    @property
-    def argv(self) -> list[str]:
-        return self.prefix + self.command
 
 
 def new_run_id() -> str:
@@ -129,13 +99,13 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
                                      own_namespace=backend == "bubblewrap")
         lab_host = lab if in_place else workspace.lab              # the sandbox binds this at /lab
         if network == "model" and model_url and backend == "bubblewrap":
-            route = ModelRoute(model_url, workspace.root / "bridge")
+            route = ModelRoute(model_url, workspace.bridge())
             route.start()
-        plan = _plan(backend, lab_host, lab_host / "runs" / run_id, list(command), limits, gpu, network, route,
+        plan = run_plan.build(backend, lab_host, lab_host / "runs" / run_id, list(command), limits, gpu, network, route,
                      model_url, model_name, seed, dropped_uid, workspace, run_id)
         # The chain starts now and waits at its last gate: with a scratch tmpfs, it has made it.
         chain, runner_peak = _start_chain(plan, limits, gpu, cgroups, workspace)
-        plan.mechanisms.update(_limit_mechanisms(limits, gpu, cgroups, plan, workspace, in_place))
+        plan.mechanisms.update(run_plan.limit_mechanisms(limits, gpu, cgroups, plan, workspace, in_place))
         record.cwd, record.mechanisms, record.isolation = plan.lab_cwd, plan.mechanisms, plan.isolation
         record.network, record.env_keys = plan.network, sorted(plan.env)
         if plan.network_detail:
@@ -209,86 +179,7 @@ def _run_uid(backend: str) -> int | None:
     return RUN_UID_BASE + secrets.randbelow(RUN_UID_SPAN)
 
 
-def _plan(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, network, route,
-          model_url, model_name, seed, dropped_uid, workspace, run_id) -> _Plan:
-    nodes = gpu_support.device_nodes() if gpu else []
-    cuda_visible = gpu_support.visible_devices(nodes, os.environ.get("CUDA_VISIBLE_DEVICES")) if gpu else None
-    path_dirs = host.python_path_dirs() + ["/usr/local/bin", "/usr/bin", "/bin"]
-    net_state, net_detail, url_for_lab = "none", "", None
-    if network == "model":
-        if not model_url:
-            net_state, net_detail = "model-unavailable", "no model endpoint configured (TUTOR_BASE_URL / SANDBOX_MODEL_URL)"
-        elif backend == "process":
-            net_state, net_detail, url_for_lab = "host", "process backend cannot narrow the network: the lab has the host's", model_url
-        else:
-            net_state, url_for_lab = "model", inner_base_url(model_url)
-
-    if backend == "process":
-        marker = f"tutor-sandbox-{run_id}"
-        env = lab_env(path=":".join(path_dirs), home=str(lab_host), seed=seed, run_dir=str(inner_run_dir),
-                      cuda_visible_devices=cuda_visible, model_url=url_for_lab, model_name=model_name,
-                      marker=marker)
-        command = [_resolve_python(command[0], path_dirs)] + command[1:]
-        isolation = {"level": "weak", "warning": WEAK_ISOLATION, "filesystem": "none (runs in a scratch copy)"
-                     if lab_host == workspace.lab else "none (runs in the lab folder)", "network": "host", "user": "invoking user",
-                     "capabilities": "inherited", "marker": marker}
-        return _Plan("process", [], command, str(lab_host), str(lab_host), env, None, {}, isolation,
-                     "host", net_detail or "process backend: the lab has the host's network")
-
-    env = lab_env(path=":".join(path_dirs), home="/tmp", seed=seed, run_dir=f"{LAB_MOUNT}/runs/{run_id}",
-                  cuda_visible_devices=cuda_visible, model_url=url_for_lab, model_name=model_name)
-    inside_uid = dropped_uid if dropped_uid is not None else os.getuid()
-    etc_dir = str(workspace.write_etc(inside_uid, host.ETC_COPIED, host.ETC_BOUND))
-    command = [_resolve_python(command[0], path_dirs)] + command[1:]
-    if route:
-        command = [host.real_python(), f"{BRIDGE_MOUNT}/inner_bridge.py", f"{BRIDGE_MOUNT}/{SOCKET_NAME}",
-                   str(INNER_PORT), "--"] + command
-    spec = BwrapSpec(bwrap=host.bwrap_path(), lab_host_dir=str(lab_host), command=[], env=env,
-                     system_dirs=list(host.SYSTEM_DIRS),
-                     python_dirs=list(host.python_prefixes()),
-                     etc_files=[f"/etc/{n}" for n in host.ETC_BOUND if os.path.isdir(f"/etc/{n}")],
-                     generated_etc_dir=etc_dir, drop_to_uid=dropped_uid, setpriv=host.setpriv_path() or "setpriv",
-                     userns_uid=None if host.is_root() else os.getuid(), tmp_mb=limits.tmp_mb,
-                     size_option=host.bwrap_supports("--size"), gpu_devices=nodes, show_sys=gpu,
-                     bridge_dir=str(route.bridge_dir) if route else None)
-    writable = "lab copy" if lab_host == workspace.lab else "run directory of the lab, in place"
-    isolation = {"level": "strong", "filesystem": f"read-only system; writable {writable} and private /tmp",
-                 "network": "none" if net_state != "model" else "model endpoint only, via a Unix socket",
-                 "user": f"uid {dropped_uid} (setpriv)" if dropped_uid is not None else "user namespace",
-                 "capabilities": "all dropped", "namespaces": "pid, net, ipc, uts, cgroup, mount",
-                 "hidden": "home directories, /root, /etc/shadow, host processes"}
-    return _Plan("bubblewrap", build_argv(spec), command, None, LAB_MOUNT, env, dropped_uid, {}, isolation,
-                 net_state, net_detail)
-
-
-def _resolve_python(program: str, path_dirs: list[str]) -> str:
-    """`python` means this interpreter (never a pyenv shim, which costs ~70 ms a start)."""
-    if program in ("python", "python3"):
-        return host.real_python()
-    return program
-
-
-def _limit_mechanisms(limits: Limits, gpu: bool, cgroups: RunCgroups, plan: _Plan, workspace, in_place) -> dict:
-    mech = {"timeout": "runner wall clock, SIGTERM then SIGKILL to the whole tree",
-            "cpu": "RLIMIT_CPU", "file_size": "RLIMIT_FSIZE",
-            "output": "capture cap with truncation marker"}
-    procs = [m for m in [cgroups.mechanism("pids")] if m]
-    if plan.run_uid is not None:
-        procs.append(f"RLIMIT_NPROC on uid {plan.run_uid}, used by this run alone")
-    elif not host.is_root():
-        procs.append("RLIMIT_NPROC (counts all of the user's processes)")
-    mech["processes"] = " + ".join(procs) or "NONE: root without a writable pids cgroup"
-    run_wide = cgroups.mechanism("memory")
-    run_wide = f"{run_wide} limit on the whole run" if run_wide else \
-        f"{RUN_MEMORY_WATCHDOG}; no memory cgroup: {cgroups.problems.get('memory', 'unknown')}"
-    mech["memory"] = run_wide if gpu else "RLIMIT_AS per process + " + run_wide
-    mech["disk"] = workspace.disk_mechanism
-    if plan.backend == "bubblewrap":
-        mech["tmp"] = "tmpfs size" if host.bwrap_supports("--size") else "NONE: bwrap without --size"
-    return mech
-
-
-def _nproc_limit(plan: _Plan, limits: Limits) -> int | None:
+def _nproc_limit(plan: Plan, limits: Limits) -> int | None:
     if plan.run_uid is not None:
         return limits.max_procs
     if not host.is_root():
@@ -297,9 +188,9 @@ def _nproc_limit(plan: _Plan, limits: Limits) -> int | None:
     return None
 
 
-def _cuda_preflight(plan: _Plan, limits: Limits) -> str | None:
+def _cuda_preflight(plan: Plan, limits: Limits) -> str | None:
     argv, fds = launch.hidden_options(plan.prefix + [host.real_python(), "-c", gpu_support.PREFLIGHT],
-                                      plan.env["TUTOR_RUN_DIR"])
+                                      plan.env["TUTOR_RUN_DIR"], plan.files)
     try:
         done = subprocess.run(argv, env=None if plan.backend == "bubblewrap" else plan.env, cwd=plan.cwd,
                               capture_output=True, text=True, timeout=min(120, limits.timeout_s), pass_fds=fds)
@@ -314,7 +205,7 @@ def _cuda_preflight(plan: _Plan, limits: Limits) -> str | None:
     return None
 
 
-def _start_chain(plan: _Plan, limits, gpu, cgroups, workspace) -> tuple[launch.Chain, int]:
+def _start_chain(plan: Plan, limits, gpu, cgroups, workspace) -> tuple[launch.Chain, int]:
     """The launch chain, started and waiting at its last gate; and the runner's peak RSS then.
     Where the scratch tmpfs cannot be mounted, the lab stays on the host disk, watched."""
     # Linux carries the forking process's peak RSS into the child's ru_maxrss across exec, so
@@ -331,8 +222,8 @@ def _start_chain(plan: _Plan, limits, gpu, cgroups, workspace) -> tuple[launch.C
     return chain, runner_peak
 
 
-def _spawn(plan: _Plan, limits, gpu, cgroups, mount) -> launch.Chain:
-    argv, fds = launch.hidden_options(plan.argv, plan.env["TUTOR_RUN_DIR"])
+def _spawn(plan: Plan, limits, gpu, cgroups, mount) -> launch.Chain:
+    argv, fds = launch.hidden_options(plan.argv, plan.env["TUTOR_RUN_DIR"], plan.files)
     gate = launch.gated(argv, limits, gpu, cgroups, _nproc_limit(plan, limits), mount)
     try:
         return launch.spawn(gate, plan.cwd, plan.env if plan.backend == "process" else {}, fds)
@@ -341,7 +232,7 @@ def _spawn(plan: _Plan, limits, gpu, cgroups, mount) -> launch.Chain:
             os.close(fd)
 
 
-def _execute(record, plan: _Plan, chain: launch.Chain, runner_peak: int, limits, gpu, cgroups, run_dir: Path,
+def _execute(record, plan: Plan, chain: launch.Chain, runner_peak: int, limits, gpu, cgroups, run_dir: Path,
              on_output, workspace, in_place_lab, stop=None) -> None:
     logs = {name: run_dir / f"{name}.log" for name in ("stdout", "stderr")}
     proc = chain.proc

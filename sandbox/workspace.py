@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import stat
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from sandbox import locked_dirs
 
 # Never copied into the sandbox: earlier runs, version control, environments, caches.
 SKIP_TOP = {"runs", ".git", ".venv", "venv", ".mypy_cache", ".pytest_cache"}
@@ -21,19 +21,16 @@ COPY_BACK_MAX_FILES = 2000
 # does not bound them.
 SCRATCH_MAX_INODES = 100_000
 PREFIX = "tutor-sandbox-"
-# Each runner holds an flock on this file inside its folder for its whole life: a folder whose
-# lock can be taken has no runner any more (a SIGKILLed one cannot clean up).
-LOCK_NAME = ".runner.lock"
-SWEEP_MAX = 4   # abandoned folders removed per sweep: a pile of them costs no one run much
-# A sweep lists the scratch parent (/tmp: ~0.3 ms for 350 entries, ~0.8 ms with 140 folders of
-# runners older than the lock): done on a process's first run, then at most this often.
-SWEEP_EVERY_S = 30.0
+# Each runner holds an flock on LOCK_NAME inside its folder for its whole life; a later runner
+# sweeps the folders of SIGKILLed ones (locked_dirs).
+LOCK_NAME, SWEEP_MAX = locked_dirs.LOCK_NAME, locked_dirs.SWEEP_MAX
+SWEEP_MOUNTS = ("", "lab")   # a folder with a mount here is never swept
 WATCHDOG = "disk watchdog (du polling) + RLIMIT_FSIZE"
 
 
 @dataclass
 class Workspace:
-    root: Path                 # private to the runner: holds lab/, etc/, bridge/
+    root: Path                 # private to the runner: holds lab/ and, with a model route, bridge/
     lab: Path                  # what the sandbox binds at /lab (in its own namespace, the tmpfs)
     disk_mechanism: str        # what caps the lab's total writes
     mount_options: str | None = None   # the tmpfs the launch chain mounts at lab, in its own namespace
@@ -42,18 +39,15 @@ class Workspace:
 
     @classmethod
     def create(cls, disk_mb: int, uid: int | None, with_lab: bool = True, own_namespace: bool = False) -> "Workspace":
-        """The runner's private directory; with_lab=False (in place) holds only etc/ and bridge/.
+        """The runner's private directory; with_lab=False (in place): no lab/ in it.
         The size-capped tmpfs is never mounted in the host's namespace: the launch chain mounts
         it in a mount namespace of its own (own_namespace: the bubblewrap backend, as root) and
         the runner reaches it through a directory descriptor (attach). However the runner dies,
         the namespace and that descriptor go, and the tmpfs with them."""
         parent = os.environ.get("SANDBOX_SCRATCH") or tempfile.gettempdir()
-        _sweep_now_and_then(parent)
-        root = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
-        lock_fd = _hold_lock(root)
+        locked_dirs.sweep_now_and_then(parent, PREFIX, SWEEP_MOUNTS)
+        root, lock_fd = locked_dirs.make(PREFIX, parent)
         os.chmod(root, 0o711)  # the lab's uid may pass through, not list
-        for sub in ("etc", "bridge"):
-            (root / sub).mkdir(mode=0o755)
         lab = root / "lab"
         options = None
         if with_lab:
@@ -62,6 +56,13 @@ class Workspace:
                 owner = f",uid={uid},gid={uid}" if uid is not None else ""
                 options = f"size={disk_mb}m,nr_inodes={SCRATCH_MAX_INODES + 1},mode=0755{owner}"
         return cls(root=root, lab=lab, disk_mechanism=WATCHDOG, mount_options=options, lock_fd=lock_fd)
+
+    def bridge(self) -> Path:
+        """A folder for the model route's socket (made only for runs that have one: each entry
+        here is a create and an unlink on the host's disk, ~0.1-1 ms on a busy ext4 /tmp)."""
+        path = self.root / "bridge"
+        path.mkdir(mode=0o755)
+        return path
 
     @property
     def mounted(self) -> bool:
@@ -90,28 +91,6 @@ class Workspace:
         if uid is not None:
             chown_tree(self.lab_access, uid)
 
-    def write_etc(self, uid: int, copied: tuple[str, ...], mount_points: tuple[str, ...] = ()) -> Path:
-        """The sandbox's /etc: passwd/group naming the lab's uid (getpass and friends work, no
-        host accounts are shown) and copies of the few host files programs need to start.
-        Plain os calls: through pathlib and shutil these six small files cost ~1.5 ms a run."""
-        etc = self.root / "etc"
-        _new_file(etc / "passwd", (f"root:x:0:0::/root:/usr/sbin/nologin\n"
-                                   f"lab:x:{uid}:{uid}:lab:/tmp:/usr/sbin/nologin\n"
-                                   "nobody:x:65534:65534::/nonexistent:/usr/sbin/nologin\n").encode())
-        _new_file(etc / "group", f"root:x:0:\nlab:x:{uid}:\nnogroup:x:65534:\n".encode())
-        for name in copied:
-            try:  # follows links: /etc/localtime is one
-                with open(f"/etc/{name}", "rb") as source:
-                    if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
-                        continue
-                    data = source.read()
-            except OSError:
-                continue
-            _new_file(etc / name, data)
-        for name in mount_points:  # host directories bound on top need a place in the read-only /etc
-            (etc / name).mkdir(mode=0o755, exist_ok=True)
-        return etc
-
     def full(self) -> str | None:
         """'disk' when the scratch tmpfs has no blocks or no inodes left, else None."""
         if not self.mounted:
@@ -129,83 +108,14 @@ class Workspace:
         if self.lab_fd is not None:  # the last reference to the tmpfs once the sandbox has gone
             os.close(self.lab_fd)
             self.lab_fd = None
-        shutil.rmtree(self.root, ignore_errors=True)
-        if self.lock_fd is not None:  # only once the folder is gone: no sweeper races the rmtree
-            os.close(self.lock_fd)
-            self.lock_fd = None
-
-
-def _new_file(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """A new file of the runner's (never an existing name, never through a link), mode exact."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-    try:
-        os.fchmod(fd, mode)  # the umask must not decide what the lab can read
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    finally:
-        os.close(fd)
-
-
-def _hold_lock(root: Path) -> int:
-    """Lock a new file, then give it the name sweepers look for: no sweeper ever sees the lock
-    file unlocked while its runner lives."""
-    fd = os.open(root / (LOCK_NAME + ".new"), os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    os.rename(root / (LOCK_NAME + ".new"), root / LOCK_NAME)
-    return fd
-
-
-_next_sweep = {"at": 0.0}
-
-
-def _sweep_now_and_then(parent: str) -> None:
-    now = time.monotonic()
-    if now >= _next_sweep["at"]:
-        _next_sweep["at"] = now + SWEEP_EVERY_S
-        sweep_abandoned(parent)
+        locked_dirs.release(self.root, self.lock_fd)
+        self.lock_fd = None
 
 
 def sweep_abandoned(parent, limit: int = SWEEP_MAX) -> list[str]:
-    """Remove up to `limit` scratch folders under `parent` whose runner is provably gone: a real
-    directory of ours (never a link) holding a lock file of ours that nobody holds, and no mount
-    on it (the scratch tmpfs only ever lives in the runner's own namespace). A folder without a
-    lock file is left alone: its runner may be between mkdtemp and taking the lock, or be older
-    than the lock."""
-    removed: list[str] = []
-    try:
-        entries = [e for e in os.scandir(parent) if e.name.startswith(PREFIX) and e.is_dir(follow_symlinks=False)]
-    except OSError:
-        return removed
-    for entry in entries:
-        if len(removed) >= limit:
-            break
-        lock_fd = _abandoned_lock(entry.path)
-        if lock_fd is None:
-            continue
-        try:
-            if not any(os.path.ismount(os.path.join(entry.path, sub)) for sub in ("", "lab")):
-                shutil.rmtree(entry.path, ignore_errors=True)  # fd-based, refuses a link: never follows one
-                removed.append(entry.name)
-        finally:
-            os.close(lock_fd)
-    return removed
-
-
-def _abandoned_lock(folder: str) -> int | None:
-    """The folder's lock, taken, when it is ours and no runner holds it; else None."""
-    try:  # the lock's own name is never followed; rmtree re-checks the folder itself
-        fd = os.open(os.path.join(folder, LOCK_NAME), os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        return None
-    try:
-        if os.fstat(fd).st_uid == os.geteuid() == os.lstat(folder).st_uid:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-    except OSError:
-        pass   # a live runner holds it (or the folder went meanwhile)
-    os.close(fd)
-    return None
+    """Remove up to `limit` abandoned scratch folders under `parent` (see locked_dirs): never one
+    with the scratch tmpfs mounted on it, which only ever lives in the runner's own namespace."""
+    return locked_dirs.sweep_abandoned(parent, PREFIX, limit, mounts=SWEEP_MOUNTS)
 
 
 def copy_lab_tree(source: Path, dest: Path) -> None:

@@ -191,3 +191,26 @@ def test_sweep_kills_what_a_killed_launcher_left_behind():
     finally:
         orphan.kill()
         orphan.wait()
+
+
+def test_each_spawn_gets_fresh_descriptors_for_the_generated_etc(monkeypatch):
+    """bwrap reads a --file descriptor once; the CUDA pre-flight and the run (or a second spawn
+    after a failed mount) each need the whole file."""
+    from sandbox import host, launch
+    from sandbox.bwrap_args import DATA_FD
+
+    monkeypatch.setattr(host, "bwrap_path", lambda: "/usr/bin/bwrap")
+    argv = ["/usr/bin/bwrap", "--file", DATA_FD + "passwd", "/etc/passwd", "--", "python"]
+    contents = []
+    for _ in range(2):
+        hidden, fds = launch.hidden_options(argv, "/lab/runs/x", {"passwd": b"lab:x:7:7::/tmp:/bin/false\n"})
+        try:
+            options = os.pread(fds[-1], 4096, 0).split(b"\0")
+            assert hidden[1:3] == ["--args", str(fds[-1])] and DATA_FD.encode() not in b"".join(options)
+            data_fd = int(options[options.index(b"--file") + 1])
+            assert data_fd in fds
+            contents.append(os.read(data_fd, 4096))
+        finally:
+            for fd in fds:
+                os.close(fd)
+    assert contents == [b"lab:x:7:7::/tmp:/bin/false\n"] * 2

@@ -362,6 +362,28 @@ def test_in_place_run_writes_only_its_run_dir_and_hands_it_back(make_lab):
     assert (lab / "runs").stat().st_uid == owner
 
 
+@STRONG
+def test_the_sandboxs_etc_names_only_the_lab_and_cannot_be_changed(make_lab, backend, mode):
+    lab = make_lab("""
+        import os
+        print("uid", os.getuid())
+        print("passwd", open("/etc/passwd").read().replace(chr(10), "|"))
+        for path, how in [("/etc/passwd", "a"), ("/etc/planted", "w")]:
+            try:
+                open(path, how).write("x")
+                print("WROTE", path)
+            except OSError as exc:
+                print("refused", path, exc.errno)
+    """)
+    record = run(lab, ["python", "main.py"], limits(), backend=backend)
+    out = Path(record.logs["stdout"]).read_text()
+    assert record.reason == "ok" and "WROTE" not in out, (record.detail, out)
+    uid = out.split("uid ", 1)[1].split()[0]
+    accounts = out.split("passwd ", 1)[1].splitlines()[0].strip("|").split("|")
+    assert [a.split(":")[:3] for a in accounts] == [["root", "x", "0"], ["lab", "x", uid], ["nobody", "x", "65534"]]
+    assert out.count("refused") == 2
+
+
 @requires_bwrap
 @pytest.mark.skipif(os.geteuid() != 0, reason="the size-capped scratch tmpfs needs a root runner")
 def test_a_lab_too_big_for_the_scratch_space_leaves_an_error_record(make_lab, mode):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import Limits, run, workspace
+from sandbox import Limits, locked_dirs, run, workspace
 from tests.sandbox.conftest import assert_no_process_left, processes_with, requires_bwrap
 
 SMALL = dict(timeout_s=10, memory_mb=512, max_procs=32, disk_mb=16, tmp_mb=8, file_size_mb=64, grace_s=0.3)
@@ -267,8 +267,8 @@ def test_a_sigkilled_runners_folder_is_swept_by_a_later_run_and_a_live_runners_i
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setenv("SANDBOX_SCRATCH", str(scratch))
-    monkeypatch.setattr(workspace, "SWEEP_EVERY_S", 0.0)
-    monkeypatch.setitem(workspace._next_sweep, "at", 0.0)
+    monkeypatch.setattr(locked_dirs, "SWEEP_EVERY_S", 0.0)
+    monkeypatch.setattr(locked_dirs, "_next_sweep", {})
     lab = make_lab("import time\ntime.sleep(60)\n")
     live, live_folder = _start_runner(lab, f"{marker}-live", scratch)
     try:

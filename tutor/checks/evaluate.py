@@ -1,7 +1,9 @@
 """Run a lab's checks on the learner's code, always in the sandbox, and read back the result.
 
 The lab folder's files and subfolders (data/) are copied into a scratch folder (never following
-links; depth, file count and sizes bounded) with the harness and its spec next to them; the sandbox copies that again and runs
+links; depth, file count and sizes bounded) with the harness and its spec next to them; the
+folder is held locked while the check lives, so that a later check removes the folder of one
+that was SIGKILLed (sandbox/locked_dirs.py). The sandbox copies that again and runs
 ``python _tutor_check/check_harness.py``. The harness's one result line is hostile input: it is
 found by a nonce, bounded in size and depth, and only the fields asked for are read.
 """
@@ -13,7 +15,6 @@ import os
 import secrets
 import shutil
 import stat
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ CODE_MAX_CHARS = 100_000
 MAX_DEPTH = 4          # subfolder levels staged below the lab folder (data/docs/...)
 MAX_FILES = 2000
 SKIP_DIRS = ("runs", "__pycache__", "grading")
+SCRATCH_PREFIX = "tutor-check-"
 
 
 class CheckInputError(Exception):
@@ -119,6 +121,7 @@ def evaluate(lab_dir: Path, checks: ChecksFile, *, code: str | None = None, todo
     """Run the checks (of one TODO, or all) on ``lab_dir``'s starter.py, with ``code`` (a pasted
     function, say) executed into its namespace first. ``scheduler``/``slurm``: see sandbox.run."""
     import sandbox
+    from sandbox import locked_dirs
 
     if code is not None and len(code) > CODE_MAX_CHARS:
         raise CheckInputError(f"the code to check is over {CODE_MAX_CHARS} characters")
@@ -130,8 +133,9 @@ def evaluate(lab_dir: Path, checks: ChecksFile, *, code: str | None = None, todo
     per_check = sum(len(t["checks"]) for t in spec["todos"]) * checks.timeout_s
     limit = timeout_s or min(600.0, 60.0 + per_check + sum(
         (c["timeout_s"] or 0) for t in spec["todos"] for c in t["checks"]))
-    with tempfile.TemporaryDirectory(prefix="tutor-check-") as scratch:
-        stage = Path(scratch) / "lab"
+    # Held locked while the check lives: a SIGKILLed check's folder is removed by a later check.
+    with locked_dirs.held(SCRATCH_PREFIX) as scratch:
+        stage = scratch / "lab"
         stage.mkdir()
         _stage(Path(lab_dir), stage)
         (stage / STAGE_DIR).mkdir()
@@ -141,7 +145,7 @@ def evaluate(lab_dir: Path, checks: ChecksFile, *, code: str | None = None, todo
             path.chmod(path.stat().st_mode | stat.S_IWOTH | stat.S_IROTH | stat.S_IXOTH)  # the run's uid deletes it
         started = time.perf_counter()
         record = sandbox.run(stage, ["python", "-B", f"{STAGE_DIR}/check_harness.py", f"{STAGE_DIR}/spec.json"],
-                             sandbox.Limits(timeout_s=limit, memory_mb=memory_mb), runs_dir=Path(scratch) / "runs",
+                             sandbox.Limits(timeout_s=limit, memory_mb=memory_mb), runs_dir=scratch / "runs",
                              backend=backend, scheduler=scheduler, slurm=slurm)
         sandbox_s = time.perf_counter() - started
         stdout = _read_bounded(record.logs.get("stdout"))

@@ -1,0 +1,143 @@
+"""What one run executes and how it is isolated: the sandbox's command line, environment and
+/etc (a Plan), and the record's account of which mechanism enforced each limit on this host."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sandbox import gpu as gpu_support
+from sandbox import host
+from sandbox.bwrap_args import BRIDGE_MOUNT, LAB_MOUNT, BwrapSpec, build_argv
+from sandbox.cgroups import RunCgroups
+from sandbox.env import lab_env
+from sandbox.limits import Limits
+from sandbox.model_route import INNER_PORT, SOCKET_NAME, inner_base_url
+
+WEAK_ISOLATION = ("process backend: NO filesystem, network or user isolation; the lab runs as the "
+                  "invoking user and can read and write whatever that user can. Only rlimits, "
+                  "a scrubbed environment and process-tree cleanup apply.")
+
+
+# The weaker run-wide memory mode, where no memory cgroup can be made for the run: the whole run
+# is sampled instead; a burst between two samples can pass the limit briefly.
+RUN_MEMORY_WATCHDOG = "WEAKER run-wide watchdog (PSS of all the run's processes, sampled every 0.1 s)"
+
+
+@dataclass
+class Plan:
+    backend: str
+    prefix: list[str]          # the sandbox around the command (empty for the process backend)
+    command: list[str]
+    cwd: str | None
+    lab_cwd: str
+    env: dict[str, str]
+    run_uid: int | None
+    mechanisms: dict[str, str]
+    isolation: dict
+    network: str
+    network_detail: str = ""
+    files: dict[str, bytes] = field(default_factory=dict)   # the data behind the prefix's DATA_FD options
+
+    @property
+    def argv(self) -> list[str]:
+        return self.prefix + self.command
+
+
+def build(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, network, route,
+          model_url, model_name, seed, dropped_uid, workspace, run_id) -> Plan:
+    nodes = gpu_support.device_nodes() if gpu else []
+    cuda_visible = gpu_support.visible_devices(nodes, os.environ.get("CUDA_VISIBLE_DEVICES")) if gpu else None
+    path_dirs = host.python_path_dirs() + ["/usr/local/bin", "/usr/bin", "/bin"]
+    net_state, net_detail, url_for_lab = "none", "", None
+    if network == "model":
+        if not model_url:
+            net_state, net_detail = "model-unavailable", "no model endpoint configured (TUTOR_BASE_URL / SANDBOX_MODEL_URL)"
+        elif backend == "process":
+            net_state, net_detail, url_for_lab = "host", "process backend cannot narrow the network: the lab has the host's", model_url
+        else:
+            net_state, url_for_lab = "model", inner_base_url(model_url)
+
+    if backend == "process":
+        marker = f"tutor-sandbox-{run_id}"
+        env = lab_env(path=":".join(path_dirs), home=str(lab_host), seed=seed, run_dir=str(inner_run_dir),
+                      cuda_visible_devices=cuda_visible, model_url=url_for_lab, model_name=model_name,
+                      marker=marker)
+        command = [resolve_python(command[0], path_dirs)] + command[1:]
+        isolation = {"level": "weak", "warning": WEAK_ISOLATION, "filesystem": "none (runs in a scratch copy)"
+                     if lab_host == workspace.lab else "none (runs in the lab folder)", "network": "host", "user": "invoking user",
+                     "capabilities": "inherited", "marker": marker}
+        return Plan("process", [], command, str(lab_host), str(lab_host), env, None, {}, isolation,
+                     "host", net_detail or "process backend: the lab has the host's network")
+
+    env = lab_env(path=":".join(path_dirs), home="/tmp", seed=seed, run_dir=f"{LAB_MOUNT}/runs/{run_id}",
+                  cuda_visible_devices=cuda_visible, model_url=url_for_lab, model_name=model_name)
+    inside_uid = dropped_uid if dropped_uid is not None else os.getuid()
+    etc = sandbox_etc(inside_uid, host.ETC_COPIED)
+    command = [resolve_python(command[0], path_dirs)] + command[1:]
+    if route:
+        command = [host.real_python(), f"{BRIDGE_MOUNT}/inner_bridge.py", f"{BRIDGE_MOUNT}/{SOCKET_NAME}",
+                   str(INNER_PORT), "--"] + command
+    spec = BwrapSpec(bwrap=host.bwrap_path(), lab_host_dir=str(lab_host), command=[], env=env,
+                     system_dirs=list(host.SYSTEM_DIRS),
+                     python_dirs=list(host.python_prefixes()),
+                     etc_files=[f"/etc/{n}" for n in host.ETC_BOUND if os.path.isdir(f"/etc/{n}")],
+                     etc_generated=list(etc), drop_to_uid=dropped_uid, setpriv=host.setpriv_path() or "setpriv",
+                     userns_uid=None if host.is_root() else os.getuid(), tmp_mb=limits.tmp_mb,
+                     size_option=host.bwrap_supports("--size"), gpu_devices=nodes, show_sys=gpu,
+                     bridge_dir=str(route.bridge_dir) if route else None)
+    writable = "lab copy" if lab_host == workspace.lab else "run directory of the lab, in place"
+    isolation = {"level": "strong", "filesystem": f"read-only system; writable {writable} and private /tmp",
+                 "network": "none" if net_state != "model" else "model endpoint only, via a Unix socket",
+                 "user": f"uid {dropped_uid} (setpriv)" if dropped_uid is not None else "user namespace",
+                 "capabilities": "all dropped", "namespaces": "pid, net, ipc, uts, cgroup, mount",
+                 "hidden": "home directories, /root, /etc/shadow, host processes"}
+    return Plan("bubblewrap", build_argv(spec), command, None, LAB_MOUNT, env, dropped_uid, {}, isolation,
+                 net_state, net_detail, files=etc)
+
+
+def sandbox_etc(uid: int, copied: tuple[str, ...]) -> dict[str, bytes]:
+    """The generated files of the sandbox's /etc: passwd/group naming the lab's uid (getpass and
+    friends work, no host accounts are shown) and copies of the few host files programs need to
+    start (a host entry that is not a regular file is left out)."""
+    files = {"passwd": (f"root:x:0:0::/root:/usr/sbin/nologin\n"
+                        f"lab:x:{uid}:{uid}:lab:/tmp:/usr/sbin/nologin\n"
+                        "nobody:x:65534:65534::/nonexistent:/usr/sbin/nologin\n").encode(),
+             "group": f"root:x:0:\nlab:x:{uid}:\nnogroup:x:65534:\n".encode()}
+    for name in copied:
+        try:  # follows links: /etc/localtime is one
+            with open(f"/etc/{name}", "rb") as source:
+                if stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+                    files[name] = source.read()
+        except OSError:
+            continue
+    return files
+
+
+def resolve_python(program: str, path_dirs: list[str]) -> str:
+    """`python` means this interpreter (never a pyenv shim, which costs ~70 ms a start)."""
+    if program in ("python", "python3"):
+        return host.real_python()
+    return program
+
+
+def limit_mechanisms(limits: Limits, gpu: bool, cgroups: RunCgroups, plan: Plan, workspace, in_place) -> dict:
+    mech = {"timeout": "runner wall clock, SIGTERM then SIGKILL to the whole tree",
+            "cpu": "RLIMIT_CPU", "file_size": "RLIMIT_FSIZE",
+            "output": "capture cap with truncation marker"}
+    procs = [m for m in [cgroups.mechanism("pids")] if m]
+    if plan.run_uid is not None:
+        procs.append(f"RLIMIT_NPROC on uid {plan.run_uid}, used by this run alone")
+    elif not host.is_root():
+        procs.append("RLIMIT_NPROC (counts all of the user's processes)")
+    mech["processes"] = " + ".join(procs) or "NONE: root without a writable pids cgroup"
+    run_wide = cgroups.mechanism("memory")
+    run_wide = f"{run_wide} limit on the whole run" if run_wide else \
+        f"{RUN_MEMORY_WATCHDOG}; no memory cgroup: {cgroups.problems.get('memory', 'unknown')}"
+    mech["memory"] = run_wide if gpu else "RLIMIT_AS per process + " + run_wide
+    mech["disk"] = workspace.disk_mechanism
+    if plan.backend == "bubblewrap":
+        mech["tmp"] = "tmpfs size" if host.bwrap_supports("--size") else "NONE: bwrap without --size"
+    return mech
