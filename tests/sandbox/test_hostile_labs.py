@@ -280,18 +280,21 @@ def test_symlink_to_root_reaches_only_the_sandbox(make_lab, tmp_path, backend):
     assert not (Path(record.run_dir) / "leak").exists()  # symlinks never come back out
 
 
+# a lab whose grandchild, in a session of its own, sleeps on after the lab itself has ended
+DAEMON_LAB = """
+import os, sys, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(60)", sys.argv[1]])
+    os._exit(0)
+time.sleep(0.3)
+"""
+
+
 @ALL
 def test_double_forked_daemon_does_not_outlive_the_run(make_lab, marker, backend):
-    lab = make_lab("""
-        import os, sys, time
-        if os.fork() == 0:
-            os.setsid()
-            if os.fork() == 0:
-                os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(60)", sys.argv[1]])
-            os._exit(0)
-        time.sleep(0.2)
-        print("parent done")
-    """)
+    lab = make_lab(DAEMON_LAB + 'print("parent done")\n')
     record = run(lab, ["python", "main.py", marker], limits(), backend=backend)
     assert record.reason == "ok", record.detail
     assert_no_process_left(marker)
@@ -307,15 +310,7 @@ def test_a_clean_run_claims_no_leftover_process(make_lab, backend):
 
 @BOTH
 def test_a_daemon_that_outlives_the_lab_is_counted_and_killed(make_lab, marker, backend):
-    lab = make_lab("""
-        import os, sys, time
-        if os.fork() == 0:
-            os.setsid()
-            if os.fork() == 0:
-                os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(60)", sys.argv[1]])
-            os._exit(0)
-        time.sleep(0.3)
-    """)
+    lab = make_lab(DAEMON_LAB)
     record = run(lab, ["python", "main.py", marker], limits(), backend=backend)
     assert record.reason == "ok", record.detail
     assert record.leftover_processes_killed >= 1
