@@ -28,6 +28,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tutor.course.markdown import FENCE as CODE_FENCE  # the course's own fence rule
+
 THRESHOLD = 2  # distinct unsupported values that fall back: bench/faithfulness.py, 0/56 faithful and 2/56
 # faithful-with-a-computed-figure replies fall back, 43/56 with 2 wrong numbers and 52/56 with 3 are caught
 # (threshold 1: 44/56 of the computed-figure replies would fall back)
@@ -49,7 +51,6 @@ _OPERATOR_BEFORE = re.compile(rf"{_OPS}\s*$")
 _VERSION_BEFORE = re.compile(r"\b(?:python|pytorch|torch|cuda|cudnn|numpy|transformers|vllm|ollama|llama\.cpp|textual|"
                              r"version|release|v)\s*$", re.I)
 _DOTTED = re.compile(r"\.\d")
-_CODE_FENCE = re.compile(r"^\s*(?:```|~~~)")
 # what a removed label leaves pointing at nothing: "(see )", "(cf. and )", a closing "See." or "See also:"
 _DANGLING = (re.compile(r"(?:\s*,)?\s+(?:and|or)\s*(?=[.;:]?\s*$)", re.I),
              re.compile(r"\s*\((?:see(?: also)?|cf\.?)?[\s,;]*(?:and|or)?[\s,;]*\)", re.I),
@@ -163,7 +164,7 @@ class ReplyFilter:
         line = _LABEL.sub(self._label, fenced)
         if len(self.removed_labels) > removed:
             line = _tidy(line)
-        if _CODE_FENCE.match(line):
+        if CODE_FENCE.match(line):
             self.in_code = not self.in_code
         elif not self.in_code:
             self.unsupported += unsupported_numbers(line, self.known)
