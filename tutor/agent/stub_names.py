@@ -11,7 +11,6 @@ foreign entry is simply recomputed, and a read-only home only costs the parse.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from tutor.agent import vector_cache
@@ -39,13 +38,13 @@ def _read(path: Path) -> dict:
 
 
 def _write(path: Path, data: dict) -> None:
+    from tutor.store.export import write_atomic
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{NAME}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(data, sort_keys=True))
     except OSError:
-        pass
+        pass  # a read-only home only costs the parse next time
 
 
 def all_stub_names(view) -> frozenset[str]:
