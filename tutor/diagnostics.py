@@ -96,11 +96,12 @@ def check_index(cfg) -> Check:
 
     index = cfg.index_dir
     try:
-        ready = get_retriever(cfg).index_ready()
+        retriever = get_retriever(cfg)
+        ready = retriever.index_ready()
     except Exception as exc:  # noqa: BLE001 - a health check reports, it does not crash
         return Check("index", "warn", f"{index}: cannot check ({exc})")
     if ready:
-        if get_retriever(cfg).index.serves_shipped():
+        if retriever.index.serves_shipped():
             return Check("index", "ok", "the index shipped with the package (the course is unchanged; nothing to build)")
         return Check("index", "ok", f"{index} (current)")
     state = "out of date" if index.is_dir() else "not built yet"
