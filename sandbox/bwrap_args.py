@@ -32,6 +32,7 @@ class BwrapSpec:
     show_sys: bool = False
     bridge_dir: str | None = None               # host dir with the model route's Unix socket
     lab_mount: str = LAB_MOUNT
+    lab_tmpfs: bool = False                     # a tmpfs of the sandbox's own at lab_mount, not a bind
 
 
 def system_mounts(dirs: list[str]) -> list[str]:
@@ -95,7 +96,10 @@ def build_argv(spec: BwrapSpec) -> list[str]:
         argv += _parents_0755(path, made) + ["--ro-bind", path, path]
     if spec.bridge_dir:
         argv += ["--ro-bind", spec.bridge_dir, BRIDGE_MOUNT]
-    argv += _parents_0755(spec.lab_mount, made) + ["--bind", spec.lab_host_dir, spec.lab_mount]
+    if spec.lab_tmpfs:  # its limits are set from outside before the lab starts (workspace.attach)
+        argv += _parents_0755(spec.lab_mount, made) + ["--perms", "0755", "--tmpfs", spec.lab_mount]
+    else:
+        argv += _parents_0755(spec.lab_mount, made) + ["--bind", spec.lab_host_dir, spec.lab_mount]
     argv += ["--chdir", spec.lab_mount, "--clearenv"]
     for key, value in sorted(spec.env.items()):
         argv += ["--setenv", key, value]

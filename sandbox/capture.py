@@ -15,22 +15,41 @@ def marker(kept: int) -> bytes:
 
 
 class StreamCapture(threading.Thread):
-    """Drains a pipe to the end (so a flood never blocks the lab) and keeps the first `cap` bytes."""
+    """Drains a pipe to the end (so a flood never blocks the lab) and keeps the first `cap` bytes.
 
-    def __init__(self, name: str, pipe: BinaryIO, log_path: Path, cap: int, on_output: OnOutput | None):
+    ``preamble``: the exact bytes the launch chain writes before the lab can run (its "ready"
+    line); they are read first and not logged, ``ready`` is set once they came (``preamble_seen``)
+    or something else did (kept as output: an error of the sandbox itself) or the pipe closed."""
+
+    def __init__(self, name: str, pipe: BinaryIO, log_path: Path, cap: int, on_output: OnOutput | None,
+                 preamble: bytes = b""):
         super().__init__(name=f"capture-{name}", daemon=True)
         self.stream_name, self.pipe, self.log_path, self.cap = name, pipe, log_path, cap
         self.on_output = on_output
+        self.preamble, self.preamble_seen, self.ready = preamble, False, threading.Event()
         self.total = 0
         self.truncated = False
         # Chunks may split a UTF-8 character: decode incrementally for the live display.
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
 
     def run(self) -> None:
+        try:
+            self._drain()
+        finally:
+            self.ready.set()
+
+    def _drain(self) -> None:
         kept = 0
         with open(self.log_path, "wb") as log:
+            first = b""
+            if self.preamble:
+                first = self.pipe.read(len(self.preamble))  # blocks until that many bytes or EOF
+                self.preamble_seen = first == self.preamble
+                first = b"" if self.preamble_seen else first
+                self.ready.set()
             while True:
-                chunk = self.pipe.read1(65536) if hasattr(self.pipe, "read1") else self.pipe.read(65536)
+                chunk = first or (self.pipe.read1(65536) if hasattr(self.pipe, "read1") else self.pipe.read(65536))
+                first = b""
                 if not chunk:
                     break
                 self.total += len(chunk)

@@ -1,53 +1,53 @@
-"""How the child starts: one exec chain that makes the scratch tmpfs in a mount namespace of
-its own, joins the run's cgroups, then waits at a gate until the runner has set its rlimits and
-copied the lab in, and only then execs the sandbox. No Python preexec hook, no keeper process.
+"""How the child starts: one exec chain that joins the run's cgroups, waits at a first gate
+until the runner has set its rlimits, execs bubblewrap, and waits at a last gate inside the
+finished sandbox until the runner has filled the lab's scratch tmpfs. No Python preexec hook,
+no keeper process.
 
 A preexec_fn forces fork() instead of vfork(), runs Python in the child (about 3-5 ms a run) and
 is unsafe in a threaded process (the TUI). The child must join the cgroups itself ("0": see
 sandbox/cgroups.py), which a `sh` does in well under 1 ms; the rlimits are set from outside with
-prlimit(2) while the chain has not passed the gate (they hold across exec; no `prlimit` program:
-~1.4 ms). Where the scratch space is a tmpfs, the chain starts as `unshare --mount`, and its
-`sh` mounts the tmpfs in that namespace and says "ready"; the runner opens the tmpfs through
-/proc/<pid>/root, keeps that directory descriptor (the files stay reachable after the namespace
-is gone, and vanish when it is closed or the runner dies) and copies the lab in. The gate then
-lets the chain exec bwrap in that namespace (no `nsenter`: ~3 ms; no keeper: setpriv, sh, sleep).
+prlimit(2) while that `sh` waits at its first gate (they hold across exec; no `prlimit` program:
+~1.4 ms). bubblewrap then builds the sandbox, the lab's scratch tmpfs included, in namespaces of
+its own, while the runner goes on with its own work; a `sh` inside says "ready" on stdout and
+waits at the last gate. The runner finds the sandbox's first process (bwrap --info-fd), opens
+the tmpfs through /proc/<pid>/root, sets its size and inode limits (fspick, sandbox/tmpfs.py),
+keeps that directory descriptor (the files stay reachable after the sandbox has gone, and
+vanish when it is closed or the runner dies) and copies the lab in. Only then does the gate let
+the chain exec the lab (setpriv first, as root). The tmpfs never exists outside the sandbox's
+mount namespace: however the runner dies, it goes with the sandbox.
 
-The gate is a line on the child's stdin (dash names single-digit fds only), which becomes
-/dev/null before the exec. Should the runner die or give up before it opens the gate, the
-waiting `sh` reads EOF and exits 125: the lab never starts, with or without its limits.
+Both gates are lines on the child's stdin (dash names single-digit fds only, and reads a pipe a
+byte at a time, so each `read` takes its own line), which becomes /dev/null before the last
+exec. Should the runner die or give up before it opens a gate, the waiting `sh` reads EOF and
+exits 125: the lab never starts, with or without its limits.
 """
 
 from __future__ import annotations
 
-import functools
+import json
 import os
 import resource
-import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sandbox import host
 from sandbox.bwrap_args import DATA_FD
-from sandbox.cgroups import RunCgroups
 from sandbox.limits import Limits
 
-# $1, $2, $3 (mount stage only): the mount program (the chain has no PATH), tmpfs options and
-# where to mount it; "ready" on stdout once done.
-# Joins each cgroup named before "--" ("0" is the writer itself, this single-threaded shell: no
-# pid lookup, and on cgroup v1 no global lock, RunCgroups.join_files), waits at the gate, execs.
-_JOIN = 'while [ "$1" != "--" ]; do echo 0 > "$1" || exit 125; shift; done; shift; '
+# The first gate: one line per cgroup file to join ("0" is the writer itself, this single-threaded
+# shell: no pid lookup, and on cgroup v1 no global lock, RunCgroups.join_files), then "limited"
+# once the rlimits are set. The runner makes the groups after starting the chain.
+_FIRST = 'while :; do read -r f || exit 125; [ "$f" = limited ] && break; echo 0 > "$f" || exit 125; done; '
 _GATE = 'read -r go || exit 125; exec < /dev/null; exec "$@"'
-GATE_SCRIPT = _JOIN + _GATE
-MOUNT_SCRIPT = '"$1" -t tmpfs -o "$2" tutor-sandbox "$3" || exit 1; echo ready; shift 3; ' + _JOIN + _GATE
+OUTER_SCRIPT = _FIRST + 'exec "$@"'                    # then bwrap
+INNER_SCRIPT = 'echo ready; ' + _GATE                   # the sandbox's first command, inside
+GATE_SCRIPT = _FIRST + _GATE                            # the process backend: both gates in one sh
 READY = b"ready\n"
+LIMITED, GO = b"limited\n", b"go\n"
+INFO_MAX_BYTES = 65536
 
 _RLIMITS = {"core": resource.RLIMIT_CORE, "cpu": resource.RLIMIT_CPU, "fsize": resource.RLIMIT_FSIZE,
             "nproc": resource.RLIMIT_NPROC, "as": resource.RLIMIT_AS}
-
-
-@functools.cache
-def _tool(name: str) -> str | None:
-    return shutil.which(name)
 
 
 def rlimit_values(limits: Limits, gpu: bool, nproc: int | None) -> dict[str, tuple[int, int]]:
@@ -65,75 +65,129 @@ def rlimit_values(limits: Limits, gpu: bool, nproc: int | None) -> dict[str, tup
 
 @dataclass
 class Gated:
-    """Start ``argv`` with ``stdin`` as its stdin, call ``started()``, ``limit(pid)``, with a
-    mount ``mounted(stdout)``, then ``release()`` to let it exec the sandbox."""
+    """Start ``argv`` with ``stdin`` as its stdin (and ``pass_fds``), call ``started()``,
+    ``limit(pid)`` (the first gate), then ``release()`` (the last) to let it exec the lab."""
 
     argv: list[str]
     values: dict[str, tuple[int, int]]
     read_fd: int
     write_fd: int
-    mounts: bool = False
+    sandboxed: bool = False                  # bubblewrap: "ready" on stdout, the sandbox's pid on info
+    info_read: int = -1
+    info_write: int = -1
 
     @property
     def stdin(self) -> int:
         return self.read_fd
 
+    @property
+    def pass_fds(self) -> tuple[int, ...]:
+        return (self.info_write,) if self.info_write >= 0 else ()
+
     def started(self) -> None:
-        """Popen has returned: the child holds its own copy of the gate's read end."""
-        os.close(self.read_fd)
-        self.read_fd = -1
+        """Popen has returned: the child holds its own copies of the gate's read end and the info
+        pipe's write end."""
+        for name in ("read_fd", "info_write"):
+            if getattr(self, name) >= 0:
+                os.close(getattr(self, name))
+                setattr(self, name, -1)
 
     def limit(self, pid: int) -> None:
-        """Set the rlimits on the child, which cannot pass the gate yet."""
+        """Set the rlimits on the child, which cannot pass the first gate yet."""
         for name, pair in self.values.items():
             resource.prlimit(pid, _RLIMITS[name], pair)
 
-    def mounted(self, stdout) -> bool:
-        """Whether the tmpfs is mounted in the child's namespace (False: the mount failed)."""
-        return self.mounts and stdout.readline() == READY
+    def open_first(self, join_files) -> None:
+        """Open the first gate (after limit()): the child joins these cgroups, then goes on."""
+        lines = [str(path) for path in join_files]
+        if any("\n" in line for line in lines):
+            raise OSError("a cgroup path with a newline in it cannot be joined")
+        os.write(self.write_fd, "".join(line + "\n" for line in lines).encode() + LIMITED)
+
+    def sandbox_pid(self) -> int:
+        """The host pid of the sandbox's first process, from bwrap's --info-fd JSON (bwrap writes
+        it right after making the namespaces and closes the pipe). OSError when there is none."""
+        chunks, size = [], 0
+        while size <= INFO_MAX_BYTES:
+            chunk = os.read(self.info_read, 4096)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        try:
+            return int(json.loads(b"".join(chunks))["child-pid"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise OSError(f"bubblewrap gave no sandbox pid ({exc})") from exc
 
     def release(self) -> None:
-        """Open the gate: the chain execs the sandbox."""
+        """Open the last gate: the chain execs the lab. A chain that has already ended (bubblewrap
+        failed) is not an error here: the supervisor reaps it and the record says why."""
         try:
-            os.write(self.write_fd, b"go\n")
+            os.write(self.write_fd, GO)
+        except BrokenPipeError:
+            pass
         finally:
-            self.close()
+            os.close(self.write_fd)
+            self.write_fd = -1
+        # The info pipe stays open until close(): bwrap may write to it after this, and a pipe
+        # without a reader would kill it with SIGPIPE.
 
     def close(self) -> None:
         """Without a "go", the child reads EOF and exits 125 before running anything."""
-        for fd in (self.read_fd, self.write_fd):
+        for name in ("read_fd", "write_fd", "info_read", "info_write"):
+            fd = getattr(self, name)
             if fd >= 0:
                 os.close(fd)
-        self.read_fd = self.write_fd = -1
+                setattr(self, name, -1)
 
 
-def gated(argv: list[str], limits: Limits, gpu: bool, cgroups: RunCgroups, nproc: int | None,
-          mount: tuple[str, str] | None = None) -> Gated:
-    """``mount``: (tmpfs options, where), made in a new private mount namespace before the gate."""
+def gated(argv: list[str], limits: Limits, gpu: bool, nproc: int | None) -> Gated:
+    """``argv`` with its gates: around bubblewrap (its options may already sit in --args), the
+    first gate before it and the last one inside the sandbox; otherwise both before ``argv``."""
     read_fd, write_fd = os.pipe()
-    joins = [str(path) for path in cgroups.join_files()]
     values = rlimit_values(limits, gpu, nproc)
-    if mount and _tool("unshare") and _tool("mount"):
-        wrapped = [_tool("unshare"), "--mount", "--propagation", "private", "--",
-                   "/bin/sh", "-c", MOUNT_SCRIPT, "sh", _tool("mount"), *mount, *joins, "--", *argv]
-        return Gated(wrapped, values, read_fd, write_fd, mounts=True)
-    return Gated(["/bin/sh", "-c", GATE_SCRIPT, "sh", *joins, "--", *argv], values, read_fd, write_fd)
+    bwrap = host.bwrap_path()
+    if bwrap not in argv:
+        return Gated(["/bin/sh", "-c", GATE_SCRIPT, "sh", *argv], values, read_fd, write_fd)
+    info_read, info_write = os.pipe()
+    os.set_inheritable(info_write, True)
+    at = argv.index(bwrap) + 1
+    end = argv.index("--", at) + 1
+    wrapped = [*argv[:at], "--info-fd", str(info_write), *argv[at:end],
+               "/bin/sh", "-c", INNER_SCRIPT, "sh", *argv[end:]]
+    return Gated(["/bin/sh", "-c", OUTER_SCRIPT, "sh", *wrapped], values, read_fd, write_fd,
+                 sandboxed=True, info_read=info_read, info_write=info_write)
 
 
 @dataclass
 class Chain:
-    """A started launch chain, waiting at its last gate until ``release()``."""
+    """A started launch chain, waiting at its first gate (``gate.open_first``), then at its last
+    until ``release()``. ``captures``: the threads draining its stdout and stderr."""
 
     proc: subprocess.Popen
     gate: Gated
+    captures: list = field(default_factory=list)
     released: bool = False
+
+    def ready(self, timeout: float) -> bool:
+        """Whether the sandbox is built and waits at its last gate (always, without bubblewrap)."""
+        if not self.gate.sandboxed:
+            return True
+        out = self.captures[0]
+        return out.ready.wait(timeout) and out.preamble_seen
+
+    def start_captures(self, captures: list) -> None:
+        self.captures = captures
+        for capture in captures:
+            capture.start()
 
     def release(self) -> None:
         self.released = True
         self.gate.release()
 
     def abandon(self) -> None:
-        """Close the gate unopened: the chain exits 125 having run nothing; reap it."""
+        """Close the gate unopened: the chain exits 125 having run nothing; reap it, and let its
+        captures reach the end of its output."""
         self.gate.close()
         if not self.released and self.proc.returncode is None:
             try:
@@ -141,16 +195,20 @@ class Chain:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+            for capture in self.captures:
+                capture.join(timeout=5)
             for stream in (self.proc.stdout, self.proc.stderr):
-                if stream:
+                if stream and not self.captures:
                     stream.close()
 
 
 def spawn(gate: Gated, cwd: str | None, env: dict[str, str], pass_fds: tuple[int, ...]) -> Chain:
-    """Start the chain (in a session of its own, output piped) and set its rlimits."""
+    """Start the chain (in a session of its own, output piped) and set its rlimits; it waits at
+    its first gate (``gate.open_first``)."""
     try:
         proc = subprocess.Popen(gate.argv, cwd=cwd, env=env, stdin=gate.stdin, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True, pass_fds=pass_fds)
+                                stderr=subprocess.PIPE, start_new_session=True,
+                                pass_fds=pass_fds + gate.pass_fds)
     except BaseException:
         gate.close()
         raise

@@ -87,7 +87,8 @@ def build(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, ne
                      etc_generated=list(etc), drop_to_uid=dropped_uid, setpriv=host.setpriv_path() or "setpriv",
                      userns_uid=None if host.is_root() else os.getuid(), tmp_mb=limits.tmp_mb,
                      size_option=host.bwrap_supports("--size"), gpu_devices=nodes, show_sys=gpu,
-                     bridge_dir=str(route.bridge_dir) if route else None)
+                     bridge_dir=str(route.bridge_dir) if route else None,
+                     lab_tmpfs=workspace.sandbox_tmpfs and lab_host == workspace.lab)
     writable = "lab copy" if lab_host == workspace.lab else "run directory of the lab, in place"
     isolation = {"level": "strong", "filesystem": f"read-only system; writable {writable} and private /tmp",
                  "network": "none" if net_state != "model" else "model endpoint only, via a Unix socket",

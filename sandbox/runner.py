@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sandbox import gpu as gpu_support
 from sandbox import host, launch, run_plan, safe_files
+from sandbox.bwrap_args import LAB_MOUNT
 from sandbox.capture import OnOutput, StreamCapture
 from sandbox.cgroups import RunCgroups, group_name
 from sandbox.limits import Limits
@@ -29,6 +30,7 @@ NETWORKS = ("none", "model")
 # A uid for one run alone, far above real accounts: counting and sweeping by uid is then exact.
 RUN_UID_BASE, RUN_UID_SPAN = 1_800_000_000, 100_000_000
 METRICS_MAX_BYTES = 4 * 2**20
+CHAIN_READY_S = 60.0   # bubblewrap builds a sandbox in ~10 ms; this only bounds a hung one
 
 
 class SandboxError(Exception):
@@ -89,8 +91,16 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
     # counts per uid), so no pids cgroup then. Memory always gets a group of the run's own where
     # one can be made: the limit holds for the whole tree, enforced by the kernel.
     own_uid = backend == "bubblewrap" and dropped_uid is not None
-    cgroups = RunCgroups.create(group_name(run_id), None if own_uid else limits.max_procs,
-                                limits.memory_mb * 2**20)
+    cgroups: RunCgroups | None = None
+
+    def run_cgroups() -> RunCgroups:
+        """Made while the chain starts (it waits for them at its first gate), once a run."""
+        nonlocal cgroups
+        if cgroups is None:
+            cgroups = RunCgroups.create(group_name(run_id), None if own_uid else limits.max_procs,
+                                        limits.memory_mb * 2**20)
+        return cgroups
+
     route: ModelRoute | None = None
     chain: launch.Chain | None = None
     inner_run_dir = run_dir
@@ -101,10 +111,21 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
         if network == "model" and model_url and backend == "bubblewrap":
             route = ModelRoute(model_url, workspace.bridge())
             route.start()
-        plan = run_plan.build(backend, lab_host, lab_host / "runs" / run_id, list(command), limits, gpu, network, route,
-                     model_url, model_name, seed, dropped_uid, workspace, run_id)
-        # The chain starts now and waits at its last gate: with a scratch tmpfs, it has made it.
-        chain, runner_peak = _start_chain(plan, limits, gpu, cgroups, workspace)
+
+        def replan() -> Plan:
+            return run_plan.build(backend, lab_host, lab_host / "runs" / run_id, list(command), limits, gpu, network,
+                                  route, model_url, model_name, seed, dropped_uid, workspace, run_id)
+
+        logs = {name: run_dir / f"{name}.log" for name in ("stdout", "stderr")}
+        # Linux carries the forking process's peak RSS into the child's ru_maxrss across exec, so
+        # wait4's figure is the lab's own only where it exceeds the runner's peak at spawn time.
+        runner_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        # The chain starts now and builds the sandbox while the runner goes on; it waits at its
+        # last gate. With a scratch tmpfs, the runner has given it its limits once this returns.
+        plan = replan()
+        chain = _launch(plan, limits, gpu, run_cgroups, logs, on_output)
+        if workspace.sandbox_tmpfs:
+            chain, plan = _attach_tmpfs(chain, plan, replan, workspace, limits, gpu, run_cgroups, logs, on_output)
         plan.mechanisms.update(run_plan.limit_mechanisms(limits, gpu, cgroups, plan, workspace, in_place))
         record.cwd, record.mechanisms, record.isolation = plan.lab_cwd, plan.mechanisms, plan.isolation
         record.network, record.env_keys = plan.network, sorted(plan.env)
@@ -133,7 +154,7 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
                 record.reason, record.detail = "error", problem
                 return _finish(record, run_dir, started, inner_run_dir)
 
-        _execute(record, plan, chain, runner_peak, limits, gpu, cgroups, run_dir, on_output, workspace,
+        _execute(record, plan, chain, runner_peak, limits, gpu, cgroups, logs, workspace,
                  lab if in_place else None, stop)
         if in_place:
             drop_links(inner_run_dir)  # the run folder stays in the learner's folder: no planted links
@@ -149,8 +170,9 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
             chain.abandon()   # a chain never released exits unrun
         if route:
             route.stop()
-        cgroups.kill_all(deadline_s=1.0)
-        cgroups.remove()
+        if cgroups:
+            cgroups.kill_all(deadline_s=1.0)
+            cgroups.remove()
         if workspace:
             workspace.cleanup()
 
@@ -205,42 +227,52 @@ def _cuda_preflight(plan: Plan, limits: Limits) -> str | None:
     return None
 
 
-def _start_chain(plan: Plan, limits, gpu, cgroups, workspace) -> tuple[launch.Chain, int]:
-    """The launch chain, started and waiting at its last gate; and the runner's peak RSS then.
-    Where the scratch tmpfs cannot be mounted, the lab stays on the host disk, watched."""
-    # Linux carries the forking process's peak RSS into the child's ru_maxrss across exec, so
-    # wait4's figure is the lab's own only where it exceeds the runner's peak at spawn time.
-    runner_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    mount = workspace.mount_request()
-    chain = _spawn(plan, limits, gpu, cgroups, mount)
-    if mount:
-        if chain.gate.mounted(chain.proc.stdout):
-            workspace.attach(chain.proc.pid)
-        else:
-            chain.abandon()
-            chain = _spawn(plan, limits, gpu, cgroups, None)
-    return chain, runner_peak
-
-
-def _spawn(plan: Plan, limits, gpu, cgroups, mount) -> launch.Chain:
+def _launch(plan: Plan, limits, gpu, run_cgroups, logs, on_output) -> launch.Chain:
+    """Start the chain; make the run's cgroups (``run_cgroups()``) meanwhile and let it join them
+    at its first gate; start draining its output."""
     argv, fds = launch.hidden_options(plan.argv, plan.env["TUTOR_RUN_DIR"], plan.files)
-    gate = launch.gated(argv, limits, gpu, cgroups, _nproc_limit(plan, limits), mount)
+    gate = launch.gated(argv, limits, gpu, _nproc_limit(plan, limits))
     try:
-        return launch.spawn(gate, plan.cwd, plan.env if plan.backend == "process" else {}, fds)
+        chain = launch.spawn(gate, plan.cwd, plan.env if plan.backend == "process" else {}, fds)
     finally:
         for fd in fds:
             os.close(fd)
+    try:
+        gate.open_first(run_cgroups().join_files())
+        preamble = launch.READY if gate.sandboxed else b""
+        chain.start_captures([
+            StreamCapture("stdout", chain.proc.stdout, logs["stdout"], limits.output_bytes, on_output, preamble),
+            StreamCapture("stderr", chain.proc.stderr, logs["stderr"], limits.output_bytes, on_output)])
+    except BaseException:
+        chain.abandon()
+        raise
+    return chain
 
 
-def _execute(record, plan: Plan, chain: launch.Chain, runner_peak: int, limits, gpu, cgroups, run_dir: Path,
-             on_output, workspace, in_place_lab, stop=None) -> None:
-    logs = {name: run_dir / f"{name}.log" for name in ("stdout", "stderr")}
+def _attach_tmpfs(chain: launch.Chain, plan: Plan, replan, workspace, limits, gpu, run_cgroups, logs,
+                  on_output) -> tuple[launch.Chain, Plan]:
+    """Once the sandbox is built, reach its scratch tmpfs and give it its limits; where that
+    cannot be done, start again with the lab on the host disk, watched."""
+    try:
+        if not chain.ready(CHAIN_READY_S):
+            raise OSError("the sandbox did not get ready")
+        workspace.attach(chain.gate.sandbox_pid(), LAB_MOUNT)
+        return chain, plan
+    except OSError:
+        chain.abandon()
+    except BaseException:
+        chain.abandon()
+        raise
+    workspace.use_host_disk()
+    plan = replan()
+    return _launch(plan, limits, gpu, run_cgroups, logs, on_output), plan
+
+
+def _execute(record, plan: Plan, chain: launch.Chain, runner_peak: int, limits, gpu, cgroups, logs,
+             workspace, in_place_lab, stop=None) -> None:
     proc = chain.proc
+    captures = chain.captures
     chain.release()
-    captures = [StreamCapture(name, getattr(proc, name), path, limits.output_bytes, on_output)
-                for name, path in logs.items()]
-    for capture in captures:
-        capture.start()
     # RLIMIT_AS bounds each process; the run as a whole (fan-out of children) is bounded by its
     # memory cgroup where there is one, else by the run-wide watchdog.
     memory_watchdog = cgroups.mechanism("memory") is None

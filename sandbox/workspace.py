@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sandbox import locked_dirs
+from sandbox import locked_dirs, tmpfs
 
 # Never copied into the sandbox: earlier runs, version control, environments, caches.
 SKIP_TOP = {"runs", ".git", ".venv", "venv", ".mypy_cache", ".pytest_cache"}
@@ -30,32 +30,42 @@ WATCHDOG = "disk watchdog (du polling) + RLIMIT_FSIZE"
 
 @dataclass
 class Workspace:
-    root: Path                 # private to the runner: holds lab/ and, with a model route, bridge/
-    lab: Path                  # what the sandbox binds at /lab (in its own namespace, the tmpfs)
+    root: Path                 # private to the runner: holds its lock and, with a model route, bridge/
+    lab: Path                  # on the host disk, what the sandbox binds at /lab (unless it has a tmpfs)
     disk_mechanism: str        # what caps the lab's total writes
-    mount_options: str | None = None   # the tmpfs the launch chain mounts at lab, in its own namespace
-    lab_fd: int | None = None          # the runner's way into that tmpfs, once mounted (attach)
+    mount_options: str | None = None   # limits of the sandbox's own tmpfs at /lab, set by attach()
+    lab_fd: int | None = None          # the runner's way into that tmpfs (attach)
     lock_fd: int | None = None         # the runner's flock on root/LOCK_NAME, held until cleanup
+    uid: int | None = None
 
     @classmethod
     def create(cls, disk_mb: int, uid: int | None, with_lab: bool = True, own_namespace: bool = False) -> "Workspace":
-        """The runner's private directory; with_lab=False (in place): no lab/ in it.
-        The size-capped tmpfs is never mounted in the host's namespace: the launch chain mounts
-        it in a mount namespace of its own (own_namespace: the bubblewrap backend, as root) and
+        """The runner's private directory; with_lab=False (in place): no lab copy at all.
+        The size- and inode-capped tmpfs is never mounted in the host's namespace: bubblewrap
+        mounts it at /lab inside the sandbox (own_namespace: the bubblewrap backend, as root) and
         the runner reaches it through a directory descriptor (attach). However the runner dies,
-        the namespace and that descriptor go, and the tmpfs with them."""
+        the sandbox's namespace goes, and the tmpfs with it. Elsewhere the lab copy lives in
+        root/lab on the host disk, watched."""
         parent = os.environ.get("SANDBOX_SCRATCH") or tempfile.gettempdir()
         locked_dirs.sweep_now_and_then(parent, PREFIX, SWEEP_MOUNTS)
         root, lock_fd = locked_dirs.make(PREFIX, parent)
         os.chmod(root, 0o711)  # the lab's uid may pass through, not list
-        lab = root / "lab"
-        options = None
-        if with_lab:
-            lab.mkdir()
-            if os.geteuid() == 0 and own_namespace:
-                owner = f",uid={uid},gid={uid}" if uid is not None else ""
-                options = f"size={disk_mb}m,nr_inodes={SCRATCH_MAX_INODES + 1},mode=0755{owner}"
-        return cls(root=root, lab=lab, disk_mechanism=WATCHDOG, mount_options=options, lock_fd=lock_fd)
+        space = cls(root=root, lab=root / "lab", disk_mechanism=WATCHDOG, lock_fd=lock_fd, uid=uid)
+        if with_lab and os.geteuid() == 0 and own_namespace:
+            space.mount_options = f"size={disk_mb}m,nr_inodes={SCRATCH_MAX_INODES + 1}"
+        elif with_lab:
+            space.lab.mkdir()
+        return space
+
+    @property
+    def sandbox_tmpfs(self) -> bool:
+        """Whether the sandbox mounts a tmpfs of its own at /lab for the lab copy."""
+        return self.mount_options is not None
+
+    def use_host_disk(self) -> None:
+        """No tmpfs after all (attach failed): the lab copy goes to root/lab, watched."""
+        self.mount_options = None
+        self.lab.mkdir(exist_ok=True)
 
     def bridge(self) -> Path:
         """A folder for the model route's socket (made only for runs that have one: each entry
@@ -68,13 +78,20 @@ class Workspace:
     def mounted(self) -> bool:
         return self.lab_fd is not None
 
-    def mount_request(self) -> tuple[str, str] | None:
-        """(tmpfs options, where) for the launch chain, or None: the lab stays on the host disk."""
-        return (self.mount_options, str(self.lab)) if self.mount_options else None
-
-    def attach(self, pid: int) -> None:
-        """Keep a descriptor of the tmpfs that process ``pid`` mounted at lab in its namespace."""
-        self.lab_fd = os.open(f"/proc/{pid}/root{self.lab}", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    def attach(self, pid: int, where: str) -> None:
+        """Open the tmpfs that bubblewrap mounted at ``where`` in the sandbox whose first process
+        is ``pid`` (waiting at its last gate: nothing of the lab runs yet), give it this run's
+        size and inode limits, and make it the lab uid's. OSError: no such tmpfs to use."""
+        fd = os.open(f"/proc/{pid}/root{where}", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
+            tmpfs.reconfigure(fd, tmpfs.parse_options(self.mount_options or ""))
+            os.fchmod(fd, 0o755)
+            if self.uid is not None:
+                os.fchown(fd, self.uid, self.uid)
+        except BaseException:
+            os.close(fd)
+            raise
+        self.lab_fd = fd
         self.disk_mechanism = f"tmpfs size and {SCRATCH_MAX_INODES} inodes, in the sandbox's own mount namespace"
 
     @property
