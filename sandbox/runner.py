@@ -107,12 +107,12 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
     try:
         workspace = Workspace.create(limits.disk_mb, dropped_uid, with_lab=not in_place,
                                      own_namespace=backend == "bubblewrap")
-        lab_host = lab if in_place else workspace.lab              # the sandbox binds this at /lab
         if network == "model" and model_url and backend == "bubblewrap":
             route = ModelRoute(model_url, workspace.bridge())
             route.start()
 
         def replan() -> Plan:
+            lab_host = lab if in_place else workspace.lab      # the sandbox's /lab (a bind, or its tmpfs)
             return run_plan.build(backend, lab_host, lab_host / "runs" / run_id, list(command), limits, gpu, network,
                                   route, model_url, model_name, seed, dropped_uid, workspace, run_id)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sandbox import locked_dirs, tmpfs
+from sandbox.bwrap_args import LAB_MOUNT
 
 # Never copied into the sandbox: earlier runs, version control, environments, caches.
 SKIP_TOP = {"runs", ".git", ".venv", "venv", ".mypy_cache", ".pytest_cache"}
@@ -30,8 +31,8 @@ WATCHDOG = "disk watchdog (du polling) + RLIMIT_FSIZE"
 
 @dataclass
 class Workspace:
-    root: Path                 # private to the runner: holds its lock and, with a model route, bridge/
-    lab: Path                  # on the host disk, what the sandbox binds at /lab (unless it has a tmpfs)
+    root: Path | None          # private to the runner (its lock; bridge/; a lab copy on the host disk)
+    lab: Path                  # what the sandbox shows at /lab: root/lab on the host disk, or its tmpfs
     disk_mechanism: str        # what caps the lab's total writes
     mount_options: str | None = None   # limits of the sandbox's own tmpfs at /lab, set by attach()
     lab_fd: int | None = None          # the runner's way into that tmpfs (attach)
@@ -40,22 +41,29 @@ class Workspace:
 
     @classmethod
     def create(cls, disk_mb: int, uid: int | None, with_lab: bool = True, own_namespace: bool = False) -> "Workspace":
-        """The runner's private directory; with_lab=False (in place): no lab copy at all.
+        """What the run's lab copy lives on; with_lab=False (in place): no copy at all.
         The size- and inode-capped tmpfs is never mounted in the host's namespace: bubblewrap
         mounts it at /lab inside the sandbox (own_namespace: the bubblewrap backend, as root) and
         the runner reaches it through a directory descriptor (attach). However the runner dies,
-        the sandbox's namespace goes, and the tmpfs with it. Elsewhere the lab copy lives in
-        root/lab on the host disk, watched."""
-        parent = os.environ.get("SANDBOX_SCRATCH") or tempfile.gettempdir()
-        locked_dirs.sweep_now_and_then(parent, PREFIX, SWEEP_MOUNTS)
-        root, lock_fd = locked_dirs.make(PREFIX, parent)
-        os.chmod(root, 0o711)  # the lab's uid may pass through, not list
-        space = cls(root=root, lab=root / "lab", disk_mechanism=WATCHDOG, lock_fd=lock_fd, uid=uid)
+        the sandbox's namespace goes, and the tmpfs with it; nothing of it is on the host disk
+        (the runner's folder is made only if something needs it: a model route, a host copy).
+        Elsewhere the lab copy lives in root/lab on the host disk, watched."""
+        space = cls(root=None, lab=Path(LAB_MOUNT), disk_mechanism=WATCHDOG, uid=uid)
         if with_lab and os.geteuid() == 0 and own_namespace:
             space.mount_options = f"size={disk_mb}m,nr_inodes={SCRATCH_MAX_INODES + 1}"
-        elif with_lab:
-            space.lab.mkdir()
+            return space
+        space._make_root()
+        if with_lab:
+            space.use_host_disk()
         return space
+
+    def _make_root(self) -> Path:
+        if self.root is None:
+            parent = os.environ.get("SANDBOX_SCRATCH") or tempfile.gettempdir()
+            locked_dirs.sweep_now_and_then(parent, PREFIX, SWEEP_MOUNTS)
+            self.root, self.lock_fd = locked_dirs.make(PREFIX, parent)
+            os.chmod(self.root, 0o711)  # the lab's uid may pass through, not list
+        return self.root
 
     @property
     def sandbox_tmpfs(self) -> bool:
@@ -63,14 +71,15 @@ class Workspace:
         return self.mount_options is not None
 
     def use_host_disk(self) -> None:
-        """No tmpfs after all (attach failed): the lab copy goes to root/lab, watched."""
+        """The lab copy goes to root/lab on the host disk, watched (also: attach failed)."""
         self.mount_options = None
+        self.lab = self._make_root() / "lab"
         self.lab.mkdir(exist_ok=True)
 
     def bridge(self) -> Path:
         """A folder for the model route's socket (made only for runs that have one: each entry
         here is a create and an unlink on the host's disk, ~0.1-1 ms on a busy ext4 /tmp)."""
-        path = self.root / "bridge"
+        path = self._make_root() / "bridge"
         path.mkdir(mode=0o755)
         return path
 
@@ -125,7 +134,8 @@ class Workspace:
         if self.lab_fd is not None:  # the last reference to the tmpfs once the sandbox has gone
             os.close(self.lab_fd)
             self.lab_fd = None
-        locked_dirs.release(self.root, self.lock_fd)
+        if self.root is not None:
+            locked_dirs.release(self.root, self.lock_fd)
         self.lock_fd = None
 
 
