@@ -7,6 +7,8 @@ import io
 import os
 from pathlib import Path
 
+import pytest
+
 from sandbox import gpu
 from sandbox.bwrap_args import BwrapSpec, build_argv
 from sandbox.capture import StreamCapture
@@ -118,6 +120,21 @@ def test_capture_without_overflow_is_not_marked(tmp_path):
     capture = StreamCapture("stderr", io.BufferedReader(io.BytesIO(b"hello\n")), tmp_path / "e.log", 1000, None)
     capture.run()
     assert (tmp_path / "e.log").read_bytes() == b"hello\n" and not capture.truncated
+
+
+@pytest.mark.parametrize("stream, seen, logged", [
+    (b"ready\nlab output\n", True, b"lab output\n"),            # the chain's line, then the lab's
+    (b"bwrap: Can't mount tmpfs\n", False, b"bwrap: Can't mount tmpfs\n"),   # the sandbox failed
+    (b"", False, b""),                                               # it died silently
+])
+def test_capture_takes_the_chains_ready_line_and_keeps_anything_else(tmp_path, stream, seen, logged):
+    shown = []
+    capture = StreamCapture("stdout", io.BufferedReader(io.BytesIO(stream)), tmp_path / "o.log", 1000,
+                            lambda s, t: shown.append(t), preamble=b"ready\n")
+    capture.run()
+    assert capture.ready.is_set() and capture.preamble_seen is seen
+    assert (tmp_path / "o.log").read_bytes() == logged and "".join(shown).encode() == logged
+    assert capture.total == len(logged)
 
 
 def test_sandbox_imports_nothing_from_tutor():

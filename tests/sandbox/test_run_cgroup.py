@@ -117,10 +117,11 @@ def test_the_child_joins_by_writing_0_to_tasks_on_v1_and_to_cgroup_procs_on_v2(t
     for path in paths.values():
         path.mkdir(parents=True)
     groups = cgroups.RunCgroups(paths=paths, versions={"memory": "v1", "pids": "v2"})
-    gate = launch.gated(["/bin/sh", "-c", "echo ran"], Limits(), False, groups, None)
+    gate = launch.gated(["/bin/sh", "-c", "echo ran"], Limits(), False, None)
     child = subprocess.Popen(gate.argv, stdin=gate.stdin, stdout=subprocess.PIPE, text=True)
     gate.started()
     gate.limit(child.pid)
+    gate.open_first(groups.join_files())
     gate.release()
     assert child.communicate(timeout=10)[0] == "ran\n"
     assert (paths["memory"] / "tasks").read_text().strip() == "0"
@@ -135,12 +136,12 @@ def test_the_lab_gets_its_rlimits_before_it_starts_and_never_the_gate(tmp_path):
 
     probe = ("import os, resource; print(resource.getrlimit(resource.RLIMIT_AS), "
              "resource.getrlimit(resource.RLIMIT_FSIZE), os.readlink('/proc/self/fd/0'))")
-    gate = launch.gated([sys.executable, "-c", probe], Limits(memory_mb=300, file_size_mb=7), False,
-                        cgroups.RunCgroups(), None)
+    gate = launch.gated([sys.executable, "-c", probe], Limits(memory_mb=300, file_size_mb=7), False, None)
     child = subprocess.Popen(gate.argv, stdin=gate.stdin, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                              text=True)
     gate.started()
     gate.limit(child.pid)
+    gate.open_first([])
     gate.release()
     out = child.communicate(timeout=10)[0]
     assert out.startswith(f"({300 * 2**20}, {300 * 2**20}) ({7 * 2**20}, {7 * 2**20})"), out
@@ -153,13 +154,38 @@ def test_a_gate_closed_without_go_runs_nothing(tmp_path, limited):
     from sandbox import launch
 
     flag = tmp_path / "ran"
-    gate = launch.gated(["/bin/sh", "-c", f"touch {flag}"], Limits(), False, cgroups.RunCgroups(), None)
+    gate = launch.gated(["/bin/sh", "-c", f"touch {flag}"], Limits(), False, None)
     child = subprocess.Popen(gate.argv, stdin=gate.stdin)
     gate.started()
     if limited:
         gate.limit(child.pid)
+        gate.open_first([])
     gate.close()
     assert child.wait(timeout=10) == 125 and not flag.exists()
+
+
+@requires_bwrap
+def test_a_sandbox_built_but_never_released_runs_nothing(tmp_path):
+    """Past the first gate the chain builds the whole sandbox and says "ready" from inside it;
+    a runner that gives up (or dies) then still leaves the lab unrun: the inner gate reads EOF."""
+    from sandbox import launch
+
+    flag = tmp_path / "ran"
+    from sandbox import host
+
+    argv = [host.bwrap_path(), "--ro-bind", "/", "/", "--bind", str(tmp_path), str(tmp_path), "--",
+            "/bin/sh", "-c", f"touch {flag}"]
+    gate = launch.gated(argv, Limits(), False, None)
+    assert gate.sandboxed
+    child = subprocess.Popen(gate.argv, stdin=gate.stdin, stdout=subprocess.PIPE, pass_fds=gate.pass_fds)
+    gate.started()
+    gate.limit(child.pid)
+    gate.open_first([])
+    assert child.stdout.readline() == launch.READY          # built, waiting inside
+    assert gate.sandbox_pid() > 0
+    gate.close()
+    assert child.wait(timeout=10) == 125 and not flag.exists()
+    child.stdout.close()
 
 
 @needs_memory_cgroup
