@@ -105,6 +105,15 @@ def test_exit_status_and_signals():
     assert exit_and_signal(137, "process") == (137, None)
 
 
+def test_a_lab_copy_in_the_sandboxs_own_tmpfs_is_mounted_there_not_bound_from_the_host():
+    spec = dict(bwrap="/usr/bin/bwrap", lab_host_dir="/host/scratch/lab", command=["python"], env={},
+                system_dirs=[], python_dirs=[], etc_files=[])
+    bound, own = build_argv(BwrapSpec(**spec)), build_argv(BwrapSpec(**spec, lab_tmpfs=True))
+    assert "/host/scratch/lab" in bound and "/host/scratch/lab" not in own
+    at = own.index("/lab")
+    assert own[at - 1] == "--tmpfs" and own[at - 3:at - 1] == ["--perms", "0755"]
+
+
 def test_capture_keeps_the_cap_and_marks_truncation(tmp_path):
     seen = []
     data = io.BufferedReader(io.BytesIO(b"z" * 5000))
