@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,6 +155,29 @@ def is_namespace_init(pid: int) -> bool:
     line = next((l for l in (status or b"").splitlines() if l.startswith(b"NSpid:")), b"")
     fields = line.split()
     return len(fields) == 3 and fields[2] == b"1"
+
+
+def wait_any_exit(pids: set[int], timeout_s: float, most: int = 8) -> None:
+    """Sleep until one of ``pids`` exits or ``timeout_s`` passes. A pidfd wakes at the exit
+    itself (the sandbox's init tears its namespaces down for ~1 ms after bwrap has exited);
+    with more than ``most`` processes, or without pidfds, just sleep."""
+    fds: list[int] = []
+    try:
+        if len(pids) <= most:
+            for pid in pids:
+                try:
+                    fds.append(os.pidfd_open(pid))
+                except ProcessLookupError:
+                    return  # one has already gone: look again now
+                except (AttributeError, OSError):
+                    break
+        if fds and len(fds) == len(pids):
+            select.select(fds, [], [], timeout_s)
+        else:
+            time.sleep(timeout_s)
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def signal_all(pids: set[int], sig: int) -> int:

@@ -178,7 +178,7 @@ class Supervisor:
                 launcher_init |= {pid for pid in pids - killed if proctree.is_namespace_init(pid)}
             proctree.signal_all(pids, signal.SIGKILL)
             killed |= pids
-            time.sleep(0.002)
+            proctree.wait_any_exit(pids, min(0.002, max(0.0, end - time.monotonic())))
         killed_in_cgroup = self.cgroups.kill_all(deadline_s=max(0.1, end - time.monotonic()))
         return len(killed - launcher_init) + killed_in_cgroup
 
