@@ -1,10 +1,12 @@
 """Where a sandboxed run's time goes, phase by phase (used by sandbox_overhead.py --phases).
 
 Wraps the runner's own steps with timers for the length of one measurement (nothing in sandbox/
-changes): cgroup make/remove, the scratch folder, plan (/etc, bwrap argv), the launch chain up to
-its last gate (sh -> unshare -> sh + mount: the scratch tmpfs), lab copy, the lab process from
-its release to reaped (bwrap -> setpriv -> the command, plus the command itself), the sweep after
-it, the record, and cleanup.
+changes): the scratch (a host folder only where one is needed), the plan (/etc, bwrap argv), the
+launch (spawn, the run's cgroups made while the chain starts, its first gate, capture threads),
+the wait until the sandbox is built (bwrap, its own tmpfs at /lab) and says "ready" from inside,
+the tmpfs's limits (fspick) and the lab copy, the lab process from its release to reaped (setpriv
+-> the command, plus the command itself, plus the sandbox's teardown), the sweep after it, the
+record, and cleanup. Phases that overlap the chain's own work (cgroups, captures) still count.
 """
 
 from __future__ import annotations
@@ -14,21 +16,23 @@ import statistics
 import time
 from collections import defaultdict
 
-from sandbox import cgroups, run_plan, runner, supervise, workspace
+from sandbox import cgroups, launch, run_plan, runner, supervise, workspace
 
 # (owner, attribute, label); classmethods are wrapped through their function.
 PHASES = [
-    (cgroups.RunCgroups, "create", "cgroup: make (and sweep stale)"),
-    (workspace.Workspace, "create", "scratch folder (and sweep)"),
+    (workspace.Workspace, "create", "scratch (a folder only where needed)"),
     (run_plan, "build", "plan: /etc, env, bwrap argv"),
-    (runner, "_start_chain", "launch chain to its gate (tmpfs mounted)"),
+    (runner, "_launch", "launch: spawn, cgroups, first gate, captures"),
+    (cgroups.RunCgroups, "create", "  of which cgroups: make (and sweep stale)"),
+    (launch.Chain, "ready", "wait: sandbox built, says ready"),
+    (workspace.Workspace, "attach", "tmpfs: limits (fspick) and owner"),
     (workspace.Workspace, "copy_lab", "lab copy into scratch"),
-    (runner, "_execute", "execute: spawn, supervise, classify"),
+    (runner, "_execute", "execute: release, supervise, classify"),
     (supervise.Supervisor, "_loop", "  of which the lab process until reaped"),
     (supervise.Supervisor, "sweep", "  of which the sweep after exit"),
     (runner, "_finish", "record: copy back, metrics, run.json"),
     (cgroups.RunCgroups, "remove", "cgroup: remove"),
-    (workspace.Workspace, "cleanup", "scratch: close the tmpfs, rmtree"),
+    (workspace.Workspace, "cleanup", "scratch: close the tmpfs, folder"),
 ]
 
 
