@@ -1,13 +1,14 @@
-"""How the child starts: one exec chain that joins the run's cgroups, waits at a first gate
-until the runner has set its rlimits, execs bubblewrap, and waits at a last gate inside the
-finished sandbox until the runner has filled the lab's scratch tmpfs. No Python preexec hook,
-no keeper process.
+"""How the child starts: one exec chain that waits at a first gate until the runner has set its
+rlimits and made the run's cgroups (which it joins), execs bubblewrap, and waits at a last gate
+inside the finished sandbox until the runner has filled the lab's scratch tmpfs. No Python
+preexec hook, no keeper process. Everything the runner does between spawn and the last gate
+(cgroups, capture threads, the record) overlaps the sandbox's construction (~7 ms).
 
 A preexec_fn forces fork() instead of vfork(), runs Python in the child (about 3-5 ms a run) and
 is unsafe in a threaded process (the TUI). The child must join the cgroups itself ("0": see
 sandbox/cgroups.py), which a `sh` does in well under 1 ms; the rlimits are set from outside with
 prlimit(2) while that `sh` waits at its first gate (they hold across exec; no `prlimit` program:
-~1.4 ms). bubblewrap then builds the sandbox, the lab's scratch tmpfs included, in namespaces of
+~1.4 ms); the gate's lines name the cgroup files to join. bubblewrap then builds the sandbox, the lab's scratch tmpfs included, in namespaces of
 its own, while the runner goes on with its own work; a `sh` inside says "ready" on stdout and
 waits at the last gate. The runner finds the sandbox's first process (bwrap --info-fd), opens
 the tmpfs through /proc/<pid>/root, sets its size and inode limits (fspick, sandbox/tmpfs.py),
