@@ -12,8 +12,9 @@ from pathlib import Path
 
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # The sandbox's /etc is a tmpfs filled per run from memory (passwd and group naming the lab's
-# uid, and copies of these small host files: run_plan.sandbox_etc); /etc/alternatives is bound on
-# top (its links point into /usr). Copies, not binds: each bind costs bwrap start-up time.
+# uid, an nsswitch.conf that asks only them, and copies of these small host files:
+# run_plan.sandbox_etc); /etc/alternatives is bound on top (its links point into /usr).
+# Copies, not binds: each bind costs bwrap start-up time.
 ETC_COPIED = ("ld.so.cache", "localtime", "host.conf")
 ETC_BOUND = ("alternatives",)
 
