@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import locked_dirs
+from sandbox import locked_dirs, proctree
 from tests.checks.conftest import requires_bwrap
 from tutor.checks.evaluate import SCRATCH_PREFIX, evaluate
 from tutor.checks.spec import load_checks
@@ -40,10 +40,23 @@ def _held(scratch: Path, prefix: str) -> set[str]:
     return {p.name for p in scratch.iterdir() if p.name.startswith(prefix) and (p / locked_dirs.LOCK_NAME).exists()}
 
 
+def _in_sandbox(root: int) -> bool:
+    """Whether a Python process under ``root`` runs in another mount namespace: the lab's code,
+    inside the sandbox (a bubblewrap run as root keeps no folder on the host to look for)."""
+    ours = os.stat("/proc/self/ns/mnt").st_ino
+    for pid in proctree.descendants(root, proctree.snapshot()):
+        try:
+            if (Path(f"/proc/{pid}/comm").read_text().startswith("python")
+                    and os.stat(f"/proc/{pid}/ns/mnt").st_ino != ours):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def _start_check(lab: Path, scratch: Path):
     """A check of a sleeping function in a process of its own, once it is inside the sandbox."""
     before = _held(scratch, SCRATCH_PREFIX)
-    sandboxes = _held(scratch, "tutor-sandbox-")
     code = ("import sys; from pathlib import Path; from tutor.checks.evaluate import evaluate; "
             "from tutor.checks.spec import load_checks; "
             "evaluate(Path(sys.argv[1]), load_checks(Path(sys.argv[1]))[0], code=sys.argv[2])")
@@ -51,11 +64,11 @@ def _start_check(lab: Path, scratch: Path):
                             env={**{k: v for k, v in os.environ.items() if k != "SANDBOX_SCRATCH"},
                                  "TMPDIR": str(scratch), "PYTHONPATH": str(REPO)})
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not (_held(scratch, "tutor-sandbox-") - sandboxes):
+    while time.monotonic() < deadline and not _in_sandbox(proc.pid):
         assert proc.poll() is None, "the check ended before it reached the sandbox"
         time.sleep(0.05)
     new = _held(scratch, SCRATCH_PREFIX) - before
-    assert len(new) == 1 and _held(scratch, "tutor-sandbox-") - sandboxes, "the check never reached the sandbox"
+    assert len(new) == 1 and _in_sandbox(proc.pid), "the check never reached the sandbox"
     time.sleep(0.5)   # the sleeping function is running now
     return proc, new.pop()
 
