@@ -147,13 +147,12 @@ def gated(argv: list[str], limits: Limits, gpu: bool, nproc: int | None) -> Gate
     first gate before it and the last one inside the sandbox; otherwise both before ``argv``."""
     read_fd, write_fd = os.pipe()
     values = rlimit_values(limits, gpu, nproc)
-    bwrap = host.bwrap_path()
-    if bwrap not in argv:
+    span = _bwrap_options(argv)
+    if span is None:
         return Gated(["/bin/sh", "-c", GATE_SCRIPT, "sh", *argv], values, read_fd, write_fd)
     info_read, info_write = os.pipe()
     os.set_inheritable(info_write, True)
-    at = argv.index(bwrap) + 1
-    end = argv.index("--", at) + 1
+    at, end = span[0], span[1] + 1
     wrapped = [*argv[:at], "--info-fd", str(info_write), *argv[at:end],
                "/bin/sh", "-c", INNER_SCRIPT, "sh", *argv[end:]]
     return Gated(["/bin/sh", "-c", OUTER_SCRIPT, "sh", *wrapped], values, read_fd, write_fd,
@@ -230,11 +229,10 @@ def hidden_options(argv: list[str], keep: str,
     ``keep`` (the run's token, /lab/runs/<id>) stays visible, for finding an orphaned bwrap.
     Each DATA_FD + name option becomes a new memfd holding ``data[name]`` (bwrap reads it once).
     The caller closes the descriptors returned once the child has started."""
-    bwrap = host.bwrap_path()
-    if bwrap not in argv:
+    span = _bwrap_options(argv)
+    if span is None:
         return argv, ()
-    start = argv.index(bwrap) + 1
-    end = argv.index("--", start)
+    start, end = span
     options, fds = argv[start:end], []
     try:
         for i, option in enumerate(options):
@@ -247,6 +245,15 @@ def hidden_options(argv: list[str], keep: str,
             os.close(fd)
         raise
     return argv[:start] + ["--args", str(fds[-1]), "--setenv", "TUTOR_RUN_DIR", keep] + argv[end:], tuple(fds)
+
+
+def _bwrap_options(argv: list[str]) -> tuple[int, int] | None:
+    """Where bwrap's options are in ``argv`` (after the program, up to its "--"), or None."""
+    bwrap = host.bwrap_path()
+    if bwrap not in argv:
+        return None
+    start = argv.index(bwrap) + 1
+    return start, argv.index("--", start)
 
 
 def _memfd(name: str, content: bytes) -> int:

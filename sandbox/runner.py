@@ -13,7 +13,6 @@ from pathlib import Path
 
 from sandbox import gpu as gpu_support
 from sandbox import host, launch, run_plan, safe_files
-from sandbox.bwrap_args import LAB_MOUNT
 from sandbox.capture import OnOutput, StreamCapture
 from sandbox.cgroups import RunCgroups, group_name
 from sandbox.limits import Limits
@@ -256,7 +255,7 @@ def _attach_tmpfs(chain: launch.Chain, plan: Plan, replan, workspace, limits, gp
     try:
         if not chain.ready(CHAIN_READY_S):
             raise OSError("the sandbox did not get ready")
-        workspace.attach(chain.gate.sandbox_pid(), LAB_MOUNT)
+        workspace.attach(chain.gate.sandbox_pid())
         return chain, plan
     except OSError:
         chain.abandon()

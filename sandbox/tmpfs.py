@@ -45,8 +45,3 @@ def reconfigure(dir_fd: int, options: dict[str, str]) -> None:
     finally:
         os.close(fs_fd)
 
-
-def parse_options(text: str) -> dict[str, str]:
-    """"size=2048m,nr_inodes=100001" -> {"size": "2048m", "nr_inodes": "100001"}."""
-    pairs = (part.partition("=") for part in text.split(",") if part)
-    return {key: value for key, _, value in pairs}

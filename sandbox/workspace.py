@@ -34,7 +34,7 @@ class Workspace:
     root: Path | None          # private to the runner (its lock; bridge/; a lab copy on the host disk)
     lab: Path                  # what the sandbox shows at /lab: root/lab on the host disk, or its tmpfs
     disk_mechanism: str        # what caps the lab's total writes
-    mount_options: str | None = None   # limits of the sandbox's own tmpfs at /lab, set by attach()
+    mount_options: dict[str, str] | None = None   # limits of the sandbox's own tmpfs at /lab (attach)
     lab_fd: int | None = None          # the runner's way into that tmpfs (attach)
     lock_fd: int | None = None         # the runner's flock on root/LOCK_NAME, held until cleanup
     uid: int | None = None
@@ -50,7 +50,7 @@ class Workspace:
         Elsewhere the lab copy lives in root/lab on the host disk, watched."""
         space = cls(root=None, lab=Path(LAB_MOUNT), disk_mechanism=WATCHDOG, uid=uid)
         if with_lab and os.geteuid() == 0 and own_namespace:
-            space.mount_options = f"size={disk_mb}m,nr_inodes={SCRATCH_MAX_INODES + 1}"
+            space.mount_options = {"size": f"{disk_mb}m", "nr_inodes": str(SCRATCH_MAX_INODES + 1)}
             return space
         space._make_root()
         if with_lab:
@@ -87,13 +87,13 @@ class Workspace:
     def mounted(self) -> bool:
         return self.lab_fd is not None
 
-    def attach(self, pid: int, where: str) -> None:
-        """Open the tmpfs that bubblewrap mounted at ``where`` in the sandbox whose first process
-        is ``pid`` (waiting at its last gate: nothing of the lab runs yet), give it this run's
-        size and inode limits, and make it the lab uid's. OSError: no such tmpfs to use."""
-        fd = os.open(f"/proc/{pid}/root{where}", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    def attach(self, pid: int) -> None:
+        """Open the tmpfs that bubblewrap mounted at /lab in the sandbox whose first process is
+        ``pid`` (waiting at its last gate: nothing of the lab runs yet), give it this run's size
+        and inode limits, and make it the lab uid's. OSError: no such tmpfs to use."""
+        fd = os.open(f"/proc/{pid}/root{self.lab}", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         try:
-            tmpfs.reconfigure(fd, tmpfs.parse_options(self.mount_options or ""))
+            tmpfs.reconfigure(fd, self.mount_options or {})
             os.fchmod(fd, 0o755)
             if self.uid is not None:
                 os.fchown(fd, self.uid, self.uid)

@@ -331,7 +331,7 @@ def test_a_scratch_tmpfs_that_cannot_be_mounted_leaves_the_run_on_the_watched_ho
 
     def unmountable(cls, *args, **kwargs):
         space = real_create(cls, *args, **kwargs)
-        space.mount_options = "size=not-a-size"
+        space.mount_options = {**space.mount_options, "size": "not-a-size"}
         return space
 
     monkeypatch.setattr(workspace.Workspace, "create", classmethod(unmountable))
