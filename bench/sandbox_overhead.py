@@ -6,7 +6,7 @@
     .venv/bin/python bench/sandbox_overhead.py --backend slurm [...]   (bench/slurm_overhead.py)
 
 For `python -c pass` and a one-second CPU job it times (median of --repeats, after a warm-up):
-bare subprocess, the bubblewrap command alone (namespaces + setpriv, no bookkeeping), and the
+bare subprocess, the bubblewrap command alone (namespaces + the uid switch, no bookkeeping), and the
 full sandbox.run() (scratch copy, tmpfs, cgroups, limits, capture, supervision, run.json).
 Goal: full run() under +15 ms over bare.
 """
@@ -128,14 +128,16 @@ def _bwrap_prefix(record) -> list[str] | None:
     """The namespaces alone: bwrap with a read-only system and the dropped uid, nothing else."""
     if record.backend != "bubblewrap":
         return None
+    from sandbox import launch, userns
     from sandbox.bwrap_args import BwrapSpec, build_argv
 
+    shared = userns.path() if host.is_root() else None    # as run() does: bwrap switches uid there
     spec = BwrapSpec(bwrap=host.bwrap_path(), lab_host_dir=tempfile.gettempdir(), command=[], env={"PATH": "/usr/bin"},
                      system_dirs=list(host.SYSTEM_DIRS), python_dirs=list(host.python_prefixes()), etc_files=[],
-                     drop_to_uid=1_999_999_999 if host.is_root() else None,
-                     setpriv=host.setpriv_path() or "setpriv",
+                     drop_to_uid=userns.RUN_UID_BASE if host.is_root() else None,
+                     userns_fd=userns.USERNS_FD if shared else None, setpriv=host.setpriv_path() or "setpriv",
                      userns_uid=None if host.is_root() else 65534)
-    return build_argv(spec)
+    return launch.with_userns(build_argv(spec), shared)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ class BwrapSpec:
     python_dirs: list[str]                      # venv / pyenv prefixes, read-only at the same path
     etc_files: list[str]                        # host /etc entries bound read-only over the generated /etc
     etc_generated: list[str] = field(default_factory=list)   # /etc files made from data (DATA_FD)
-    drop_to_uid: int | None = None              # root runner: setpriv to this uid inside
+    drop_to_uid: int | None = None              # root runner: the lab's uid (setpriv, or bwrap in userns_fd)
+    userns_fd: int | None = None                # root runner: bwrap enters this namespace (sandbox/userns.py)
     setpriv: str = "/usr/bin/setpriv"
     userns_uid: int | None = None               # unprivileged runner: uid seen inside the userns
     tmp_mb: int | None = 256
@@ -63,8 +64,11 @@ def build_argv(spec: BwrapSpec) -> list[str]:
             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
     if spec.userns_uid is not None:
         argv += ["--unshare-user", "--uid", str(spec.userns_uid), "--gid", str(spec.userns_uid)]
+    elif spec.drop_to_uid is not None and spec.userns_fd is not None:
+        uid = str(spec.drop_to_uid)   # bwrap switches to it after building the sandbox: no setpriv
+        argv += ["--userns", str(spec.userns_fd), "--uid", uid, "--gid", uid]
     argv += ["--cap-drop", "ALL"]
-    if spec.drop_to_uid is not None:
+    if spec.drop_to_uid is not None and spec.userns_fd is None:
         # setpriv needs these two to switch uid; they vanish with the switch (uid 0 -> non-zero).
         argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
 
@@ -100,11 +104,13 @@ def build_argv(spec: BwrapSpec) -> list[str]:
         argv += _parents_0755(spec.lab_mount, made) + ["--perms", "0755", "--tmpfs", spec.lab_mount]
     else:
         argv += _parents_0755(spec.lab_mount, made) + ["--bind", spec.lab_host_dir, spec.lab_mount]
-    argv += ["--chdir", spec.lab_mount, "--clearenv"]
+    # The sandbox's root (bwrap's own tmpfs, holding the mount points above) read-only: in a user
+    # namespace the directories bwrap makes there belong to the lab's uid.
+    argv += ["--remount-ro", "/", "--chdir", spec.lab_mount, "--clearenv"]
     for key, value in sorted(spec.env.items()):
         argv += ["--setenv", key, value]
     argv += ["--"]
-    if spec.drop_to_uid is not None:
+    if spec.drop_to_uid is not None and spec.userns_fd is None:
         uid = str(spec.drop_to_uid)
         argv += [spec.setpriv, "--reuid", uid, "--regid", uid, "--clear-groups",
                  "--inh-caps=-all", "--no-new-privs", "--"]

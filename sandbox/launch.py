@@ -25,6 +25,7 @@ exits 125: the lab never starts, with or without its limits.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import resource
@@ -34,13 +35,18 @@ from dataclasses import dataclass, field
 from sandbox import host
 from sandbox.bwrap_args import DATA_FD
 from sandbox.limits import Limits
+from sandbox.userns import USERNS_FD
 
 # The first gate: one line per cgroup file to join ("0" is the writer itself, this single-threaded
 # shell: no pid lookup, and on cgroup v1 no global lock, RunCgroups.join_files), then "limited"
 # once the rlimits are set. The runner makes the groups after starting the chain.
 _FIRST = 'while :; do read -r f || exit 125; [ "$f" = limited ] && break; echo 0 > "$f" || exit 125; done; '
-_GATE = 'read -r go || exit 125; exec < /dev/null; exec "$@"'
+_GATE = f'read -r go || exit 125; exec < /dev/null {USERNS_FD}<&-; exec "$@"'
 OUTER_SCRIPT = _FIRST + 'exec "$@"'                    # then bwrap
+# A root run's bwrap enters the runner's user namespace (sandbox/userns.py) through USERNS_FD,
+# opened here from "$1"; bwrap leaves it open, and the last gate closes it before the lab.
+_OPEN_USERNS = f'exec {USERNS_FD}< "$1" || exit 125; shift; '
+OUTER_USERNS_SCRIPT = _FIRST + _OPEN_USERNS + 'exec "$@"'
 INNER_SCRIPT = 'echo ready; ' + _GATE                   # the sandbox's first command, inside
 GATE_SCRIPT = _FIRST + _GATE                            # the process backend: both gates in one sh
 READY = b"ready\n"
@@ -76,6 +82,7 @@ class Gated:
     sandboxed: bool = False                  # bubblewrap: "ready" on stdout, the sandbox's pid on info
     info_read: int = -1
     info_write: int = -1
+    _pid: int | None = None
 
     @property
     def stdin(self) -> int:
@@ -108,6 +115,11 @@ class Gated:
     def sandbox_pid(self) -> int:
         """The host pid of the sandbox's first process, from bwrap's --info-fd JSON (bwrap writes
         it right after making the namespaces and closes the pipe). OSError when there is none."""
+        if self._pid is None:
+            self._pid = self._read_pid()
+        return self._pid
+
+    def _read_pid(self) -> int:
         chunks, size = [], 0
         while size <= INFO_MAX_BYTES:
             chunk = os.read(self.info_read, 4096)
@@ -142,21 +154,32 @@ class Gated:
                 setattr(self, name, -1)
 
 
-def gated(argv: list[str], limits: Limits, gpu: bool, nproc: int | None) -> Gated:
+def gated(argv: list[str], limits: Limits, gpu: bool, nproc: int | None, userns: str | None = None) -> Gated:
     """``argv`` with its gates: around bubblewrap (its options may already sit in --args), the
-    first gate before it and the last one inside the sandbox; otherwise both before ``argv``."""
+    first gate before it and the last one inside the sandbox; otherwise both before ``argv``.
+    ``userns``: the path the chain opens at USERNS_FD for bwrap's --userns (run_plan.Plan)."""
     read_fd, write_fd = os.pipe()
     values = rlimit_values(limits, gpu, nproc)
     span = _bwrap_options(argv)
     if span is None:
         return Gated(["/bin/sh", "-c", GATE_SCRIPT, "sh", *argv], values, read_fd, write_fd)
     info_read, info_write = os.pipe()
+    info_write = _above_digits(info_write)
     os.set_inheritable(info_write, True)
     at, end = span[0], span[1] + 1
     wrapped = [*argv[:at], "--info-fd", str(info_write), *argv[at:end],
                "/bin/sh", "-c", INNER_SCRIPT, "sh", *argv[end:]]
-    return Gated(["/bin/sh", "-c", OUTER_SCRIPT, "sh", *wrapped], values, read_fd, write_fd,
+    outer = ["/bin/sh", "-c", OUTER_USERNS_SCRIPT, "sh", userns] if userns else ["/bin/sh", "-c", OUTER_SCRIPT, "sh"]
+    return Gated(outer + wrapped, values, read_fd, write_fd,
                  sandboxed=True, info_read=info_read, info_write=info_write)
+
+
+def with_userns(argv: list[str], userns: str | None) -> list[str]:
+    """``argv`` (bwrap with --userns USERNS_FD) started without the gates: a shell opens the
+    namespace first (the GPU pre-flight)."""
+    if not userns:
+        return argv
+    return ["/bin/sh", "-c", _OPEN_USERNS + 'exec "$@"', "sh", userns, *argv]
 
 
 @dataclass
@@ -256,8 +279,16 @@ def _bwrap_options(argv: list[str]) -> tuple[int, int] | None:
     return start, argv.index("--", start)
 
 
+def _above_digits(fd: int) -> int:
+    """``fd`` moved to 10 or above: the chain's own descriptors (USERNS_FD) are single digits,
+    which the descriptors passed to it must never take."""
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return high
+
+
 def _memfd(name: str, content: bytes) -> int:
-    fd = os.memfd_create(name)
+    fd = _above_digits(os.memfd_create(name))
     view = memoryview(content)
     while view:
         view = view[os.write(fd, view):]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sandbox import gpu as gpu_support
-from sandbox import host
+from sandbox import host, userns
 from sandbox.bwrap_args import BRIDGE_MOUNT, LAB_MOUNT, BwrapSpec, build_argv
 from sandbox.cgroups import RunCgroups
 from sandbox.env import lab_env
@@ -40,6 +40,7 @@ class Plan:
     network: str
     network_detail: str = ""
     files: dict[str, bytes] = field(default_factory=dict)   # the data behind the prefix's DATA_FD options
+    userns: str | None = None  # the user namespace the chain opens at USERNS_FD for bwrap (root runs)
 
     @property
     def argv(self) -> list[str]:
@@ -76,6 +77,7 @@ def build(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, ne
                   cuda_visible_devices=cuda_visible, model_url=url_for_lab, model_name=model_name)
     inside_uid = dropped_uid if dropped_uid is not None else os.getuid()
     etc = sandbox_etc(inside_uid, host.ETC_COPIED)
+    shared_ns = userns.path() if dropped_uid is not None else None
     command = [resolve_python(command[0], path_dirs)] + command[1:]
     if route:
         command = [host.real_python(), f"{BRIDGE_MOUNT}/inner_bridge.py", f"{BRIDGE_MOUNT}/{SOCKET_NAME}",
@@ -84,7 +86,8 @@ def build(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, ne
                      system_dirs=list(host.SYSTEM_DIRS),
                      python_dirs=list(host.python_prefixes()),
                      etc_files=[f"/etc/{n}" for n in host.ETC_BOUND if os.path.isdir(f"/etc/{n}")],
-                     etc_generated=list(etc), drop_to_uid=dropped_uid, setpriv=host.setpriv_path() or "setpriv",
+                     etc_generated=list(etc), drop_to_uid=dropped_uid,
+                     userns_fd=userns.USERNS_FD if shared_ns else None, setpriv=host.setpriv_path() or "setpriv",
                      userns_uid=None if host.is_root() else os.getuid(), tmp_mb=limits.tmp_mb,
                      size_option=host.bwrap_supports("--size"), gpu_devices=nodes, show_sys=gpu,
                      bridge_dir=str(route.bridge_dir) if route else None,
@@ -92,11 +95,19 @@ def build(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, ne
     writable = "lab copy" if lab_host == workspace.lab else "run directory of the lab, in place"
     isolation = {"level": "strong", "filesystem": f"read-only system; writable {writable} and private /tmp",
                  "network": "none" if net_state != "model" else "model endpoint only, via a Unix socket",
-                 "user": f"uid {dropped_uid} (setpriv)" if dropped_uid is not None else "user namespace",
+                 "user": _user_isolation(dropped_uid, shared_ns),
                  "capabilities": "all dropped", "namespaces": "pid, net, ipc, uts, cgroup, mount",
                  "hidden": "home directories, /root, /etc/shadow, host processes"}
     return Plan("bubblewrap", build_argv(spec), command, None, LAB_MOUNT, env, dropped_uid, {}, isolation,
-                 net_state, net_detail, files=etc)
+                 net_state, net_detail, files=etc, userns=shared_ns)
+
+
+def _user_isolation(dropped_uid: int | None, shared_ns: str | None) -> str:
+    if dropped_uid is None:
+        return "user namespace"
+    if shared_ns:
+        return f"uid {dropped_uid} in a user namespace (bubblewrap switched; host root shows as nobody)"
+    return f"uid {dropped_uid} (setpriv; no user namespace: {userns.problem()})"
 
 
 # Only the sandbox's own files answer who is who: the host's NSS modules (systemd, sss, ldap,

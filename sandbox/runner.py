@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sandbox import gpu as gpu_support
-from sandbox import host, launch, run_plan, safe_files
+from sandbox import host, launch, reaper, run_plan, safe_files
 from sandbox.capture import OnOutput, StreamCapture
 from sandbox.cgroups import RunCgroups, group_name
 from sandbox.limits import Limits
@@ -21,13 +21,12 @@ from sandbox.outcome import classify
 from sandbox.record import RunRecord
 from sandbox.run_plan import RUN_MEMORY_WATCHDOG, Plan  # noqa: F401  (RUN_MEMORY_WATCHDOG: re-exported)
 from sandbox.supervise import Supervisor
+from sandbox.userns import RUN_UID_BASE, RUN_UID_SPAN  # a uid for one run alone, far above real accounts
 from sandbox.workspace import Workspace, chown_tree, copy_outputs, drop_links, tree_bytes
 
 BACKENDS = ("auto", "bubblewrap", "process")
 SCHEDULERS = ("local", "slurm")   # where the runner runs: here, or as a Slurm job
 NETWORKS = ("none", "model")
-# A uid for one run alone, far above real accounts: counting and sweeping by uid is then exact.
-RUN_UID_BASE, RUN_UID_SPAN = 1_800_000_000, 100_000_000
 METRICS_MAX_BYTES = 4 * 2**20
 CHAIN_READY_S = 60.0   # bubblewrap builds a sandbox in ~10 ms; this only bounds a hung one
 
@@ -125,6 +124,7 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
         chain = _launch(plan, limits, gpu, run_cgroups, logs, on_output)
         if workspace.sandbox_tmpfs:
             chain, plan = _attach_tmpfs(chain, plan, replan, workspace, limits, gpu, run_cgroups, logs, on_output)
+        _watch(chain)
         plan.mechanisms.update(run_plan.limit_mechanisms(limits, gpu, cgroups, plan, workspace, in_place))
         record.cwd, record.mechanisms, record.isolation = plan.lab_cwd, plan.mechanisms, plan.isolation
         record.network, record.env_keys = plan.network, sorted(plan.env)
@@ -213,7 +213,7 @@ def _cuda_preflight(plan: Plan, limits: Limits) -> str | None:
     argv, fds = launch.hidden_options(plan.prefix + [host.real_python(), "-c", gpu_support.PREFLIGHT],
                                       plan.env["TUTOR_RUN_DIR"], plan.files)
     try:
-        done = subprocess.run(argv, env=None if plan.backend == "bubblewrap" else plan.env, cwd=plan.cwd,
+        done = subprocess.run(launch.with_userns(argv, plan.userns), env=None if plan.backend == "bubblewrap" else plan.env, cwd=plan.cwd,
                               capture_output=True, text=True, timeout=min(120, limits.timeout_s), pass_fds=fds)
     except subprocess.TimeoutExpired:
         return "CUDA pre-flight timed out inside the sandbox"
@@ -230,7 +230,7 @@ def _launch(plan: Plan, limits, gpu, run_cgroups, logs, on_output) -> launch.Cha
     """Start the chain; make the run's cgroups (``run_cgroups()``) meanwhile and let it join them
     at its first gate; start draining its output."""
     argv, fds = launch.hidden_options(plan.argv, plan.env["TUTOR_RUN_DIR"], plan.files)
-    gate = launch.gated(argv, limits, gpu, _nproc_limit(plan, limits))
+    gate = launch.gated(argv, limits, gpu, _nproc_limit(plan, limits), plan.userns)
     try:
         chain = launch.spawn(gate, plan.cwd, plan.env if plan.backend == "process" else {}, fds)
     finally:
@@ -265,6 +265,17 @@ def _attach_tmpfs(chain: launch.Chain, plan: Plan, replan, workspace, limits, gp
     workspace.use_host_disk()
     plan = replan()
     return _launch(plan, limits, gpu, run_cgroups, logs, on_output), plan
+
+
+def _watch(chain: launch.Chain) -> None:
+    """Should this process die, the sandbox dies too (sandbox/reaper.py); before the lab starts."""
+    if not chain.gate.sandboxed:
+        return
+    try:
+        pid = chain.gate.sandbox_pid()
+    except OSError:
+        return   # bwrap failed before making a sandbox: there is nothing to watch, the record says why
+    reaper.watch(pid)
 
 
 def _execute(record, plan: Plan, chain: launch.Chain, runner_peak: int, limits, gpu, cgroups, logs,

@@ -26,6 +26,17 @@ def _pairs(argv: list[str], flag: str) -> list[tuple[str, str]]:
     return [(argv[i + 1], argv[i + 2]) for i, a in enumerate(argv) if a == flag]
 
 
+def test_argv_in_the_runners_user_namespace_lets_bwrap_switch_uid_without_setpriv():
+    argv = build_argv(_spec(drop_to_uid=1234567, userns_fd=3))
+    at = argv.index("--userns")
+    assert argv[at:at + 6] == ["--userns", "3", "--uid", "1234567", "--gid", "1234567"]
+    assert argv[argv.index("--") + 1:] == ["python", "main.py"]       # the command itself, no setpriv
+    assert "--cap-add" not in argv and argv[argv.index("--cap-drop") + 1] == "ALL"
+    # the sandbox's root is made read-only after its mount points: bwrap made them as the lab's uid
+    assert argv.index("--remount-ro", argv.index("--tmpfs", argv.index("/etc") - 1)) < argv.index("--chdir")
+    assert ("--remount-ro", "/") in [(a, argv[i + 1]) for i, a in enumerate(argv) if a == "--remount-ro"]
+
+
 def test_fake_gpu_nodes_are_found_in_order(tmp_path):
     for name in ("nvidia1", "nvidia0", "nvidia10", "nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "null"):
         (tmp_path / name).touch()
