@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox import proctree
+
 ROOT = Path(os.environ.get("SANDBOX_CGROUP_ROOT", "/sys/fs/cgroup"))
 PREFIX = "tutor-sandbox-"
 
@@ -199,7 +201,7 @@ class RunCgroups:
                     killed.add(pid)
                 except ProcessLookupError:
                     pass
-            time.sleep(0.01)
+            proctree.wait_any_exit(members, min(0.01, max(0.0, end - time.monotonic())))
         return len(killed)
 
     def memory_peak_bytes(self) -> int | None:

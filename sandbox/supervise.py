@@ -178,6 +178,11 @@ class Supervisor:
                 launcher_init |= {pid for pid in pids - killed if proctree.is_namespace_init(pid)}
             proctree.signal_all(pids, signal.SIGKILL)
             killed |= pids
+            if pids <= launcher_init and self.cgroups.paths:
+                # Only the sandbox's init is left, tearing its namespaces down (~1 ms), and with
+                # them whatever it still holds. The run's cgroup holds it: the runner's cleanup
+                # (RunCgroups.kill_all) waits for it, after the record has been written meanwhile.
+                return len(killed - launcher_init)
             proctree.wait_any_exit(pids, min(0.002, max(0.0, end - time.monotonic())))
         killed_in_cgroup = self.cgroups.kill_all(deadline_s=max(0.1, end - time.monotonic()))
         return len(killed - launcher_init) + killed_in_cgroup
