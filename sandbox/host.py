@@ -85,9 +85,10 @@ def python_prefixes() -> tuple[str, ...]:
     return tuple(p for p in keep if not any(p != q and p.startswith(q + "/") for q in keep))
 
 
-def python_path_dirs() -> list[str]:
+@functools.cache
+def python_path_dirs() -> tuple[str, ...]:
     dirs = [str(Path(sys.executable).parent), str(Path(os.path.realpath(sys.executable)).parent)]
-    return list(dict.fromkeys(dirs))
+    return tuple(dict.fromkeys(dirs))
 
 
 @functools.cache

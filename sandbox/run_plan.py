@@ -51,7 +51,7 @@ def build(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, ne
           model_url, model_name, seed, dropped_uid, workspace, run_id) -> Plan:
     nodes = gpu_support.device_nodes() if gpu else []
     cuda_visible = gpu_support.visible_devices(nodes, os.environ.get("CUDA_VISIBLE_DEVICES")) if gpu else None
-    path_dirs = host.python_path_dirs() + ["/usr/local/bin", "/usr/bin", "/bin"]
+    path_dirs = [*host.python_path_dirs(), "/usr/local/bin", "/usr/bin", "/bin"]
     net_state, net_detail, url_for_lab = "none", "", None
     if network == "model":
         if not model_url:
@@ -128,13 +128,36 @@ def sandbox_etc(uid: int, copied: tuple[str, ...]) -> dict[str, bytes]:
              "group": f"root:x:0:\nlab:x:{uid}:\nnogroup:x:65534:\n".encode(),
              "nsswitch.conf": NSSWITCH}
     for name in copied:
-        try:  # follows links: /etc/localtime is one
-            with open(f"/etc/{name}", "rb") as source:
-                if stat.S_ISREG(os.fstat(source.fileno()).st_mode):
-                    files[name] = source.read()
-        except OSError:
-            continue
+        content = _host_etc_file(name)
+        if content is not None:
+            files[name] = content
     return files
+
+
+_HOST_ETC: dict[str, tuple[tuple, bytes | None]] = {}
+
+
+def _host_etc_file(name: str) -> bytes | None:
+    """A host /etc file's content (None: missing, or not a regular file), read again only when
+    a stat says it changed (a stat instead of an open and a read each run)."""
+    path = f"/etc/{name}"
+    try:  # follows links: /etc/localtime is one
+        info = os.stat(path)
+    except OSError:
+        return None
+    key = (info.st_ino, info.st_dev, info.st_size, info.st_mtime_ns)
+    cached = _HOST_ETC.get(path)
+    if cached and cached[0] == key:
+        return cached[1]
+    content = None
+    try:
+        with open(path, "rb") as source:
+            if stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+                content = source.read()
+    except OSError:
+        return None
+    _HOST_ETC[path] = (key, content)
+    return content
 
 
 def resolve_python(program: str, path_dirs: list[str]) -> str:
