@@ -4,8 +4,8 @@ Wraps the runner's own steps with timers for the length of one measurement (noth
 changes): the scratch (a host folder only where one is needed), the plan (/etc, bwrap argv), the
 launch (spawn, the run's cgroups made while the chain starts, its first gate, capture threads),
 the wait until the sandbox is built (bwrap, its own tmpfs at /lab) and says "ready" from inside,
-the tmpfs's limits (fspick) and the lab copy, the lab process from its release to reaped (setpriv
--> the command, plus the command itself, plus the sandbox's teardown), the sweep after it, the
+the tmpfs's limits (fspick) and the lab copy, the lab process from its release to reaped (the
+command, after setpriv where the runner has no user namespace, plus the sandbox's teardown), the sweep after it, the
 record, and cleanup. Phases that overlap the chain's own work (cgroups, captures) still count.
 """
 

@@ -1,4 +1,5 @@
-"""What this host offers: a working bubblewrap, setpriv, cgroups, a real Python. Probed once."""
+"""What this host offers: a working bubblewrap, setpriv (the fallback when sandbox/userns.py cannot make
+its namespace), cgroups, a real Python. Probed once."""
 
 from __future__ import annotations
 

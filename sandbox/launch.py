@@ -14,7 +14,8 @@ waits at the last gate. The runner finds the sandbox's first process (bwrap --in
 the tmpfs through /proc/<pid>/root, sets its size and inode limits (fspick, sandbox/tmpfs.py),
 keeps that directory descriptor (the files stay reachable after the sandbox has gone, and
 vanish when it is closed or the runner dies) and copies the lab in. Only then does the gate let
-the chain exec the lab (setpriv first, as root). The tmpfs never exists outside the sandbox's
+the chain exec the lab (as root without the runner's user namespace: setpriv first; with it,
+bwrap has already switched uid and the gate closes USERNS_FD). The tmpfs never exists outside the sandbox's
 mount namespace: however the runner dies, it goes with the sandbox.
 
 Both gates are lines on the child's stdin (dash names single-digit fds only, and reads a pipe a

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -77,7 +78,18 @@ def check_bwrap() -> Check:
     if proc.returncode != 0:
         reason = proc.stderr.decode(errors="replace").strip().splitlines()[:1]
         return Check("sandbox", "warn", f"bubblewrap cannot create namespaces here: {' '.join(reason)}")
-    return Check("sandbox", "ok", f"bubblewrap works ({exe})")
+    return Check("sandbox", "ok", f"bubblewrap works ({exe}){_uid_switch()}")
+
+
+def _uid_switch() -> str:
+    """How a root runner's sandbox drops root: in its user namespace, or with setpriv (and why)."""
+    if os.geteuid() != 0:
+        return ""
+    from sandbox import userns
+
+    if userns.path():
+        return "; runs switch to a uid of their own in the runner's user namespace"
+    return f"; runs drop root with setpriv (no user namespace: {userns.problem()})"
 
 
 def check_run_memory() -> Check:
