@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from sandbox import host
 from sandbox.bwrap_args import DATA_FD
 from sandbox.limits import Limits
-from sandbox.userns import USERNS_FD
+from sandbox.userns import OPENER, USERNS_FD
 
 # The first gate: one line per cgroup file to join ("0" is the writer itself, this single-threaded
 # shell: no pid lookup, and on cgroup v1 no global lock, RunCgroups.join_files), then "limited"
@@ -46,7 +46,7 @@ _GATE = f'read -r go || exit 125; exec < /dev/null {USERNS_FD}<&-; exec "$@"'
 OUTER_SCRIPT = _FIRST + 'exec "$@"'                    # then bwrap
 # A root run's bwrap enters the runner's user namespace (sandbox/userns.py) through USERNS_FD,
 # opened here from "$1"; bwrap leaves it open, and the last gate closes it before the lab.
-_OPEN_USERNS = f'exec {USERNS_FD}< "$1" || exit 125; shift; '
+_OPEN_USERNS = OPENER
 OUTER_USERNS_SCRIPT = _FIRST + _OPEN_USERNS + 'exec "$@"'
 INNER_SCRIPT = 'echo ready; ' + _GATE                   # the sandbox's first command, inside
 GATE_SCRIPT = _FIRST + _GATE                            # the process backend: both gates in one sh

@@ -35,6 +35,8 @@ from sandbox import host
 RUN_UID_BASE, RUN_UID_SPAN = 1_800_000_000, 100_000_000
 HOST_ROOT_INSIDE = 65534
 USERNS_FD = 3     # where the chain holds the namespace for bwrap (a single digit: dash closes it)
+# A shell line that opens path() ("$1") at USERNS_FD, then goes on with the rest of its arguments.
+OPENER = f'exec {USERNS_FD}< "$1" || exit 125; shift; '
 MAP = f"{HOST_ROOT_INSIDE} 0 1\n{RUN_UID_BASE} {RUN_UID_BASE} {RUN_UID_SPAN}\n"
 
 _lock = threading.Lock()
@@ -97,13 +99,16 @@ def _make() -> tuple[int | None, str | None]:
 
 
 def _probe(bwrap: str, fd: int) -> str | None:
-    """Whether bwrap can enter the namespace and switch to a run uid there (some versions cannot)."""
+    """Whether bwrap can enter the namespace and switch to a run uid there (some versions cannot),
+    reaching it the way runs do: a shell opens path() at USERNS_FD (launch.py)."""
     uid = str(RUN_UID_BASE)
+    opener = ["/bin/sh", "-c", OPENER + 'exec "$@"', "sh",
+              f"/proc/{os.getpid()}/fd/{fd}"]
     try:
-        done = subprocess.run([bwrap, "--userns", str(fd), "--uid", uid, "--gid", uid, "--unshare-pid",
-                               "--unshare-net", "--cap-drop", "ALL", "--ro-bind", "/", "/", "--proc", "/proc",
-                               "--dev", "/dev", "--", "/bin/sh", "-c", "test \"$(id -u)\" = " + uid],
-                              pass_fds=(fd,), capture_output=True, timeout=20)
+        done = subprocess.run([*opener, bwrap, "--userns", str(USERNS_FD), "--uid", uid, "--gid", uid,
+                               "--unshare-pid", "--unshare-net", "--cap-drop", "ALL", "--ro-bind", "/", "/",
+                               "--proc", "/proc", "--dev", "/dev", "--", "/bin/sh", "-c", "test \"$(id -u)\" = " + uid],
+                              capture_output=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bwrap --userns probe failed ({exc})"
     if done.returncode != 0:

@@ -103,3 +103,19 @@ def test_a_watched_process_dies_with_its_runner_and_not_before(tmp_path):
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+@requires_bwrap
+@requires_root
+def test_the_gpu_preflight_runs_in_the_same_sandbox_as_the_lab(make_lab, monkeypatch):
+    """The pre-flight starts bwrap without the gates; a shell opens the namespace for it."""
+    from sandbox import gpu
+
+    lab = make_lab("print('lab ran')")
+    monkeypatch.setattr(gpu, "PREFLIGHT", "import os, sys; sys.exit(0 if os.getuid() >= %d else "
+                        "'ran as uid %%d' %% os.getuid())" % userns.RUN_UID_BASE)
+    record = run(lab, ["python", "main.py"], Limits(timeout_s=30), gpu=True, backend="bubblewrap")
+    assert record.reason == "ok", record.detail
+    monkeypatch.setattr(gpu, "PREFLIGHT", "import sys; sys.exit('no CUDA in here')")
+    record = run(lab, ["python", "main.py"], Limits(timeout_s=30), gpu=True, backend="bubblewrap")
+    assert record.reason == "error" and "no CUDA in here" in record.detail, record.detail
