@@ -23,7 +23,7 @@ import threading
 
 from sandbox import host
 
-HELPER = r"""
+HELPER = r"""# tutor sandbox reaper: SIGKILLs this runner's sandboxes should the runner die
 import os, select, signal, socket, sys
 sock = socket.socket(fileno=0)
 poller, watched = select.poll(), set()

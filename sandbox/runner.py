@@ -202,7 +202,8 @@ def _run_uid(backend: str) -> int | None:
 
 def _nproc_limit(plan: Plan, limits: Limits) -> int | None:
     if plan.run_uid is not None:
-        return limits.max_procs
+        # In the runner's user namespace the sandbox's init (bwrap) runs as the run's uid too.
+        return limits.max_procs + (1 if plan.userns else 0)
     if not host.is_root():
         from sandbox import proctree
         return len(proctree.pids_of_uid(os.getuid())) + limits.max_procs

@@ -119,3 +119,32 @@ def test_the_gpu_preflight_runs_in_the_same_sandbox_as_the_lab(make_lab, monkeyp
     monkeypatch.setattr(gpu, "PREFLIGHT", "import sys; sys.exit('no CUDA in here')")
     record = run(lab, ["python", "main.py"], Limits(timeout_s=30), gpu=True, backend="bubblewrap")
     assert record.reason == "error" and "no CUDA in here" in record.detail, record.detail
+
+
+FORKS = """
+import os, sys, time
+kids = []
+try:
+    for _ in range(int(sys.argv[1])):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(3)
+            os._exit(0)
+        kids.append(pid)
+    print("all", len(kids) + 1)
+except OSError:
+    print("refused at", len(kids) + 2)
+for kid in kids:
+    os.kill(kid, 9)
+"""
+
+
+@requires_bwrap
+@requires_root
+@pytest.mark.parametrize("forks, said", [(7, "all 8"), (8, "refused at 9")])
+def test_the_process_limit_counts_the_labs_processes_exactly(make_lab, forks, said):
+    """max_procs=8: the lab and 7 children run, an 8th child is refused (bwrap's own init, which
+    runs as the lab's uid in the runner's namespace, does not take one of them)."""
+    lab = make_lab(FORKS)
+    record = run(lab, ["python", "main.py", str(forks)], Limits(timeout_s=30, max_procs=8), backend="bubblewrap")
+    assert Path(record.logs["stdout"]).read_text().strip() == said, record.detail
