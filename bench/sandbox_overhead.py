@@ -3,6 +3,7 @@
     .venv/bin/python bench/sandbox_overhead.py [--repeats 15] [--backend auto] [--json]
     .venv/bin/python bench/sandbox_overhead.py --phases     (also: where run()'s time goes)
     .venv/bin/python bench/sandbox_ab.py OTHER_CHECKOUT   (before/after, interleaved in one loop)
+    .venv/bin/python bench/bwrap_options.py   (what each group of bwrap options costs)
     .venv/bin/python bench/sandbox_overhead.py --backend slurm [...]   (bench/slurm_overhead.py)
 
 For `python -c pass` and a one-second CPU job it times (median of --repeats, after a warm-up):
