@@ -34,6 +34,7 @@ class BwrapSpec:
     bridge_dir: str | None = None               # host dir with the model route's Unix socket
     lab_mount: str = LAB_MOUNT
     lab_tmpfs: bool = False                     # a tmpfs of the sandbox's own at lab_mount, not a bind
+    dev_dir: str | None = None                  # a host folder of device nodes bound at /dev (sandbox/devdir.py)
 
 
 def system_mounts(dirs: list[str]) -> list[str]:
@@ -74,7 +75,10 @@ def build_argv(spec: BwrapSpec) -> list[str]:
 
     argv += system_mounts(spec.system_dirs)
     argv += ["--proc", "/proc"]
-    argv += ["--dev", "/dev"]
+    if spec.dev_dir and not spec.gpu_devices:   # binding nodes below /dev would write into that folder
+        argv += ["--dev-bind", spec.dev_dir, "/dev"]
+    else:
+        argv += ["--dev", "/dev"]
     for node in spec.gpu_devices:
         argv += ["--dev-bind", node, node]  # a plain --bind of a device node is refused by the driver
     if spec.show_sys:
@@ -87,15 +91,15 @@ def build_argv(spec: BwrapSpec) -> list[str]:
             argv += ["--size", str(spec.tmp_mb * 1024 * 1024)]
         argv += ["--tmpfs", mount]
 
-    # The sandbox's /etc: a tmpfs of its own namespace, filled from memory, then read-only. No
-    # file of it is ever on the host's disk (writing and removing them there cost ~1 ms a run).
+    # The sandbox's /etc: a folder in bwrap's own root tmpfs (read-only at the end, with the rest of
+    # the root), filled from memory. No file of it is ever on the host's disk (writing and removing
+    # them there cost ~1 ms a run), and no mount of its own (a tmpfs and its remount: ~0.15 ms).
     made: set[str] = {"/tmp", "/etc"}
-    argv += ["--perms", "0755", "--tmpfs", "/etc"]
+    argv += ["--perms", "0755", "--dir", "/etc"]
     for name in spec.etc_generated:
         argv += ["--perms", "0644", "--file", DATA_FD + name, f"/etc/{name}"]
     for entry in spec.etc_files:
         argv += _parents_0755(entry, made) + ["--ro-bind", entry, entry]
-    argv += ["--remount-ro", "/etc"]
     for path in spec.python_dirs:
         argv += _parents_0755(path, made) + ["--ro-bind", path, path]
     if spec.bridge_dir:
@@ -104,8 +108,8 @@ def build_argv(spec: BwrapSpec) -> list[str]:
         argv += _parents_0755(spec.lab_mount, made) + ["--perms", "0755", "--tmpfs", spec.lab_mount]
     else:
         argv += _parents_0755(spec.lab_mount, made) + ["--bind", spec.lab_host_dir, spec.lab_mount]
-    # The sandbox's root (bwrap's own tmpfs, holding the mount points above) read-only: in a user
-    # namespace the directories bwrap makes there belong to the lab's uid.
+    # The sandbox's root (bwrap's own tmpfs, holding /etc and the mount points above) read-only: in
+    # a user namespace the directories bwrap makes there belong to the lab's uid.
     argv += ["--remount-ro", "/", "--chdir", spec.lab_mount, "--clearenv"]
     for key, value in sorted(spec.env.items()):
         argv += ["--setenv", key, value]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sandbox import gpu as gpu_support
-from sandbox import host, userns
+from sandbox import devdir, host, userns
 from sandbox.bwrap_args import BRIDGE_MOUNT, LAB_MOUNT, BwrapSpec, build_argv
 from sandbox.cgroups import RunCgroups
 from sandbox.env import lab_env
@@ -24,6 +24,9 @@ WEAK_ISOLATION = ("process backend: NO filesystem, network or user isolation; th
 # The weaker run-wide memory mode, where no memory cgroup can be made for the run: the whole run
 # is sampled instead; a burst between two samples can pass the limit briefly.
 RUN_MEMORY_WATCHDOG = "WEAKER run-wide watchdog (PSS of all the run's processes, sampled every 0.1 s)"
+
+
+DEV_NODES = "null, zero, full, random, urandom, tty and a private shm; no /dev/pts (no pseudo-terminals)"
 
 
 @dataclass
@@ -82,6 +85,7 @@ def build(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, ne
     if route:
         command = [host.real_python(), f"{BRIDGE_MOUNT}/inner_bridge.py", f"{BRIDGE_MOUNT}/{SOCKET_NAME}",
                    str(INNER_PORT), "--"] + command
+    dev_dir = None if gpu else devdir.path()
     spec = BwrapSpec(bwrap=host.bwrap_path(), lab_host_dir=str(lab_host), command=[], env=env,
                      system_dirs=list(host.SYSTEM_DIRS),
                      python_dirs=list(host.python_prefixes()),
@@ -91,13 +95,15 @@ def build(backend, lab_host: Path, inner_run_dir: Path, command, limits, gpu, ne
                      userns_uid=None if host.is_root() else os.getuid(), tmp_mb=limits.tmp_mb,
                      size_option=host.bwrap_supports("--size"), gpu_devices=nodes, show_sys=gpu,
                      bridge_dir=str(route.bridge_dir) if route else None,
-                     lab_tmpfs=workspace.sandbox_tmpfs and lab_host == workspace.lab)
+                     lab_tmpfs=workspace.sandbox_tmpfs and lab_host == workspace.lab,
+                     dev_dir=dev_dir)
     writable = "lab copy" if lab_host == workspace.lab else "run directory of the lab, in place"
     isolation = {"level": "strong", "filesystem": f"read-only system; writable {writable} and private /tmp",
                  "network": "none" if net_state != "model" else "model endpoint only, via a Unix socket",
                  "user": _user_isolation(dropped_uid, shared_ns),
                  "capabilities": "all dropped", "namespaces": "pid, net, ipc, uts, cgroup, mount",
-                 "hidden": "home directories, /root, /etc/shadow, host processes"}
+                 "hidden": "home directories, /root, /etc/shadow, host processes",
+                 "dev": DEV_NODES if dev_dir else "bubblewrap's /dev (with /dev/pts)"}
     return Plan("bubblewrap", build_argv(spec), command, None, LAB_MOUNT, env, dropped_uid, {}, isolation,
                  net_state, net_detail, files=etc, userns=shared_ns)
 

@@ -32,9 +32,24 @@ def test_argv_in_the_runners_user_namespace_lets_bwrap_switch_uid_without_setpri
     assert argv[at:at + 6] == ["--userns", "3", "--uid", "1234567", "--gid", "1234567"]
     assert argv[argv.index("--") + 1:] == ["python", "main.py"]       # the command itself, no setpriv
     assert "--cap-add" not in argv and argv[argv.index("--cap-drop") + 1] == "ALL"
-    # the sandbox's root is made read-only after its mount points: bwrap made them as the lab's uid
-    assert argv.index("--remount-ro", argv.index("--tmpfs", argv.index("/etc") - 1)) < argv.index("--chdir")
-    assert ("--remount-ro", "/") in [(a, argv[i + 1]) for i, a in enumerate(argv) if a == "--remount-ro"]
+    # /etc is a folder of the sandbox's root tmpfs, and that root is made read-only after its mount
+    # points and /etc's files (bwrap made them as the lab's uid), before the lab can run
+    assert ("--dir", "/etc") in _pairs1(argv, "--dir") and ("--tmpfs", "/etc") not in _pairs1(argv, "--tmpfs")
+    assert _pairs1(argv, "--remount-ro") == [("--remount-ro", "/")]
+    assert argv.index("--dir", argv.index("/etc") - 1) < argv.index("--remount-ro") < argv.index("--chdir")
+
+
+def _pairs1(argv: list[str], flag: str) -> list[tuple[str, str]]:
+    return [(a, argv[i + 1]) for i, a in enumerate(argv) if a == flag]
+
+
+def test_cpu_runs_bind_a_prepared_dev_folder_and_gpu_runs_keep_bwraps_dev():
+    cpu = build_argv(_spec(dev_dir="/run/tutor-dev/dev"))
+    assert ("/run/tutor-dev/dev", "/dev") in _pairs(cpu, "--dev-bind") and "--dev" not in cpu
+    assert cpu.index("--dev-bind") < cpu.index("/dev/shm")        # its shm is the run's own tmpfs
+    gpu_argv = build_argv(_spec(dev_dir="/run/tutor-dev/dev", gpu_devices=["/dev/nvidia0"]))
+    assert "/run/tutor-dev/dev" not in gpu_argv and gpu_argv[gpu_argv.index("--dev") + 1] == "/dev"
+    assert "--dev" in build_argv(_spec())
 
 
 def test_fake_gpu_nodes_are_found_in_order(tmp_path):
