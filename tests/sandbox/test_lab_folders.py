@@ -33,3 +33,23 @@ def test_peak_memory_is_the_labs_own_not_the_runners(make_lab, tmp_path, backend
     del ballast
     assert record.reason == "ok", record.detail
     assert record.peak_rss_mb is not None and record.peak_rss_mb < 200, record.peak_rss_mb
+
+
+@pytest.mark.parametrize("backend", [pytest.param("bubblewrap", marks=requires_bwrap), "process"])
+def test_a_runs_dir_that_cannot_be_made_is_an_error_and_runs_nothing(make_lab, tmp_path, marker, backend):
+    """A runs_dir that cannot be made is a one-line SandboxError: nothing of the lab runs, no
+    cgroup or process is left behind."""
+    from sandbox.runner import SandboxError
+    from tests.sandbox.conftest import assert_no_process_left
+
+    lab = make_lab(f"open({str(tmp_path / 'ran')!r}, 'w').close()")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    with pytest.raises(SandboxError, match="cannot write the run record under .*not-a-folder"):
+        run(lab, ["python", "main.py", marker], Limits(timeout_s=20), backend=backend, runs_dir=blocker)
+    assert not (tmp_path / "ran").exists() and not (lab / "runs").exists()
+    assert_no_process_left(marker)
+    from pathlib import Path
+
+    mine = f".{os.getpid()}."        # a group's name carries its runner's pid (sandbox/cgroups.py)
+    assert not [p for p in Path("/sys/fs/cgroup").glob("**/tutor-sandbox-*") if mine in p.name]
