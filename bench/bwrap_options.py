@@ -5,7 +5,7 @@
 Takes the exact bwrap argv and /etc data of a real run (sandbox.run with its launch spied on),
 then times, interleaved, that argv and variants each missing one group of options (network
 namespace, /dev, the generated /etc, the Python binds, ...) against a bare `true`. The
-differences say where bubblewrap's own ~8 ms go; the runner's bookkeeping is not in here
+differences say where bubblewrap's own ~6 ms go (~8 before /dev became one bind); the runner's bookkeeping is not in here
 (bench/sandbox_overhead.py --phases). Root runs go through the runner's user namespace as run()
 does (sandbox/userns.py).
 """
@@ -27,7 +27,7 @@ from sandbox import Limits, launch, run, userns  # noqa: E402
 from sandbox.bwrap_args import DATA_FD  # noqa: E402
 
 ARITY = {"--perms": 1, "--size": 1, "--file": 2, "--tmpfs": 1, "--ro-bind": 2, "--bind": 2, "--dir": 1,
-         "--symlink": 2, "--remount-ro": 1, "--proc": 1, "--dev": 1, "--setenv": 2, "--chdir": 1,
+         "--symlink": 2, "--dev-bind": 2, "--remount-ro": 1, "--proc": 1, "--dev": 1, "--setenv": 2, "--chdir": 1,
          "--hostname": 1, "--userns": 1, "--uid": 1, "--gid": 1, "--cap-drop": 1, "--cap-add": 1}
 
 
@@ -74,7 +74,8 @@ def variants(options: list[str]) -> dict[str, list[str]]:
     return {
         "full": options,
         "no --unshare-net": without(options, lambda g: g[0] == "--unshare-net"),
-        "no --dev (and /dev/shm)": without(options, lambda g: g[0] == "--dev" or g[1:2] == ["/dev/shm"]),
+        "no /dev (and /dev/shm)": without(options, lambda g: g[0] == "--dev" or g[-1:] == ["/dev"]
+                                          or g[1:2] == ["/dev/shm"]),
         "no generated /etc": without(options, lambda g: len(g) > 1 and g[-1].startswith("/etc")),
         "no --proc": without(options, lambda g: g[0] == "--proc"),
         "no ipc/uts/cgroup ns": without(options, lambda g: g[0] in ("--unshare-ipc", "--unshare-uts",
