@@ -26,31 +26,33 @@ def check_model(cfg) -> Check:
         return Check("model", "ok" if path.is_file() else "fail", f"replay file {path}" + ("" if path.is_file() else " not found"))
     from tutor.llm.base import ModelError
     from tutor.llm.endpoints import OPENAI_KEY_HINT, anthropic_endpoint, openai_endpoint
+    from tutor.redact import redact_url
 
     try:
         if cfg.provider == "anthropic":
             base, _ = anthropic_endpoint(cfg)
-            return Check("model", "ok", f"ANTHROPIC_API_KEY set; requests go to {base}")
+            return Check("model", "ok", f"ANTHROPIC_API_KEY set; requests go to {redact_url(base)}")
         base, key = openai_endpoint(cfg, cfg.provider)
     except ModelError as exc:
         return Check("model", "fail", str(exc))
     import httpx
 
     headers = {"Authorization": f"Bearer {key}"}
+    shown = redact_url(base)  # the URL is requested as given, and shown without its credentials
     try:
         resp = httpx.get(base.rstrip("/") + "/models", headers=headers, timeout=5.0)
     except httpx.HTTPError as exc:
-        return Check("model", "fail", f"{base} does not answer: {type(exc).__name__}")
+        return Check("model", "fail", f"{shown} does not answer: {type(exc).__name__}")
     if resp.status_code in (401, 403):
-        return Check("model", "fail", f"{base} rejected the API key (HTTP {resp.status_code}); set {OPENAI_KEY_HINT}")
+        return Check("model", "fail", f"{shown} rejected the API key (HTTP {resp.status_code}); set {OPENAI_KEY_HINT}")
     if resp.status_code != 200:
-        return Check("model", "fail", f"{base}/models answered HTTP {resp.status_code}")
+        return Check("model", "fail", f"{shown}/models answered HTTP {resp.status_code}")
     try:
         served = [m.get("id") for m in resp.json().get("data", [])]
     except ValueError:
         served = []
     ok = not served or cfg.model_name in served
-    return Check("model", "ok" if ok else "warn", f"{base} serves {', '.join(map(str, served)) or 'no models listed'}")
+    return Check("model", "ok" if ok else "warn", f"{shown} serves {', '.join(map(str, served)) or 'no models listed'}")
 
 
 def check_gpu() -> Check:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Literal, Protocol, runtime_checkable
 
+from tutor.redact import redact_urls_in
+
 Role = Literal["system", "user", "assistant"]
 
 
@@ -39,10 +41,13 @@ class ModelError(Exception):
     """A model call failed in a way the user should be told about in one line.
 
     ``refused_form``: the server refused the request's structured-output form (a
-    ``response_format`` it does not take), so the same call in a plainer form may work."""
+    ``response_format`` it does not take), so the same call in a plainer form may work.
+
+    The message is shown and may be stored: any URL in it has its credentials hidden here, so
+    no caller can word a password into one (tutor.redact)."""
 
     def __init__(self, message: str = "", *, refused_form: bool = False):
-        super().__init__(message)
+        super().__init__(redact_urls_in(str(message)))
         self.refused_form = refused_form
 
 

@@ -11,6 +11,7 @@ import os
 from urllib.parse import urlsplit
 
 from tutor.llm.base import ModelError
+from tutor.redact import redact_url
 
 OPENAI_URL = "https://api.openai.com/v1"
 ANTHROPIC_URL = "https://api.anthropic.com"
@@ -31,7 +32,9 @@ def openai_endpoint(settings, provider: str) -> tuple[str, str]:
                          "e.g. http://localhost:8000/v1")
     parts = urlsplit(base)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ModelError(f"TUTOR_BASE_URL '{base}' is not an http(s) URL; e.g. http://localhost:8000/v1")
+        # redact_url, not only ModelError's own redaction: a value without a scheme
+        # (user:pass@host/v1) is no URL to free-text redaction, but its password is still one
+        raise ModelError(f"TUTOR_BASE_URL '{redact_url(base)}' is not an http(s) URL; e.g. http://localhost:8000/v1")
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
     if not key:
         if parts.hostname == urlsplit(OPENAI_URL).hostname:
