@@ -82,8 +82,8 @@ def _grant(kind: str, name: str) -> None:
         from tutor.store.open import first_line
 
         fail(f"cannot create the role: {first_line(exc.orig)}; run this as the database owner with CREATEROLE")
-    # URL.set ignores None: the owner's password is replaced outright, never carried over
-    shown = urls.parse(cfg.store_url).set(username=role, password="PASSWORD").render_as_string(hide_password=False)
+    # built from the owner's host and database only: the owner's password (userinfo or ?password=) never rides along
+    shown = urls.role_url(cfg.store_url, role)
     typer.echo(f"{kind} {name}: database role {role} (members of {cohort.LEARNER_GROUP if kind == 'learner' else cohort.INSTRUCTOR_GROUP})")
     typer.echo(f"password (shown once, give it to them privately): {password}")
     typer.echo(f"they connect with: export TUTOR_DATABASE_URL='{shown}'")
