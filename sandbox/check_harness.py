@@ -1,10 +1,19 @@
-"""In-sandbox harness of `tutor check`: import the learner's starter.py, optionally exec extra
-code (a pasted function, a reference) into its namespace, run each check with a time limit and
-print one JSON line, prefixed by a nonce, that the host parses as hostile input.
+"""The judge of `tutor check`: the only process whose word the host takes. It starts the
+learner's side (check_worker.py) as another process, decodes the value each call returned
+(check_values.py), evaluates the check's expect or property itself, and prints one JSON line,
+prefixed by a nonce, that the host parses as hostile input.
+
+The learner's code never runs here, so it cannot patch the comparison, read the nonce or print
+a result of its own: the spec file (with the nonce) is read and deleted before the worker
+starts, this process is made non-dumpable (so the worker, with the same uid and no
+capabilities, can neither ptrace it nor read its memory or descriptors through /proc), it runs
+under ``python -I`` (nothing writable is on its import path), and the worker gets neither its
+stdout nor the spec. What the worker sends is worth no more than a value its code could
+have returned. The names an expect or property may use come from the course's own starter.py
+(sent in the spec), never from the learner's copy.
 
 Standalone on purpose (stdlib only, nothing from tutor/): it runs inside the lab's sandbox as
-``python check_harness.py SPEC.json``. The spec file is read and deleted before any learner code
-runs, so the nonce that marks the real result is not on disk for that code to copy.
+``python -I check_harness.py SPEC.json``.
 
 Per check, the outcome is one of: ok, wrong, not_implemented, error, timeout. The host turns
 these into a per-TODO status; it never trusts more than it asked for.
@@ -12,23 +21,27 @@ these into a per-TODO status; it never trusts more than it asked for.
 
 from __future__ import annotations
 
-import io
+import importlib.util
 import json
 import math
 import os
+import select
 import signal
+import subprocess
 import sys
+import threading
 import time
-import traceback
 import types
 
 TEXT_CHARS = 400
-TRACE_FRAMES = 6
-PASTED = "<pasted>"
+LINE_MAX_BYTES = 32 * 2**20     # one event from the worker
+TOTAL_MAX_BYTES = 96 * 2**20    # all of them
+PR_SET_DUMPABLE = 4
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class CheckTimeout(BaseException):
-    """Raised by the alarm; a BaseException so `except Exception` in learner code does not eat it."""
+    """Raised by the alarm while judging one result."""
 
 
 def _alarm(signum, frame):
@@ -43,7 +56,7 @@ def short(text: str, limit: int = TEXT_CHARS) -> str:
 def show(value) -> str:
     try:
         return short(repr(value))
-    except BaseException as exc:  # a hostile __repr__
+    except BaseException as exc:
         return f"<unprintable {type(value).__name__}: {type(exc).__name__}>"
 
 
@@ -88,61 +101,156 @@ def same(got, expected) -> bool:
     return bool(result)
 
 
-def trimmed_trace(exc: BaseException, own_files: set[str]) -> str:
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in own_files]
-    lines = [f"{os.path.basename(f.filename)}, line {f.lineno}, in {f.name}: {short(f.line or '', 120)}"
-             for f in frames[-TRACE_FRAMES:]]
-    lines.append(short(f"{type(exc).__name__}: {exc}"))
-    return "\n".join(lines)
+def not_dumpable() -> bool:
+    """Same-uid processes can no longer ptrace this one or open its /proc files (mem, fd, environ)."""
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0
+    except (OSError, AttributeError, ImportError):
+        return False
 
 
-def load_module(starter: str, extra: str | None, own_files: set[str]) -> types.ModuleType:
-    module = types.ModuleType("starter")
-    module.__file__ = os.path.abspath(starter)
-    sys.modules["starter"] = module
-    with open(starter, encoding="utf-8") as handle:
-        source = handle.read()
-    exec(compile(source, module.__file__, "exec"), module.__dict__)
-    if extra:
-        exec(compile(extra, PASTED, "exec"), module.__dict__)
+def load_values():
+    """check_values.py, loaded by path before any learner code runs (not from sys.path)."""
+    spec = importlib.util.spec_from_file_location("tutor_check_values", os.path.join(HERE, "check_values.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     return module
 
 
-def run_check(module, shared_setup: str, check: dict, own_files: set[str]) -> dict:
-    names = dict(vars(module))
+def course_namespace(source: str | None, starter: str) -> dict:
+    """The names of the course's own starter.py (its constants, imports and helpers; its TODO
+    functions raise NotImplementedError), for expect and property to use."""
+    module = types.ModuleType("starter")
+    module.__file__ = os.path.abspath(starter)
+    if source:
+        sys.modules["starter"] = module
+        try:
+            exec(compile(source, module.__file__, "exec"), module.__dict__)
+        except BaseException:
+            pass  # a course problem: the checks that need its names report an error
+    return dict(vars(module))
+
+
+def start_worker(spec: dict):
+    read_end, write_end = os.pipe()
+    worker = subprocess.Popen([sys.executable, "-B", os.path.join(HERE, "check_worker.py"), str(write_end)],
+                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, pass_fds=(write_end,))
+    os.close(write_end)
+    todos = [{"name": t["name"], "checks": [{k: c.get(k) for k in ("id", "call", "setup", "timeout_s")}
+                                            for c in t["checks"]]} for t in spec["todos"]]
+    work = {"starter": spec.get("starter", "starter.py"), "extra_code": spec.get("extra_code"),
+            "setup": spec.get("setup"), "import_timeout_s": spec.get("import_timeout_s"), "todos": todos}
+
+    def feed():
+        try:
+            worker.stdin.write(json.dumps(work).encode("utf-8"))
+            worker.stdin.close()
+        except OSError:
+            pass  # the worker died early: it reports nothing, and that is what the host sees
+
+    threading.Thread(target=feed, daemon=True).start()
+    return worker, read_end
+
+
+def collect(worker, read_end: int) -> list[dict]:
+    """The worker's events until it says done, exits or closes the pipe; sizes bounded."""
+    os.set_blocking(read_end, False)
+    events, buffer, total, skipping, done = [], b"", 0, False, False
+    while not done:
+        exited = worker.poll() is not None
+        ready, _, _ = select.select([read_end], [], [], 0 if exited else 0.2)
+        if not ready:
+            if exited:
+                break
+            continue
+        try:
+            chunk = os.read(read_end, 1 << 20)
+        except BlockingIOError:
+            continue
+        if not chunk:
+            break
+        total += len(chunk)
+        buffer += chunk
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            if skipping:
+                skipping = False
+                continue
+            try:
+                event = json.loads(line)
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(event, dict):
+                events.append(event)
+                done = done or event.get("kind") == "done"
+        if len(buffer) > LINE_MAX_BYTES:
+            buffer, skipping = b"", True
+            events.append({"kind": "oversized"})
+        if total > TOTAL_MAX_BYTES:
+            break
+    os.close(read_end)
+    if worker.poll() is None:
+        worker.kill()  # done, or over the bound: what it does now counts for nothing
+    worker.wait()
+    return events
+
+
+def judge(check: dict, event: dict | None, names: dict, shared_setup: str, values) -> dict:
     out: dict = {"id": check["id"]}
+    if event is None:
+        out["outcome"], out["error"] = "error", "no result came back for this check"
+        return out
+    out["seconds"] = event.get("seconds") if isinstance(event.get("seconds"), (int, float)) else 0.0
+    outcome = event.get("outcome")
+    if outcome in ("not_implemented", "error", "timeout"):
+        out["outcome"] = outcome
+        for key in ("raised_in", "error"):
+            if isinstance(event.get(key), str):
+                out[key] = short(event[key])
+        return out
+    if outcome != "value":
+        out["outcome"], out["error"] = "error", "the result came back malformed"
+        return out
     reveal = bool(check.get("reveal", True))
-    started = time.perf_counter()
     signal.setitimer(signal.ITIMER_REAL, float(check.get("timeout_s") or 5))
     try:
-        if shared_setup:
-            exec(shared_setup, names)
-        if check.get("setup"):
-            exec(check["setup"], names)
-        result = eval(check["call"], names)
+        try:
+            result = values.decode(event.get("value"))
+        except CheckTimeout:
+            raise
+        except Exception as exc:
+            out["outcome"], out["error"] = "error", short(f"the result could not be checked ({exc})")
+            return out
+        names = dict(names)
+        for code in (shared_setup, check.get("setup")):
+            if code:
+                try:
+                    exec(code, names)
+                except CheckTimeout:
+                    raise
+                except Exception:
+                    pass  # a setup that calls a TODO: the names before it are what the judge needs
+        got = short(event["repr"]) if isinstance(event.get("repr"), str) else show(result)
         if check.get("property"):
             names["result"] = result
             ok = bool(eval(check["property"], names))
             if reveal:
-                out["got"] = show(result)
+                out["got"] = got
         else:
             expected = eval(check["expect"], names)
             tol = check.get("tol")
             ok = close(result, expected, float(tol)) if tol is not None else same(result, expected)
             if reveal:
-                out["expected"], out["got"] = show(expected), show(result)
+                out["expected"], out["got"] = show(expected), got
         out["outcome"] = "ok" if ok else "wrong"
     except CheckTimeout:
-        out["outcome"] = "timeout"
-    except NotImplementedError as exc:
-        out["outcome"] = "not_implemented"
-        frames = traceback.extract_tb(exc.__traceback__)
-        out["raised_in"] = short(frames[-1].name, 80) if frames else ""
-    except BaseException as exc:  # the learner's error, or SystemExit/KeyboardInterrupt from their code
-        out["outcome"], out["error"] = "error", trimmed_trace(exc, own_files)
+        out["outcome"], out["error"] = "error", "judging the result took longer than the check's time limit"
+    except Exception as exc:  # the result is not what the property can look at (None[0], say)
+        out["outcome"], out["error"] = "error", short(f"{type(exc).__name__}: {exc}")
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-    out["seconds"] = round(time.perf_counter() - started, 4)
     return out
 
 
@@ -150,35 +258,34 @@ def main(spec_path: str) -> int:
     with open(spec_path, encoding="utf-8") as handle:
         spec = json.load(handle)
     os.unlink(spec_path)
-    nonce = spec["nonce"]
-    real_stdout = sys.stdout
-    captured = io.StringIO()
-    sys.stdout = captured  # the learner's prints stay out of the result line
+    nonce = spec.pop("nonce")
+    protected = not_dumpable()
+    values = load_values()
     signal.signal(signal.SIGALRM, _alarm)
-    starter = spec.get("starter", "starter.py")
-    own_files = {os.path.abspath(starter), PASTED}
-    report: dict = {"import": {"ok": True}, "checks": {}}
+    worker, read_end = start_worker(spec)
+    names = course_namespace(spec.get("judge_starter"), spec.get("starter", "starter.py"))
+    events = collect(worker, read_end)
+    imported = next((e for e in events if e.get("kind") == "import"), None)
+    finished = any(e.get("kind") == "done" for e in events)
+    report: dict = {"import": {"ok": True}, "checks": {}, "judge_protected": protected}
+    if imported is None or not finished:
+        return 0  # no result line: the host reports the run's reason (a limit, an early exit)
+    report["import_s"] = imported.get("seconds") if isinstance(imported.get("seconds"), (int, float)) else 0.0
     started = time.perf_counter()
-    module = None
-    signal.setitimer(signal.ITIMER_REAL, float(spec.get("import_timeout_s") or 60))
-    try:
-        module = load_module(starter, spec.get("extra_code"), own_files)
-    except CheckTimeout:
-        report["import"] = {"ok": False, "error": "importing starter.py did not finish in time"}
-    except BaseException as exc:
-        report["import"] = {"ok": False, "error": trimmed_trace(exc, own_files)}
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-    report["import_s"] = round(time.perf_counter() - started, 4)
-    started = time.perf_counter()
-    if module is not None:
+    if imported.get("ok") is not True:
+        report["import"] = {"ok": False, "error": short(imported.get("error") or "import failed")}
+    else:
+        by_check = {}
+        for event in events:
+            if event.get("kind") == "check":
+                by_check.setdefault((str(event.get("todo")), str(event.get("id"))), event)
         for todo in spec["todos"]:
-            report["checks"][todo["name"]] = [run_check(module, spec.get("setup") or "", c, own_files)
-                                              for c in todo["checks"]]
+            report["checks"][todo["name"]] = [
+                judge(c, by_check.get((todo["name"], c["id"])), names, spec.get("setup") or "", values)
+                for c in todo["checks"]]
     report["checks_s"] = round(time.perf_counter() - started, 4)
-    sys.stdout = real_stdout
-    real_stdout.write(nonce + json.dumps(report) + "\n")
-    real_stdout.flush()
+    sys.stdout.write(nonce + json.dumps(report) + "\n")
+    sys.stdout.flush()
     return 0
 
 

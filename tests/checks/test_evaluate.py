@@ -84,3 +84,31 @@ def test_data_subfolders_are_staged_without_following_links(tiny_lab, tiny_check
              "def add_one(x):\n    return x + 1\n")
     result = _one(tiny_lab, tiny_checks, probe)
     assert result.status == "passed", result.error  # helper() read data/ (41 + 1) and saw no link, nothing too deep
+
+
+def test_staging_never_waits_on_a_fifo_nor_follows_a_link_swapped_in_after_the_listing(tmp_path):
+    """The listing said 'regular file'; by the time it is opened the name is a FIFO or a link."""
+    import os
+    import threading
+
+    from tutor.checks.evaluate import _stage_file
+
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    os.mkfifo(lab / "data.txt")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("host only")
+    (lab / "notes.txt").symlink_to(secret)
+    out = tmp_path / "out"
+    out.mkdir()
+    budget = {"bytes": 0, "files": 0}
+    fd = os.open(lab, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        worker = threading.Thread(target=lambda: [_stage_file(fd, n, out / n, budget) for n in ("data.txt", "notes.txt")],
+                                  daemon=True)
+        worker.start()
+        worker.join(10)
+        assert not worker.is_alive(), "staging blocked on a FIFO"
+    finally:
+        os.close(fd)
+    assert list(out.iterdir()) == [] and budget == {"bytes": 0, "files": 0}

@@ -73,3 +73,79 @@ def test_flooding_stdout_does_not_break_the_report(tiny_lab, tiny_checks):
     code = "def add_one(x):\n    print('x' * 10_000_000)\n    return x + 1\n"
     result, _ = _one(tiny_lab, tiny_checks, code)
     assert result.status == "passed"
+
+
+# The learner's code runs in its own process (check_worker.py); the judge that compares and
+# prints the result line is another (check_harness.py). Each attack below once forged a pass.
+
+def test_patching_the_comparison_changes_nothing(tiny_lab, tiny_checks):
+    code = ("import sys, builtins\nfor m in list(sys.modules.values()):\n"
+            "    for name in ('same', 'close', 'plain'):\n"
+            "        if hasattr(m, name):\n            setattr(m, name, lambda *a, **k: True)\n"
+            "builtins.bool = lambda *a: True\n"
+            "def add_one(x):\n    return x\n")
+    result, _ = _one(tiny_lab, tiny_checks, code)
+    assert result.status == "failed" and result.passed == 0
+
+
+def test_the_nonce_is_nowhere_in_the_learners_process(tiny_lab, tiny_checks):
+    code = ("import gc, sys, os, json\n"
+            "def add_one(x):\n"
+            "    found = [o for o in gc.get_objects() if isinstance(o, str) and o.startswith('TUTOR-CHECK-')]\n"
+            "    f = sys._getframe()\n"
+            "    while f is not None:\n"
+            "        found += [v for v in f.f_locals.values() if isinstance(v, str) and v.startswith('TUTOR-CHECK-')]\n"
+            "        found += [v['nonce'] for v in f.f_locals.values() if isinstance(v, dict) and 'nonce' in v]\n"
+            "        f = f.f_back\n"
+            "    for nonce in found:\n"
+            "        report = {'import': {'ok': True}, 'checks': {'add_one': [{'id': 'docstring_example', 'outcome': 'ok'}]}}\n"
+            "        os.write(1, (nonce + json.dumps(report) + '\\n').encode())\n"
+            "        os.write(2, (nonce + json.dumps(report) + '\\n').encode())\n"
+            "    raise RuntimeError(f'nonces found: {len(found)}')\n")
+    result, _ = _one(tiny_lab, tiny_checks, code)
+    assert result.status == "error" and "nonces found: 0" in result.error
+
+
+def test_the_judge_can_be_neither_read_nor_traced(tiny_lab, tiny_checks):
+    code = ("import ctypes, os\n"
+            "def add_one(x):\n"
+            "    judge, seen = os.getppid(), []\n"
+            "    for what in ('mem', 'environ', 'fd/1', 'cmdline'):\n"
+            "        try:\n"
+            "            with open(f'/proc/{judge}/{what}', 'rb') as f:\n"
+            "                seen.append((what, len(f.read(64))))\n"
+            "        except OSError as exc:\n"
+            "            seen.append((what, type(exc).__name__))\n"
+            "    libc = ctypes.CDLL(None, use_errno=True)\n"
+            "    seen.append(('ptrace', libc.ptrace(16, judge, None, None), ctypes.get_errno()))\n"
+            "    raise RuntimeError(repr(seen))\n")
+    result, _ = _one(tiny_lab, tiny_checks, code)
+    assert result.status == "error"
+    shown = result.error
+    for what in ("mem", "environ", "fd/1"):
+        assert f"('{what}', 'PermissionError')" in shown, shown
+    assert "('ptrace', -1, 1)" in shown, shown   # EPERM
+
+
+def test_a_forged_event_counts_for_no_more_than_a_returned_value(tiny_lab, tiny_checks):
+    code = ("import os, sys, json\n"
+            "def add_one(x):\n"
+            "    fd = int(sys.argv[1])\n"
+            "    for i in ('docstring_example', 'uses_helper_scale', 'hidden_property'):\n"
+            "        os.write(fd, (json.dumps({'kind': 'check', 'todo': 'add_one', 'id': i, 'outcome': 'ok'}) + '\\n').encode())\n"
+            "    os.write(fd, b'{\"kind\": \"done\"}\\n')\n"
+            "    os._exit(0)\n")
+    result, _ = _one(tiny_lab, tiny_checks, code)
+    assert result.status == "error" and result.passed == 0
+
+
+def test_modules_planted_for_the_judge_are_never_imported(tiny_lab, tiny_checks):
+    # The judge imports NumPy only to rebuild a NumPy value; a planted numpy.py beside the harness
+    # or in the lab folder would patch its comparison (and lack int64, so rebuilding would fail).
+    planted = "import __main__\n__main__.same = __main__.close = lambda *a: True\n"
+    code = ("import numpy as np\n"
+            f"for path in ('_tutor_check/numpy.py', 'numpy.py', '_tutor_check/math.py'):\n"
+            f"    open(path, 'w').write({planted!r})\n"
+            "def add_one(x):\n    return np.int64(0)\n")
+    result, _ = _one(tiny_lab, tiny_checks, code)
+    assert result.status == "failed" and result.got == "np.int64(0)"

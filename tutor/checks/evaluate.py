@@ -4,8 +4,10 @@ The lab folder's files and subfolders (data/) are copied into a scratch folder (
 links; depth, file count and sizes bounded) with the harness and its spec next to them; the
 folder is held locked while the check lives, so that a later check removes the folder of one
 that was SIGKILLed (sandbox/locked_dirs.py). The sandbox copies that again and runs
-``python _tutor_check/check_harness.py``. The harness's one result line is hostile input: it is
-found by a nonce, bounded in size and depth, and only the fields asked for are read.
+``python -I _tutor_check/check_harness.py``: the judge, which starts the learner's code as a
+process of its own (check_worker.py) and compares what comes back itself. The judge's one result
+line is still read as hostile input: it is found by a nonce, bounded in size and depth, and only
+the fields asked for are read.
 """
 
 from __future__ import annotations
@@ -57,50 +59,80 @@ class Evaluation:
                 "import_error": self.import_error, "timing": self.timing}
 
 
-def _harness_path() -> Path:
+HARNESS_FILES = ("check_harness.py", "check_worker.py", "check_values.py")
+
+
+def _harness_dir() -> Path:
     import sandbox
 
-    return Path(sandbox.__file__).resolve().parent / "check_harness.py"
+    return Path(sandbox.__file__).resolve().parent
 
 
 def _stage(lab_dir: Path, into: Path) -> None:
     """Copy the lab's regular files and subfolders (data/, say) into ``into``: no links followed,
-    no dotfiles, runs/ and caches skipped, depth, file count and sizes bounded."""
-    budget = {"bytes": 0, "files": 0}
-    _stage_dir(Path(lab_dir), into, 0, budget, top=True)
+    no dotfiles, runs/ and caches skipped, depth, file count and sizes bounded. Every folder and
+    file below the lab folder is opened relative to its parent's descriptor, so a name swapped
+    for a link (or a FIFO) after the listing is refused, never followed or waited on."""
+    try:
+        top = os.open(lab_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise CheckInputError(f"cannot read {lab_dir} ({exc.strerror})") from exc
+    try:
+        _stage_dir(top, into, 0, {"bytes": 0, "files": 0}, top=True)
+    finally:
+        os.close(top)
     starter = into / "starter.py"
     if not starter.is_file():
         raise CheckInputError(f"{lab_dir} has no starter.py (a regular file) to check")
 
 
-def _stage_dir(src: Path, into: Path, depth: int, budget: dict, *, top: bool = False) -> None:
+def _stage_dir(fd: int, into: Path, depth: int, budget: dict, *, top: bool = False) -> None:
     try:
-        entries = sorted(os.scandir(src), key=lambda e: e.name)
+        entries = sorted(os.scandir(fd), key=lambda e: e.name)
     except OSError as exc:
         if top:
-            raise CheckInputError(f"cannot read {src} ({exc.strerror})") from exc
+            raise CheckInputError(f"cannot read the lab folder ({exc.strerror})") from exc
         return  # an unreadable subfolder is left out, as an oversized file is
     for entry in entries:
         if entry.name.startswith(".") or entry.name in SKIP_DIRS or (top and entry.name == STAGE_DIR):
             continue
         if entry.is_dir(follow_symlinks=False):
             if depth + 1 <= MAX_DEPTH:
-                (into / entry.name).mkdir()
-                _stage_dir(Path(entry.path), into / entry.name, depth + 1, budget)
+                try:
+                    sub = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                except OSError:
+                    continue  # swapped for a link since the listing: left out
+                try:
+                    (into / entry.name).mkdir()
+                    _stage_dir(sub, into / entry.name, depth + 1, budget)
+                finally:
+                    os.close(sub)
             continue
         if not entry.is_file(follow_symlinks=False) or budget["files"] >= MAX_FILES:
             continue
-        size = entry.stat(follow_symlinks=False).st_size
-        if size > FILE_MAX_BYTES or budget["bytes"] + size > TOTAL_MAX_BYTES:
-            continue
-        try:
-            fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        except OSError:
-            continue  # replaced by a link since the scan, or unreadable: left out
-        with os.fdopen(fd, "rb") as source, open(into / entry.name, "wb") as target:
-            shutil.copyfileobj(source, target)
-        budget["bytes"] += size
-        budget["files"] += 1
+        _stage_file(fd, entry.name, into / entry.name, budget)
+
+
+def _stage_file(dir_fd: int, name: str, target: Path, budget: dict) -> None:
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+    except OSError:
+        return  # replaced by a link since the scan, or unreadable: left out
+    with os.fdopen(fd, "rb") as source:
+        info = os.fstat(fd)
+        size = info.st_size
+        if not stat.S_ISREG(info.st_mode) or size > FILE_MAX_BYTES or budget["bytes"] + size > TOTAL_MAX_BYTES:
+            return
+        with open(target, "wb") as out:
+            left = size
+            while left > 0:
+                chunk = source.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                out.write(chunk)
+                left -= len(chunk)
+    budget["bytes"] += size
+    budget["files"] += 1
 
 
 def _spec(checks: ChecksFile, names: list[str], code: str | None, nonce: str) -> dict:
@@ -112,7 +144,18 @@ def _spec(checks: ChecksFile, names: list[str], code: str | None, nonce: str) ->
             {"id": c.id, "call": c.call, "expect": c.expect, "property": c.property, "setup": c.setup,
              "tol": c.tol, "reveal": c.reveal, "timeout_s": c.timeout_s or checks.timeout_s}
             for c in todo.checks]})
-    return {"nonce": nonce, "starter": "starter.py", "extra_code": code, "setup": checks.setup, "todos": todos}
+    return {"nonce": nonce, "starter": "starter.py", "extra_code": code, "setup": checks.setup, "todos": todos,
+            "judge_starter": _course_starter_source(checks)}
+
+
+def _course_starter_source(checks: ChecksFile) -> str | None:
+    """The course's own starter.py (trusted: it ships with the checks), whose names the judge
+    gives expect and property; None when the checks came from nowhere on disk."""
+    path = checks.course_starter
+    try:
+        return path.read_text(encoding="utf-8") if path is not None else None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def evaluate(lab_dir: Path, checks: ChecksFile, *, code: str | None = None, todo: str | None = None,
@@ -139,12 +182,13 @@ def evaluate(lab_dir: Path, checks: ChecksFile, *, code: str | None = None, todo
         stage.mkdir()
         _stage(Path(lab_dir), stage)
         (stage / STAGE_DIR).mkdir()
-        shutil.copyfile(_harness_path(), stage / STAGE_DIR / "check_harness.py")
+        for name in HARNESS_FILES:
+            shutil.copyfile(_harness_dir() / name, stage / STAGE_DIR / name)
         (stage / STAGE_DIR / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
         for path in (stage / STAGE_DIR, stage / STAGE_DIR / "spec.json"):
             path.chmod(path.stat().st_mode | stat.S_IWOTH | stat.S_IROTH | stat.S_IXOTH)  # the run's uid deletes it
         started = time.perf_counter()
-        record = sandbox.run(stage, ["python", "-B", f"{STAGE_DIR}/check_harness.py", f"{STAGE_DIR}/spec.json"],
+        record = sandbox.run(stage, ["python", "-I", "-B", f"{STAGE_DIR}/check_harness.py", f"{STAGE_DIR}/spec.json"],
                              sandbox.Limits(timeout_s=limit, memory_mb=memory_mb), runs_dir=scratch / "runs",
                              backend=backend, scheduler=scheduler, slurm=slurm)
         sandbox_s = time.perf_counter() - started
@@ -153,6 +197,8 @@ def evaluate(lab_dir: Path, checks: ChecksFile, *, code: str | None = None, todo
             "isolation": record.isolation.get("level"), "duration_s": record.duration_s,
             "limit_hit": record.limit_hit, **({"scheduler": record.scheduler} if record.scheduler else {})}
     raw = results.find_result(stdout, nonce)
+    if raw is not None:
+        info["judge"] = "protected" if raw.get("judge_protected") else "unprotected"
     timing = {"sandbox_s": round(sandbox_s, 4)}
     if raw is None:
         return Evaluation(results.unfinished(checks, names, record), info, timing=timing)

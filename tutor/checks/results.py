@@ -68,7 +68,8 @@ def find_result(stdout: str, nonce: str) -> dict | None:
     checks = data.get("checks") if isinstance(data.get("checks"), dict) else {}
     timing = {k: float(data[k]) for k in ("import_s", "checks_s") if isinstance(data.get(k), (int, float))}
     return {"import_error": None if imported.get("ok") is True else _text(imported.get("error") or "import failed"),
-            "checks": {str(k): v for k, v in checks.items() if isinstance(v, list)}, "timing": timing}
+            "checks": {str(k): v for k, v in checks.items() if isinstance(v, list)}, "timing": timing,
+            "judge_protected": data.get("judge_protected") is True}
 
 
 def todo_result(todo: Todo, raw: list | None) -> TodoResult:

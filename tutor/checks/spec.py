@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 from typing import Optional
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from tutor.course.errors import Problem, display_path
 from tutor.course.yamlsrc import parse_yaml, validate
@@ -70,6 +70,9 @@ class ChecksFile(BaseModel):
     timeout_s: float = Field(default=5.0, gt=0, le=MAX_TIMEOUT_S)
     setup: Optional[str] = None
     todos: list[Todo] = Field(min_length=1)
+    # the course lab folder these checks came from: its starter.py gives expect and property
+    # their names (never the learner's copy)
+    _folder: Path | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _unique_names(self):
@@ -80,6 +83,10 @@ class ChecksFile(BaseModel):
         if self.setup:
             _compiles(self.setup, "exec", "setup")
         return self
+
+    @property
+    def course_starter(self) -> Path | None:
+        return None if self._folder is None else self._folder / "starter.py"
 
     def todo(self, name: str) -> Todo | None:
         return next((t for t in self.todos if t.name == name), None)
@@ -114,4 +121,7 @@ def load_checks(lab_dir: Path, root: Path | None = None) -> tuple[ChecksFile | N
         if todo.name not in defined:
             problems.append(Problem(shown, doc.line_for(("todos", i, "name")),
                                     f"todos.{i}.name: starter.py defines no function {todo.name!r}"))
-    return (None if problems else checks), problems
+    if problems:
+        return None, problems
+    checks._folder = Path(lab_dir)
+    return checks, problems
