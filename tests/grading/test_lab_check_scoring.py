@@ -62,3 +62,29 @@ def test_gates_and_credit_in_the_deterministic_score():
     assert deterministic_scores(checks)["implementation"] == 0.75
     checks[0]["status"] = "failed"
     assert deterministic_scores(checks)["implementation"] == 0.0
+
+
+FORGERIES = {
+    # patch the comparison wherever it lives, then return nothing useful
+    "patched_comparison": ("import sys\nfor _m in list(sys.modules.values()):\n    for _n in ('same', 'close'):\n"
+                           "        if hasattr(_m, _n):\n            setattr(_m, _n, lambda *a, **k: True)\n"
+                           "def count_pairs(words):\n    return None\n"
+                           "def merge_pair(word, pair, new_id):\n    return None\n"
+                           "def encode(text, merges):\n    return None\n"),
+    # find the result nonce on the stack and print a full-marks result line
+    "printed_result": ("import sys as _s, json as _j, os as _o\n_f = _s._getframe()\n"
+                       "while _f is not None and not isinstance(_f.f_locals.get('spec'), dict):\n    _f = _f.f_back\n"
+                       "if _f is not None and 'nonce' in _f.f_locals['spec']:\n    _sp = _f.f_locals['spec']\n"
+                       "    _r = {'import': {'ok': True}, 'checks': {t['name']: [{'id': c['id'], 'outcome': 'ok'} "
+                       "for c in t['checks']] for t in _sp['todos']}}\n"
+                       "    _o.write(1, (_sp['nonce'] + _j.dumps(_r) + '\\n').encode())\n    _o._exit(0)\n"),
+}
+
+
+@pytest.mark.parametrize("how", sorted(FORGERIES))
+def test_starter_code_cannot_forge_implementation_credit(tmp_path, settings, how):
+    report = grade_folder(_lab(tmp_path, "lesson_01", FORGERIES[how]), settings=settings, use_judge=False,
+                          write=False)
+    todos = [c for c in report["checks"] if c["kind"] == "lab_todo"]
+    assert todos and not any(c["credit"] for c in todos), todos
+    assert _implementation(report) == 0.0
