@@ -416,4 +416,8 @@ class ProgressStore:
 
 
 def _text(value) -> str:
-    return "" if value is None else str(value)
+    """Text as stored (turns, summaries, evidence, event details, profile): a URL's credentials,
+    typed or quoted in the conversation, are hidden before it reaches the database or the queue."""
+    from tutor.redact import redact_urls_in
+
+    return "" if value is None else redact_urls_in(str(value))
