@@ -49,9 +49,32 @@ async def saver_for(settings, *, in_memory: bool = False) -> AsyncIterator:
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
         async with AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_path)) as saver:
+            saver.serde = redacting_serializer()
             yield saver
         return
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
     async with AsyncPostgresSaver.from_conn_string(conninfo) as saver:
+        saver.serde = redacting_serializer()
         yield saver
+
+
+def redacting_serializer():
+    """LangGraph's own serializer, with every string of what it writes (the thread's message,
+    history, summaries...) passed through tutor.redact first: a password in a URL the learner
+    typed is never written to the checkpoints. Reading is unchanged."""
+    global _RedactingSerializer
+    if _RedactingSerializer is None:
+        from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+        from tutor.redact import redact_deep
+
+        class RedactingSerializer(JsonPlusSerializer):  # a subclass: with_msgpack_allowlist copies it as is
+            def dumps_typed(self, obj):
+                return super().dumps_typed(redact_deep(obj))
+
+        _RedactingSerializer = RedactingSerializer
+    return _RedactingSerializer()
+
+
+_RedactingSerializer = None  # made on first use: langgraph is imported only when a turn runs
