@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,13 @@ from sandbox import safe_files
 SCHEMA_VERSION = 1
 # preempted / node_failure: only a scheduler (the Slurm backend) ends a run that way.
 REASONS = ("ok", "timeout", "memory", "killed", "error", "preempted", "node_failure")
+
+# A URL's credentials on the command line (--server http://user:PASS@host/v1, ?api_key=...) are
+# not written to run.json. The rules of tutor.redact, restated: the sandbox imports nothing from
+# tutor/ (tests/sandbox/test_run_json_redaction.py keeps the two in step).
+_URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<rest>\S*)")
+_PARAM = re.compile(r"(?P<lead>[?#&])(?P<name>[^=&#?\s]*)=(?P<value>[^&#\s]*)")
+_SECRET_PARAM = re.compile(r"key|token|secret|password|passwd|sig|signature|auth|credential", re.IGNORECASE)
 
 
 @dataclass
@@ -74,5 +82,28 @@ class RunRecord:
         # A shallow view, not to_dict(): json.dumps walks the nested values anyway, and asdict's
         # deep copy of them costs ~0.08 ms a run.
         fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        fields["command"] = [redact_arg(str(arg)) for arg in self.command]
         data = (json.dumps(fields, indent=2, default=str) + "\n").encode()
         return safe_files.write_in(path.parent, path.name, data, durable=False)
+
+
+def redact_arg(arg: str) -> str:
+    """One command-line argument with any URL's userinfo (up to the authority's last @) shown as
+    ``***`` and the values of secret-looking query/fragment parameters as ``***``."""
+    return _URL.sub(_redact_url, arg) if "://" in arg else arg
+
+
+def _redact_url(m: re.Match) -> str:
+    rest = m.group("rest")
+    end = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    at = rest.rfind("@", 0, end)
+    if at >= 0:
+        rest = "***" + rest[at:]
+    start = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    return m.group("scheme") + rest[:start] + _PARAM.sub(_mask_param, rest[start:])
+
+
+def _mask_param(m: re.Match) -> str:
+    if m.group("value") and _SECRET_PARAM.search(m.group("name")):
+        return f"{m.group('lead')}{m.group('name')}=***"
+    return m.group(0)
