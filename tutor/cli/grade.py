@@ -84,7 +84,9 @@ def _grade_batch(cfg, paths, *, lesson, no_judge, workers, as_json, junit, grade
     model, why_not = resolve_judge(cfg, None, not no_judge)
     err = Console(stderr=True)
     if model is None and not as_json:
-        err.print(f"[yellow]judge not run[/]: {why_not}; criteria without checks are not scored", soft_wrap=True)
+        # why_not quotes settings (a model name, a replay path): shown as typed, never as markup
+        err.print(f"[yellow]judge not run[/]: {untrusted.rich(why_not)}; criteria without checks are not scored",
+                  soft_wrap=True)
     with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
                   TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("", total=count)
@@ -169,13 +171,13 @@ def _calibrate(cfg, folder: Path, no_judge: bool, workers: int, as_json: bool) -
     else:
         console = Console()
         if not result["judge_ran"]:
-            console.print(f"[yellow]judge not run[/] ({result['judge_not_run_reason']}): "
+            console.print(f"[yellow]judge not run[/] ({untrusted.rich(result['judge_not_run_reason'])}): "
                           "agreement below is for the deterministic levels only")
         table = Table("criterion", "n", "quadratic kappa", "spearman", f"kappa >= {result['threshold']}")
         for criterion, stats in result["criteria"].items():
             fmt = lambda v: "—" if v is None else f"{v:.2f}"
-            table.add_row(criterion, str(stats["n"]), fmt(stats["kappa"]), fmt(stats["spearman"]),
+            table.add_row(untrusted.rich(criterion), str(stats["n"]), fmt(stats["kappa"]), fmt(stats["spearman"]),
                           "yes" if stats["meets_threshold"] else "no")
         console.print(table)
-        console.print(f"{result['grader']}: {result['summary']}")
+        console.print(untrusted.rich(f"{result['grader']}: {result['summary']}"))
     raise typer.Exit(EXIT_PROBLEMS if result["judge_ran"] and result["below_threshold"] else EXIT_OK)

@@ -54,16 +54,22 @@ def open_output(folder: Path) -> int:
 def write_file(folder: Path, name: str, text: str) -> Path:
     """Atomically replace folder/name: a kill leaves the old file or the new one, never a
     0-byte or half file, and a planted link is replaced, not written through."""
+    try:
+        data = text.encode("utf-8")
+    except UnicodeError:  # a lone surrogate (a folder name that is not UTF-8) must not stop the batch
+        data = text.encode("utf-8", "backslashreplace")
     fd = open_output(folder)
     try:
-        safe_files.write_atomic(fd, name, text.encode("utf-8"), REPORT_MODE)
+        safe_files.write_atomic(fd, name, data, REPORT_MODE)
     finally:
         os.close(fd)
     return folder / name
 
 
 def write_json(folder: Path, report: dict[str, Any]) -> Path:
-    return write_file(folder, "report.json", json.dumps(report, indent=2, ensure_ascii=False, default=str))
+    # a name that is not UTF-8 is kept as a \udcff escape: json.loads gives the same string back
+    return write_file(folder, "report.json",
+                      untrusted.json_text(json.dumps(report, indent=2, ensure_ascii=False, default=str)))
 
 
 def read_existing(folder: Path) -> dict[str, Any] | None:
