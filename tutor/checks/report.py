@@ -1,13 +1,21 @@
-"""Check results as text for the terminal (plain; Rich callers escape it) and one-line summaries."""
+"""Check results as text for the terminal (plain; Rich callers escape markup) and one-line summaries.
+
+What the learner's code raised or returned, and the lab's own names, are untrusted: their control,
+escape and bidi codes are shown (``\\x1b]0;...``), never sent to the terminal."""
 
 from __future__ import annotations
 
 from tutor.checks.evaluate import Evaluation
+from tutor.untrusted import terminal
 
 MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timed_out": "TIMEOUT", "not_started": "TODO"}
 
 
 def todo_line(t) -> str:
+    return terminal(_todo_line(t), one_line=False)
+
+
+def _todo_line(t) -> str:
     if t.status == "passed":
         return f"{MARK[t.status]:<7} {t.todo}: all {t.total} checks pass"
     if t.status == "not_started":
@@ -36,4 +44,4 @@ def text(evaluation: Evaluation) -> str:
         lines.append("sandbox: WARNING: process backend, no filesystem/network isolation")
     counts = {s: sum(1 for t in evaluation.todos if t.status == s) for s in MARK}
     lines.append(", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items() if n))
-    return "\n".join(lines)
+    return terminal("\n".join(lines), one_line=False)

@@ -122,5 +122,7 @@ def register(app: typer.Typer) -> None:
         session.end_session()
         if as_json:
             print_json(result.to_dict())
-        else:
-            typer.echo(result.reply)
+        else:  # the reply may quote the learner's code or its exception: escape codes are shown, not sent
+            from tutor.untrusted import terminal
+
+            typer.echo(terminal(result.reply, one_line=False))

@@ -33,8 +33,10 @@ MAX_MESSAGE = 600  # a message quoting a 20 KB value keeps its head and the fix 
 
 def one_line(message: str) -> str:
     """``message`` on one line, at most MAX_MESSAGE characters, printable in any terminal."""
-    line = " ".join(str(message).split())
-    line = line.encode("utf-8", "backslashreplace").decode("utf-8")  # a lone surrogate from argv
+    from tutor.untrusted import terminal
+
+    # ESC, BEL, bidi controls and lone surrogates (argv, a folder name) are shown, not sent
+    line = terminal(" ".join(str(message).split()))
     if len(line) > MAX_MESSAGE:
         line = f"{line[:MAX_MESSAGE // 2]} … {line[-(MAX_MESSAGE // 2 - 3):]}"
     return line
@@ -65,12 +67,16 @@ def settings(**overrides: Any):
     if not _WARNED:
         _WARNED.append(True)
         for warning in read_config_file().warnings():
-            typer.echo(f"tutor: warning: {warning}", err=True)
+            typer.echo(f"tutor: warning: {one_line(warning)}", err=True)
     return cfg
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    """UTF-8 text stays readable; C1 and bidi controls and lone surrogates are \\u escapes (the
+    same strings to a JSON reader, nothing a terminal acts on, nothing that fails to encode)."""
+    from tutor.untrusted import json_text
+
+    sys.stdout.write(json_text(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
 
 
 def require_lesson(cfg, lesson: int | None) -> None:

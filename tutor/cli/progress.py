@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from tutor.cli.common import check_learner, fail, print_json, settings
+from tutor.untrusted import terminal
 
 DEFAULT_LEARNER = "default"
 
@@ -53,6 +54,6 @@ def progress(
     if as_json:
         print_json(view)
     elif not view["lessons"] and view["where_left_off"] is None and learner is None:
-        typer.echo(f"No progress recorded yet for learner '{learner_id}'. Start with `tutor` (or `tutor chat`).")
-    else:
-        typer.echo("\n".join(overview_lines(view)))
+        typer.echo(terminal(f"No progress recorded yet for learner '{learner_id}'. Start with `tutor` (or `tutor chat`)."))
+    else:  # learner ids (submission folder names), notes and misconceptions are untrusted text
+        typer.echo(terminal("\n".join(overview_lines(view)), one_line=False))
