@@ -33,6 +33,14 @@ def legend() -> str:
     return "  ".join(f"{marker} {said}" for marker, said, _ in STATUS.values())
 
 
+def shown(value) -> str:
+    """Text from a lab run, the learner's code, a submission or the model, as a widget may show
+    it: Textual drops only BEL/BS/VT/FF/CR, so ESC, OSC (a clipboard write), CSI, C1 and bidi
+    codes would reach the terminal. They are made visible (``\\x1b``); newlines and tabs stay, and
+    so does Markdown (a reply's formatting is the model's to choose, its escape codes are not)."""
+    return terminal(value, one_line=False)
+
+
 def literal(value) -> Text | object:
     """A DataTable parses a str cell as Rich markup: learner ids (folder names), notes and
     details are the learners' own text, so every str cell is shown as the literal text it is."""

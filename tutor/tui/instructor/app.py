@@ -17,7 +17,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Markdown, Static
 
 from tutor.tui.marks import grade_text, legend, literal, mark
-from tutor.untrusted import terminal
+from tutor.untrusted import rich as rich_literal, terminal
 
 
 def cohort_cell(cell: dict) -> Text:
@@ -56,7 +56,7 @@ class InstructorApp(App):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="cohort-pane"):
-            yield Static("Cohort: loading the progress store...", id="cohort-title")
+            yield Static("Cohort: loading the progress store...", id="cohort-title", markup=False)
             yield DataTable(id="cohort", cursor_type="row", zebra_stripes=True)
             yield Static(f"cell: status and latest grade   {legend()}   enter: learner details", id="cohort-legend")
             yield Markdown("", id="cohort-notes")
@@ -84,7 +84,7 @@ class InstructorApp(App):
         self.call_from_thread(self.show_cohort, data)
 
     def show_problem(self, text: str) -> None:
-        self.query_one("#cohort-title", Static).update(text)
+        self.query_one("#cohort-title", Static).update(terminal(text, one_line=False))  # quotes the error
         self.loaded = True
 
     def show_cohort(self, data: dict) -> None:
@@ -105,7 +105,7 @@ class InstructorApp(App):
         count = len(matrix["rows"])
         title = (f"Cohort: {count} learner{'' if count == 1 else 's'} x {len(matrix['lessons'])} lessons"
                  if count else f"No learners recorded yet in {getattr(self.store, 'path', 'the progress DB')}.")
-        self.query_one("#cohort-title", Static).update(title)
+        self.query_one("#cohort-title", Static).update(terminal(title))
         self.query_one("#cohort-notes", Markdown).update(notes_markdown(data["misconceptions"]))
         table.focus()
         self.loaded = True
@@ -127,7 +127,9 @@ class InstructorApp(App):
         try:
             view = learner_overview(self.store, learner_id, instructor=True)
         except Exception as exc:
-            self.call_from_thread(self.notify, f"Could not read learner {learner_id}: {exc}", severity="error")
+            # a learner id is a submission's folder name: a notification parses markup, so it is escaped
+            self.call_from_thread(self.notify, rich_literal(f"Could not read learner {learner_id}: {exc}"),
+                                  severity="error")
             return
         from tutor.tui.instructor.learner import LearnerScreen
 
@@ -145,7 +147,7 @@ class InstructorApp(App):
     def exported(self, result: tuple[Path, int] | None) -> None:
         if result is not None:
             path, count = result
-            self.notify(f"Wrote {count} learner x lesson rows to {path}", title="CSV export")
+            self.notify(rich_literal(f"Wrote {count} learner x lesson rows to {path}"), title="CSV export")
 
     def action_help(self) -> None:
         from tutor.tui.screens.help import HelpScreen

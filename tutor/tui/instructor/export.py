@@ -9,12 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
+
+from tutor.tui.marks import shown
 
 
 def export_problem(path: Path, default: Path) -> str | None:
@@ -40,7 +43,7 @@ class ExportScreen(ModalScreen[tuple[Path, int] | None]):
         with Vertical(id="export-dialog"):
             yield Label("Export the learner x lesson table (no conversation text) as CSV to:")
             yield Input(str(self.default), id="export-path")
-            yield Static("", id="export-problem")
+            yield Static("", id="export-problem", markup=False)
             with Horizontal(id="export-buttons"):
                 yield Button("Export", variant="primary", id="export-save")
                 yield Button("Cancel", id="export-cancel")
@@ -75,7 +78,8 @@ class ExportScreen(ModalScreen[tuple[Path, int] | None]):
         self.dismiss((path, count))
 
     def problem(self, text: str) -> None:
-        self.query_one("#export-problem", Static).update(f"[b red]{text}[/]")
+        # the text quotes the typed path and the error: a "[/x]" in either is text, not markup
+        self.query_one("#export-problem", Static).update(Text(shown(text), style="bold red"))
 
     @on(Button.Pressed, "#export-cancel")
     def action_cancel(self) -> None:

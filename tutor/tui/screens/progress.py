@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Markdown, Static
 
-from tutor.tui.marks import grade_text, legend, status_text
+from tutor.tui.marks import grade_text, legend, shown, status_text
 
 
 def short(text: str, width: int = 46) -> str:
@@ -30,10 +30,11 @@ def left_off_markdown(view: dict) -> str:
     open_ones = view.get("open_misconceptions") or []
     if open_ones:
         parts.append("**Open misconceptions** (the tutor will come back to these)\n"
-                     + "\n".join(f"- lesson {m['lesson']}: `{m['misconception_id']}`" for m in open_ones))
+                     + "\n".join(f"- lesson {m['lesson']}: `{str(m['misconception_id']).replace('`', chr(39))}`"
+                                 for m in open_ones))
     else:
         parts.append("**Open misconceptions:** none.")
-    return "\n\n".join(parts)
+    return shown("\n\n".join(parts))  # the summary is the model's: its Markdown stays, escape codes do not
 
 
 class ProgressScreen(ModalScreen):
@@ -53,7 +54,7 @@ class ProgressScreen(ModalScreen):
         profile = self.view.get("profile") or {}
         who = profile.get("name") or self.view["learner"]
         with VerticalScroll(id="progress-box"):
-            yield Static(f"Progress of {who}   ({legend()})", id="progress-title", markup=False)
+            yield Static(shown(f"Progress of {who}   ({legend()})"), id="progress-title", markup=False)
             yield DataTable(id="progress-lessons", cursor_type="row", show_cursor=False)
             yield Markdown(left_off_markdown(self.view), id="progress-notes")
 

@@ -1,7 +1,9 @@
 """The conversation pane: questions, replies, notes from the app (errors, run results).
 
 Markdown (with its parser and highlighter) and the reply widget are imported on first use,
-after the first paint: they are a fifth of the app's import time.
+after the first paint: they are a fifth of the app's import time. Every text is shown through
+tutor.tui.marks.shown: a note or a stored turn may quote a model, a lab run or the learner's code,
+and its escape codes must not reach the terminal.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from textual.containers import VerticalScroll
 from textual.widgets import Static
+
+from tutor.tui.marks import shown
 
 if TYPE_CHECKING:
     from textual.widgets import Markdown
@@ -21,17 +25,17 @@ class ChatLog(VerticalScroll):
     def add_note(self, text: str, *, kind: str = "note") -> "Markdown":
         from textual.widgets import Markdown
 
-        note = Markdown(text, classes=f"note {kind}")
+        note = Markdown(shown(text), classes=f"note {kind}")
         self.mount(note)
         self.scroll_end(animate=False)
         return note
 
     def add_plain_note(self, text: str, *, kind: str) -> None:
         """A note without Markdown, for the first paint."""
-        self.mount(Static(text, classes=f"plain-note {kind}", markup=False))
+        self.mount(Static(shown(text), classes=f"plain-note {kind}", markup=False))
 
     async def add_question(self, text: str) -> None:
-        await self.mount(Static(f"> {text}", classes="question", markup=False))
+        await self.mount(Static(shown(f"> {text}"), classes="question", markup=False))
         self.scroll_end(animate=False)
 
     async def new_reply(self, *, show_reasoning: bool) -> "Reply":
@@ -47,13 +51,14 @@ class ChatLog(VerticalScroll):
         """Earlier turns of this thread, as they were stored (text only where it was logged)."""
         from textual.widgets import Markdown
 
-        shown = [t for t in turns if t.get("message") or t.get("reply")]
-        if not shown:
+        logged = [t for t in turns if t.get("message") or t.get("reply")]
+        if not logged:
             return
-        await self.mount(Markdown(heading, classes="note history"))
-        for turn in shown:
-            await self.mount(Static(f"> {turn.get('message') or '(message not logged)'}", classes="question", markup=False))
-            await self.mount(Markdown(turn.get("reply") or "_(reply not logged)_", classes="history-reply"))
+        await self.mount(Markdown(shown(heading), classes="note history"))
+        for turn in logged:
+            await self.mount(Static(shown(f"> {turn.get('message') or '(message not logged)'}"), classes="question",
+                                    markup=False))
+            await self.mount(Markdown(shown(turn.get("reply") or "_(reply not logged)_"), classes="history-reply"))
         self.scroll_end(animate=False)
 
     def last_reply(self) -> "Reply | None":

@@ -1,7 +1,7 @@
 """The check panel: the lab's checks run on the learner's lab folder (F3), one block per TODO:
 its status, the first check that did not hold, what was expected and what came back (when the
 check may show it), the error line, the hint and the section. Everything from the run is
-learner code's output: it is shown as plain text (no markup), trimmed."""
+learner code's output: it is shown as plain text (no markup, escape codes visible), trimmed."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tutor.tui.marks import check_mark
+from tutor.tui.marks import check_mark, shown
 
 LINE_CHARS = 300
 
 
 def _short(value) -> str:
-    text = " ".join(str(value).split())
+    text = shown(" ".join(str(value).split()))
     return text if len(text) <= LINE_CHARS else text[: LINE_CHARS - 3] + "..."
 
 
@@ -28,7 +28,7 @@ def result_text(outcome: dict) -> Text:
     for todo in outcome.get("todos") or []:
         marker, words, style = check_mark(todo.get("status"))
         text.append(f"{marker} ", style=style)
-        text.append(str(todo.get("todo")), style="bold")
+        text.append(_short(todo.get("todo")), style="bold")
         status = todo.get("status")
         if status == "passed":
             text.append(f"  all {todo.get('total')} checks pass\n", style=style)
@@ -36,7 +36,7 @@ def result_text(outcome: dict) -> Text:
         if status == "not_started":
             text.append("  not started (still raises NotImplementedError)\n", style=style)
             continue
-        text.append(f"  {words} at {todo.get('check_id')} ({todo.get('passed')}/{todo.get('total')} pass)\n", style=style)
+        text.append(f"  {words} at {_short(todo.get('check_id'))} ({todo.get('passed')}/{todo.get('total')} pass)\n", style=style)
         if todo.get("expected") is not None and todo.get("got") is not None:
             text.append(f"    expected {_short(todo['expected'])}\n    got      {_short(todo['got'])}\n")
         if todo.get("error"):
@@ -65,15 +65,15 @@ class CheckPanel(VerticalScroll):
 
     def start(self, title: str) -> None:
         self.running = True
-        self.query_one(".check-title", Static).update(title)
+        self.query_one(".check-title", Static).update(shown(title))
         self.query_one(".check-body", Static).update("running the checks in the sandbox...")
         self.add_class("open")
 
     def finish(self, title: str, body: Text | str, outcome: dict | None = None) -> None:
         self.running = False
         self.outcome = outcome
-        self.query_one(".check-title", Static).update(title)
-        self.query_one(".check-body", Static).update(body)
+        self.query_one(".check-title", Static).update(shown(title))
+        self.query_one(".check-body", Static).update(shown(body) if isinstance(body, str) else body)
 
     @property
     def body(self) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from tutor.tui.marks import check_mark
+from tutor.tui.marks import check_mark, shown
 
 
 def todo_lines(lesson: int | None, todos: list[tuple[str, str | None]]) -> Text:
@@ -15,7 +15,7 @@ def todo_lines(lesson: int | None, todos: list[tuple[str, str | None]]) -> Text:
     for name, status in todos:
         marker, words, style = check_mark(status)
         text.append(marker, style=style)
-        text.append(f" {name}  ")
+        text.append(f" {shown(name)}  ")
         text.append(words + "\n", style="dim" if status is None else style)
     text.rstrip()
     return text

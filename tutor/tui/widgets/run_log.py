@@ -1,10 +1,13 @@
-"""The lab run panel: the sandbox's output streamed line by line, then the run record."""
+"""The lab run panel: the sandbox's output streamed line by line, then the run record. The lab's
+output and the record's fields are the learner's code's: shown as plain text, escape codes visible."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
+
+from tutor.tui.marks import shown
 
 
 def record_summary(record: dict, stored: bool) -> str:
@@ -22,7 +25,14 @@ def record_summary(record: dict, stored: bool) -> str:
         line += f"\n{record['detail']}"
     where = f"record: {record.get('run_dir', '?')}/run.json"
     where += ", stored in your progress" if stored else ", NOT stored in the progress DB"
-    return f"{line}\n{where}"
+    return shown(f"{line}\n{where}")
+
+
+def _overwritten(line: str) -> str:
+    """What a terminal leaves of a line that returns to its start (a progress bar's ``\\r``): the
+    last part that says something."""
+    parts = [part for part in line.split("\r") if part.strip()]
+    return parts[-1] if parts else line.replace("\r", "")
 
 
 class RunLog(Vertical):
@@ -43,7 +53,7 @@ class RunLog(Vertical):
 
         self.running = True
         self.lines = 0
-        self.query_one(".run-title", Static).update(title)
+        self.query_one(".run-title", Static).update(shown(title))
         if not self.query(".run-output"):
             self.mount(RichLog(classes="run-output", wrap=True, markup=False, highlight=False, max_lines=2000),
                        before=self.query_one(".run-record"))
@@ -54,12 +64,13 @@ class RunLog(Vertical):
 
     def write(self, stream: str, text: str) -> None:
         for line in text.rstrip("\n").split("\n"):
+            line = shown(_overwritten(line))
             self.lines += 1
             self.query_one(".run-output").write(f"[{stream}] {line}" if stream == "stderr" else line)
 
     def finish(self, summary: str) -> None:
         self.running = False
-        self.query_one(".run-record", Static).update(summary)
+        self.query_one(".run-record", Static).update(shown(summary))
 
     @property
     def output(self) -> str:

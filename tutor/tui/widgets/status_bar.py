@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
+from tutor.tui.marks import shown
+
 
 def model_label(spec: str) -> str:
     if spec == "offline":
@@ -22,7 +24,7 @@ class StatusBar(Static):
         self.refresh_text()
 
     def refresh_text(self) -> None:
-        self.update(" | ".join(p for p in self.parts.values() if p))
+        self.update(shown(self.text))  # the model spec and the lesson come from settings and the course
 
     @property
     def text(self) -> str:
