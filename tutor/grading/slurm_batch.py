@@ -18,13 +18,13 @@ import json
 import os
 import shlex
 import shutil
-import stat
 import sys
 import time
 from pathlib import Path
 
 from sandbox.slurm import SlurmError, commands
 from sandbox.slurm.job import NOT_SHARED_EXIT, shared_dir_problem
+from tutor.grading import safe_io
 from tutor.grading.grader import not_gradable, write_report
 from tutor.grading.slurm_task import report_path
 
@@ -39,29 +39,16 @@ class SlurmBatchError(Exception):
 
 def _copy_submission(source: Path, dest: Path) -> str | None:
     """The folder as it is: links stay links (the grader flags them), only files and folders are
-    copied (a FIFO would block the copy), its grading/ output is left out. None, or why not."""
-    total = 0
-
-    def ignore(directory: str, names: list[str]) -> set[str]:
-        nonlocal total
-        skip = {"grading"} if Path(directory) == source else set()
-        for name in names:
-            try:
-                info = os.lstat(os.path.join(directory, name))
-            except OSError:
-                skip.add(name)
-                continue
-            if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode) or stat.S_ISLNK(info.st_mode)):
-                skip.add(name)
-            elif stat.S_ISREG(info.st_mode):
-                total += info.st_size
-        if total > COPY_MAX_BYTES:
-            raise OSError(f"over {COPY_MAX_BYTES // 2**20} MiB")
-        return skip
-
+    copied (a FIFO would block the copy), its grading/ output is left out. Every entry is opened
+    relative to its folder's descriptor, never followed (safe_io.copy_tree): a learner swapping
+    a file for a link meanwhile gets the link copied, not what it points to. None, or why not;
+    a copy that fails part-way is removed (a later run would take it for a finished one)."""
+    existed = os.path.lexists(dest)
     try:
-        shutil.copytree(source, dest, symlinks=True, ignore=ignore)
-    except (OSError, shutil.Error) as exc:
+        safe_io.copy_tree(source, dest, max_bytes=COPY_MAX_BYTES, skip_top=("grading",))
+    except (OSError, safe_io.UnsafePath) as exc:
+        if not existed and os.path.isdir(dest) and not os.path.islink(dest):
+            shutil.rmtree(dest, ignore_errors=True)
         return f"could not be copied to the Slurm shared directory ({str(exc)[:200]})"
     return None
 
