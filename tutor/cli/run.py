@@ -81,15 +81,47 @@ def _summary(record) -> str:
             f"record: {Path(record.run_dir) / 'run.json'}")
 
 
+LAB_TOML_CAP = 64 * 1024
+
+
 def _lesson_of(lab_dir: Path) -> int | None:
-    toml = lab_dir / "lab.toml"
-    if not toml.is_file():
-        return None
+    """``lesson = N`` from <lab>/lab.toml, read through a descriptor of the lab folder with
+    O_NOFOLLOW | O_NONBLOCK, regular files only, at most LAB_TOML_CAP bytes. A missing file is
+    None; a link, FIFO, oversized or unparsable one is None with one line on stderr."""
+    import os
     import tomllib
 
+    from sandbox import safe_files
+
+    def ignored(why: str) -> None:
+        typer.echo(untrusted.terminal(f"tutor: {lab_dir / 'lab.toml'} ignored: {why}"), err=True)
+
     try:
-        value = tomllib.loads(toml.read_text()).get("lesson")
-    except (tomllib.TOMLDecodeError, OSError):
+        folder = os.open(lab_dir, os.O_RDONLY | os.O_DIRECTORY)  # the folder the user named
+    except OSError:
+        return None
+    try:
+        data, truncated = safe_files.read_capped(folder, "lab.toml", LAB_TOML_CAP)
+    except FileNotFoundError:
+        return None
+    except safe_files.UnsafeFile as exc:
+        ignored(str(exc).removeprefix("lab.toml "))
+        return None
+    except OSError as exc:
+        ignored(f"cannot be read ({exc.strerror or exc})")
+        return None
+    finally:
+        os.close(folder)
+    if truncated:
+        ignored(f"larger than {LAB_TOML_CAP // 1024} KiB")
+        return None
+    try:
+        value = tomllib.loads(data.decode("utf-8")).get("lesson")
+    except UnicodeDecodeError as exc:
+        ignored(f"not UTF-8 (byte {exc.start})")
+        return None
+    except tomllib.TOMLDecodeError as exc:
+        ignored(f"not valid TOML ({exc})")
         return None
     return value if isinstance(value, int) else None
 
