@@ -27,8 +27,8 @@ def _scrub(value: Any) -> Any:
         return {k: (REMOVED if SECRET_KEY.search(str(k)) and v else _scrub(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [_scrub(v) for v in value]
-    if isinstance(value, str) and "@" in value:
-        return redact_urls_in(value)  # a password inside a URL, in any stored text
+    if isinstance(value, str) and ("@" in value or "://" in value):
+        return redact_urls_in(value)  # a password or a ?token= inside a URL, in any stored text
     return value
 
 
