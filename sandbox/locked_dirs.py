@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from sandbox import fdtree
 
 LOCK_NAME = ".runner.lock"
 SWEEP_MAX = 4   # abandoned folders removed per sweep: a pile of them costs no one owner much
@@ -33,10 +34,39 @@ def make(prefix: str, parent: str) -> tuple[Path, int]:
 
 
 def release(root: Path, lock_fd: int | None) -> None:
-    """Remove the folder, then let go of its lock: no sweeper races the rmtree."""
-    shutil.rmtree(root, ignore_errors=True)
-    if lock_fd is not None:
-        os.close(lock_fd)
+    """Remove the folder, then let go of its lock: no sweeper races the removal."""
+    try:
+        remove(root)
+    finally:
+        if lock_fd is not None:
+            os.close(lock_fd)
+
+
+def remove(folder: Path | str) -> bool:
+    """Remove a folder of this kind and all in it, at any depth (fdtree: iterative, through
+    descriptors, never following a link), its lock file last: a folder that could not be emptied
+    keeps its lock file, so that a later sweep still knows it for one of ours. True: all gone."""
+    try:
+        fd = os.open(folder, fdtree.DIR_FLAGS)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    try:
+        if not fdtree.remove_contents(fd, keep=frozenset({LOCK_NAME})):
+            return False
+        os.unlink(LOCK_NAME, dir_fd=fd)
+    except FileNotFoundError:
+        pass
+    except (OSError, RecursionError):
+        return False
+    finally:
+        os.close(fd)
+    try:
+        os.rmdir(folder)
+    except OSError:
+        return False
+    return True
 
 
 @contextlib.contextmanager
@@ -86,8 +116,7 @@ def sweep_abandoned(parent, prefix: str, limit: int = SWEEP_MAX, mounts: tuple[s
         if lock_fd is None:
             continue
         try:
-            if not any(os.path.ismount(os.path.join(entry.path, sub)) for sub in mounts):
-                shutil.rmtree(entry.path, ignore_errors=True)  # fd-based, refuses a link: never follows one
+            if not any(os.path.ismount(os.path.join(entry.path, sub)) for sub in mounts) and remove(entry.path):
                 removed.append(entry.name)
         finally:
             os.close(lock_fd)

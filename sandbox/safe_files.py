@@ -9,13 +9,18 @@ new one, never half of one. The grader's report writers use the same helpers.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import stat
 from pathlib import Path
 
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | NOFOLLOW | os.O_CLOEXEC
 TEMP_PREFIX = ".tmp-"
+# How deep a JSON document the host accepts (metrics.json, run.json read back): the parser's own
+# limit is the recursion limit (~1000), far more than dataclasses.asdict and friends survive.
+JSON_MAX_DEPTH = 32
 
 
 class UnsafeFile(OSError):
@@ -36,6 +41,35 @@ def open_dir(path: Path | str, *, create: bool = False, mode: int = 0o755) -> in
         if os.path.islink(path):
             raise UnsafeFile(f"{path} is a symlink; not following it") from exc
         raise
+
+
+def open_subdir(dir_fd: int, name: str, *, create: bool = False, mode: int = 0o755) -> int:
+    """open_dir relative to dir_fd: the folder ``name`` itself, never a link planted there."""
+    if create:
+        try:
+            os.mkdir(name, mode, dir_fd=dir_fd)
+        except FileExistsError:
+            pass
+    try:
+        return os.open(name, DIR_FLAGS, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise UnsafeFile(f"{name} is a symlink or not a folder; not following it") from exc
+        raise
+
+
+def make_subdir(dir_fd: int, name: str, mode: int = 0o755) -> int:
+    """A new folder ``name`` in dir_fd (FileExistsError if the name is taken) and its descriptor,
+    which the caller keeps for as long as it writes there: when dir_fd is a folder others may
+    write (a learner's runs/), they can rename the new folder away or put theirs at its name, and
+    only the descriptor still means the folder this process made (checked: a folder of ours)."""
+    os.mkdir(name, mode, dir_fd=dir_fd)
+    fd = open_subdir(dir_fd, name)
+    info = os.fstat(fd)
+    if info.st_uid != os.geteuid():
+        os.close(fd)
+        raise UnsafeFile(f"{name} was replaced by someone else's folder as it was made")
+    return fd
 
 
 def read_capped(dir_fd: int, name: str, cap: int) -> tuple[bytes, bool]:
@@ -89,8 +123,14 @@ def remove_stale_temps(dir_fd: int, names: tuple[str, ...] = (TEMP_PREFIX,)) -> 
     return removed
 
 
-def write_in(folder: Path | str, name: str, data: bytes, mode: int = 0o644, durable: bool = True) -> Path:
-    """write_atomic for a folder given by path (its last component must not be a link)."""
+def write_in(folder: Path | str, name: str, data: bytes, mode: int = 0o644, durable: bool = True,
+             dir_fd: int | None = None) -> Path:
+    """write_atomic for a folder given by path (its last component must not be a link), or, with
+    ``dir_fd``, into that descriptor's folder: ``folder`` is then only the name returned (a folder
+    others can rename or replace is written through the descriptor its maker kept)."""
+    if dir_fd is not None:
+        write_atomic(dir_fd, name, data, mode, durable)
+        return Path(folder) / name
     fd = open_dir(folder)
     try:
         write_atomic(fd, name, data, mode, durable)
@@ -99,16 +139,38 @@ def write_in(folder: Path | str, name: str, data: bytes, mode: int = 0o644, dura
     return Path(folder) / name
 
 
-def load_json(data: bytes) -> tuple[object, str]:
-    """(value, "") or (None, one-line reason). Nesting is bounded by the parser's recursion
-    limit: a 100k-level document is refused in microseconds, never a traceback."""
+def load_json(data: bytes, max_depth: int = JSON_MAX_DEPTH) -> tuple[object, str]:
+    """(value, "") or (None, one-line reason). Nesting is bounded twice: by the parser's recursion
+    limit (a 100k-level document is refused in microseconds, never a traceback), then to
+    ``max_depth`` levels, checked without recursion (a 600-level value parses, but every later
+    deep copy of it, such as dataclasses.asdict of a record holding it, would raise RecursionError)."""
     import json
 
     try:
-        return json.loads(data.decode("utf-8")), ""
+        value = json.loads(data.decode("utf-8"))
+        if json_depth(value, max_depth) > max_depth:
+            return None, f"nested deeper than {max_depth} levels"
+        return value, ""
     except RecursionError:
         return None, "nested too deeply to parse"
     except UnicodeDecodeError as exc:
         return None, f"not UTF-8 (byte {exc.start})"
     except json.JSONDecodeError as exc:
         return None, f"not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})"
+
+
+def json_depth(value: object, limit: int) -> int:
+    """How many levels of lists and objects ``value`` nests (0 for a scalar), counted up to
+    limit + 1 at most, iteratively."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, depth) for child in children)
+    return deepest
