@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import codecs
+import os
+import stat
 import threading
 from pathlib import Path
 from typing import BinaryIO, Callable
 
 OnOutput = Callable[[str, str], None]
+TAIL_BYTES = 16384
+LOG_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 def marker(kept: int) -> bytes:
@@ -22,15 +26,22 @@ class StreamCapture(threading.Thread):
     or something else did (kept as output: an error of the sandbox itself) or the pipe closed."""
 
     def __init__(self, name: str, pipe: BinaryIO, log_path: Path, cap: int, on_output: OnOutput | None,
-                 preamble: bytes = b""):
+                 preamble: bytes = b"", dir_fd: int | None = None):
         super().__init__(name=f"capture-{name}", daemon=True)
         self.stream_name, self.pipe, self.log_path, self.cap = name, pipe, log_path, cap
         self.on_output = on_output
         self.preamble, self.preamble_seen, self.ready = preamble, False, threading.Event()
         self.total = 0
         self.truncated = False
+        self._tail = bytearray()   # the last TAIL_BYTES logged: what classify reads, never the file
         # Chunks may split a UTF-8 character: decode incrementally for the live display.
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._log_fd = _open_log(log_path, dir_fd)   # now: a failure is the caller's, not the thread's
+
+    def tail(self) -> str:
+        """The end of what was logged (the capture's own copy: the lab may own the folder the log
+        is in, and could have put a FIFO at its name)."""
+        return bytes(self._tail).decode("utf-8", "replace")
 
     def run(self) -> None:
         try:
@@ -40,7 +51,7 @@ class StreamCapture(threading.Thread):
 
     def _drain(self) -> None:
         kept = 0
-        with open(self.log_path, "wb") as log:
+        with os.fdopen(self._log_fd, "wb") as log:
             first = b""
             if self.preamble:
                 first = self.pipe.read(len(self.preamble))  # blocks until that many bytes or EOF
@@ -56,6 +67,7 @@ class StreamCapture(threading.Thread):
                 if kept < self.cap:
                     part = chunk[: self.cap - kept]
                     log.write(part)
+                    self._keep(part)
                     kept += len(part)
                     if self.on_output:
                         self._emit(self.decoder.decode(part))
@@ -65,9 +77,15 @@ class StreamCapture(threading.Thread):
                     self._truncate(log, kept)
         self.pipe.close()
 
+    def _keep(self, data: bytes) -> None:
+        self._tail += data
+        if len(self._tail) > TAIL_BYTES:
+            del self._tail[:-TAIL_BYTES]
+
     def _truncate(self, log, kept: int) -> None:
         self.truncated = True
         log.write(marker(kept))
+        self._keep(marker(kept))
         log.flush()
         if self.on_output:
             self._emit(marker(kept).decode())
@@ -77,3 +95,14 @@ class StreamCapture(threading.Thread):
             self.on_output(self.stream_name, text)
         except Exception:  # a failing display must not stop the capture
             self.on_output = None
+
+
+def _open_log(path: Path, dir_fd: int | None) -> int:
+    """The log file, never through a link at its name, never a FIFO or device found there;
+    relative to dir_fd (the run folder the runner made and holds) when given."""
+    fd = os.open(path.name if dir_fd is not None else path, LOG_FLAGS, 0o644, dir_fd=dir_fd)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{path} is not a regular file; not logging into it")
+    os.set_blocking(fd, True)
+    return fd

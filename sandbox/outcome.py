@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-from pathlib import Path
 
 from sandbox.cgroups import RunCgroups
 from sandbox.record import RunRecord
@@ -14,16 +13,6 @@ MEMORY_WORDS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out 
                 "Unable to allocate", "failed to map segment")
 LIMIT_WORDS = {"disk": ("No space left on device",), "file_size": ("File too large",),
                "processes": ("Resource temporarily unavailable", "can't start new thread")}
-
-
-def _tail(path: Path, size: int = 16384) -> str:
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(0, 2)
-            handle.seek(max(0, handle.tell() - size))
-            return handle.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
 
 
 def exit_and_signal(returncode: int | None, backend: str) -> tuple[int | None, int | None]:
@@ -38,9 +27,11 @@ def exit_and_signal(returncode: int | None, backend: str) -> tuple[int | None, i
 
 
 def classify(record: RunRecord, outcome: Outcome, returncode: int | None, backend: str,
-             cgroups: RunCgroups, stderr_log: Path, gpu: bool) -> None:
+             cgroups: RunCgroups, stderr_tail: str, gpu: bool) -> None:
+    """``stderr_tail``: the end of the lab's stderr as the capture kept it (StreamCapture.tail);
+    never read back from the log file, whose folder may be the lab's (in place)."""
     record.exit_code, record.signal = exit_and_signal(returncode, backend)
-    tail = _tail(stderr_log)
+    tail = stderr_tail
     limit = None
     max_procs = record.limits["max_procs"]
     if cgroups.pids_limit_hit() or (outcome.peak_processes and outcome.peak_processes >= max_procs - 1):

@@ -71,12 +71,14 @@ class RunRecord:
         known = {name for name in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in known})
 
-    def write(self, path: Path) -> Path:
+    def write(self, path: Path, dir_fd: int | None = None) -> Path:
         """Write run.json atomically: a reader never sees half a record, and a name the lab
         planted in its run directory (run.json or a temp name as a symlink) is never followed.
         Not fsynced (1-2 ms a run): a killed runner still leaves the whole record; a power cut
         right after a run may lose that run's record (run.json missing or empty, which readers
         report as unreadable), never mix two. No run needs its record to survive a power cut.
+        ``dir_fd``: the run folder as its maker holds it (safe_files.write_in); path.parent is
+        then only a name.
         """
         path = Path(path)
         # A shallow view, not to_dict(): json.dumps walks the nested values anyway, and asdict's
@@ -84,7 +86,7 @@ class RunRecord:
         fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
         fields["command"] = [redact_arg(str(arg)) for arg in self.command]
         data = (json.dumps(fields, indent=2, default=str) + "\n").encode()
-        return safe_files.write_in(path.parent, path.name, data, durable=False)
+        return safe_files.write_in(path.parent, path.name, data, durable=False, dir_fd=dir_fd)
 
 
 def redact_arg(arg: str) -> str:

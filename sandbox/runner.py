@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import resource
 import secrets
-import shutil
 import subprocess
 import time
 from datetime import datetime, timezone
@@ -22,7 +21,7 @@ from sandbox.record import RunRecord
 from sandbox.run_plan import RUN_MEMORY_WATCHDOG, Plan  # noqa: F401  (RUN_MEMORY_WATCHDOG: re-exported)
 from sandbox.supervise import Supervisor
 from sandbox.userns import RUN_UID_BASE, RUN_UID_SPAN  # a uid for one run alone, far above real accounts
-from sandbox.workspace import Workspace, chown_tree, copy_outputs, drop_links, tree_bytes
+from sandbox.workspace import DiskWatch, Workspace, copy_outputs, hand_back, make_run_folder
 
 BACKENDS = ("auto", "bubblewrap", "process")
 SCHEDULERS = ("local", "slurm")   # where the runner runs: here, or as a Slurm job
@@ -70,12 +69,9 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
     backend = choose_backend(backend)
     seed = 0 if seed is None else int(seed)
     run_id = new_run_id()
-    run_dir = (Path(runs_dir).resolve() if runs_dir else lab / "runs") / run_id
-    try:
-        run_dir.mkdir(parents=True)
-    except OSError as exc:
-        raise SandboxError(f"cannot write the run record under {run_dir.parent} ({exc.strerror}); "
-                           "pass a writable runs_dir") from exc
+    runs_root = Path(runs_dir).resolve() if runs_dir else lab / "runs"
+    run_dir = runs_root / run_id
+    run_fd = open_run_dir(runs_root, run_id, parents=bool(runs_dir))
     model_url = model_url or os.environ.get("SANDBOX_MODEL_URL") or os.environ.get("OPENAI_BASE_URL")
     model_name = model_name or os.environ.get("SANDBOX_MODEL_NAME") or os.environ.get("LAB_MODEL")
 
@@ -101,7 +97,8 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
 
     route: ModelRoute | None = None
     chain: launch.Chain | None = None
-    inner_run_dir = run_dir
+    inner_fd: int | None = None     # in place: the lab's own runs/<id> (run_dir's unless a runs_dir is named)
+    outputs = None                  # opens the lab's run folder for the copy back, once it has one
     try:
         workspace = Workspace.create(limits.disk_mb, dropped_uid, with_lab=not in_place,
                                      own_namespace=backend == "bubblewrap")
@@ -121,9 +118,10 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
         # The chain starts now and builds the sandbox while the runner goes on; it waits at its
         # last gate. With a scratch tmpfs, the runner has given it its limits once this returns.
         plan = replan()
-        chain = _launch(plan, limits, gpu, run_cgroups, logs, on_output)
+        chain = _launch(plan, limits, gpu, run_cgroups, (run_fd, logs), on_output)
         if workspace.sandbox_tmpfs:
-            chain, plan = _attach_tmpfs(chain, plan, replan, workspace, limits, gpu, run_cgroups, logs, on_output)
+            chain, plan = _attach_tmpfs(chain, plan, replan, workspace, limits, gpu, run_cgroups, (run_fd, logs),
+                                        on_output)
         _watch(chain)
         plan.mechanisms.update(run_plan.limit_mechanisms(limits, gpu, cgroups, plan, workspace, in_place))
         record.cwd, record.mechanisms, record.isolation = plan.lab_cwd, plan.mechanisms, plan.isolation
@@ -132,39 +130,43 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
             record.isolation["network_detail"] = plan.network_detail
         if not in_place:
             try:
-                workspace.copy_lab(lab, dropped_uid)
-            except (OSError, shutil.Error) as exc:
+                workspace.copy_lab(lab, dropped_uid, limits.disk_mb * 2**20)
+            except OSError as exc:
                 record.reason = "error"
                 record.detail = (f"the lab folder could not be copied into the {limits.disk_mb} MiB scratch "
                                  f"space ({_first_line(exc)}); raise the disk limit or run in place")
-                return _finish(record, run_dir, started, run_dir)
-        lab_access = lab if in_place else workspace.lab_access     # the runner reaches it this way
-        inner_run_dir = lab_access / "runs" / run_id
-        inner_run_dir.mkdir(parents=True, exist_ok=True)
-        if dropped_uid is not None:
+                return _finish(record, run_fd, started)
+            workspace.make_run_dir(run_id, dropped_uid)
+            outputs = lambda: workspace.open_run_dir(run_id)  # noqa: E731  (as the lab left it, links refused)
+        else:
             # In place, only the run's own directory becomes the lab's; the learner's runs/ stays theirs.
-            for path in ([inner_run_dir] if in_place else [inner_run_dir.parent, inner_run_dir]):
-                os.lchown(path, dropped_uid, dropped_uid)
+            inner_fd = open_run_dir(lab / "runs", run_id) if runs_dir else os.dup(run_fd)
+            if runs_dir:
+                outputs = lambda: os.dup(inner_fd)  # noqa: E731
+            if dropped_uid is not None:
+                os.fchown(inner_fd, dropped_uid, dropped_uid)
 
         if gpu:
             record.gpu = gpu_support.nvml_facts() or {"error": "NVML not available on this host"}
             problem = _cuda_preflight(plan, limits)
             if problem:
                 record.reason, record.detail = "error", problem
-                return _finish(record, run_dir, started, inner_run_dir)
+                return _finish(record, run_fd, started, outputs)
 
         _execute(record, plan, chain, runner_peak, limits, gpu, cgroups, logs, workspace,
                  lab if in_place else None, stop)
         if in_place:
-            drop_links(inner_run_dir)  # the run folder stays in the learner's folder: no planted links
-        if in_place and dropped_uid is not None:
-            owner = lab.stat()
-            chown_tree(inner_run_dir, owner.st_uid, owner.st_gid)  # hand the outputs back to the learner
-        return _finish(record, run_dir, started, inner_run_dir)
+            # The run folder stays in the learner's folder: no planted links, and the outputs are
+            # the learner's again; through the descriptor, never a link put at its name.
+            record.detail = _joined(record.detail, hand_back(inner_fd, lab.stat() if dropped_uid is not None else None))
+        return _finish(record, run_fd, started, outputs)
     except Exception as exc:  # the sandbox itself failed: still leave a record saying so
         record.reason, record.detail = "error", f"sandbox failure: {type(exc).__name__}: {_first_line(exc)}"
-        return _finish(record, run_dir, started, inner_run_dir)
+        return _finish(record, run_fd, started, outputs)
     finally:
+        for fd in (run_fd, inner_fd):
+            if fd is not None:
+                os.close(fd)
         if chain:
             chain.abandon()   # a chain never released exits unrun
         if route:
@@ -174,6 +176,15 @@ def run(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool = F
             cgroups.remove()
         if workspace:
             workspace.cleanup()
+
+
+def open_run_dir(runs_root: Path, run_id: str, parents: bool = False) -> int:
+    """workspace.make_run_folder (the run's folder, by descriptor), or a one-line SandboxError."""
+    try:
+        return make_run_folder(runs_root, run_id, parents)
+    except OSError as exc:
+        raise SandboxError(f"cannot write the run record under {runs_root} ({exc.strerror or exc}); "
+                           "pass a writable runs_dir") from exc
 
 
 def checked_input(lab_dir, command: list[str], network: str) -> Path:
@@ -227,9 +238,11 @@ def _cuda_preflight(plan: Plan, limits: Limits) -> str | None:
     return None
 
 
-def _launch(plan: Plan, limits, gpu, run_cgroups, logs, on_output) -> launch.Chain:
+def _launch(plan: Plan, limits, gpu, run_cgroups, log_to, on_output) -> launch.Chain:
     """Start the chain; make the run's cgroups (``run_cgroups()``) meanwhile and let it join them
-    at its first gate; start draining its output."""
+    at its first gate; start draining its output (``log_to``: the run folder's descriptor, and
+    {stream: log path} in it)."""
+    run_fd, logs = log_to
     argv, fds = launch.hidden_options(plan.argv, plan.env["TUTOR_RUN_DIR"], plan.files)
     gate = launch.gated(argv, limits, gpu, _nproc_limit(plan, limits), plan.userns)
     try:
@@ -241,15 +254,15 @@ def _launch(plan: Plan, limits, gpu, run_cgroups, logs, on_output) -> launch.Cha
         gate.open_first(run_cgroups().join_files())
         preamble = launch.READY if gate.sandboxed else b""
         chain.start_captures([
-            StreamCapture("stdout", chain.proc.stdout, logs["stdout"], limits.output_bytes, on_output, preamble),
-            StreamCapture("stderr", chain.proc.stderr, logs["stderr"], limits.output_bytes, on_output)])
+            StreamCapture("stdout", chain.proc.stdout, logs["stdout"], limits.output_bytes, on_output, preamble, run_fd),
+            StreamCapture("stderr", chain.proc.stderr, logs["stderr"], limits.output_bytes, on_output, dir_fd=run_fd)])
     except BaseException:
         chain.abandon()
         raise
     return chain
 
 
-def _attach_tmpfs(chain: launch.Chain, plan: Plan, replan, workspace, limits, gpu, run_cgroups, logs,
+def _attach_tmpfs(chain: launch.Chain, plan: Plan, replan, workspace, limits, gpu, run_cgroups, log_to,
                   on_output) -> tuple[launch.Chain, Plan]:
     """Once the sandbox is built, reach its scratch tmpfs and give it its limits; where that
     cannot be done, start again with the lab on the host disk, watched."""
@@ -265,7 +278,7 @@ def _attach_tmpfs(chain: launch.Chain, plan: Plan, replan, workspace, limits, gp
         raise
     workspace.use_host_disk()
     plan = replan()
-    return _launch(plan, limits, gpu, run_cgroups, logs, on_output), plan
+    return _launch(plan, limits, gpu, run_cgroups, log_to, on_output), plan
 
 
 def _watch(chain: launch.Chain) -> None:
@@ -287,11 +300,7 @@ def _execute(record, plan: Plan, chain: launch.Chain, runner_peak: int, limits, 
     # RLIMIT_AS bounds each process; the run as a whole (fan-out of children) is bounded by its
     # memory cgroup where there is one, else by the run-wide watchdog.
     memory_watchdog = cgroups.mechanism("memory") is None
-    disk_watch = None
-    if not workspace.mounted:
-        target = in_place_lab or workspace.lab_access
-        baseline = tree_bytes(target)
-        disk_watch = lambda: tree_bytes(target) - baseline  # noqa: E731
+    disk_watch = None if workspace.mounted else DiskWatch(in_place_lab or workspace.lab)
     supervisor = Supervisor(proc=proc, timeout_s=limits.timeout_s, grace_s=limits.grace_s, cgroups=cgroups,
                             run_uid=plan.run_uid, marker=plan.isolation.get("marker"),
                             spare_root=plan.backend == "bubblewrap",
@@ -303,7 +312,11 @@ def _execute(record, plan: Plan, chain: launch.Chain, runner_peak: int, limits, 
     if gpu:
         poller = gpu_support.GpuMemoryPoller(supervisor.run_pids)
         poller.start()
-    outcome = supervisor.wait()
+    try:
+        outcome = supervisor.wait()
+    finally:
+        if disk_watch:
+            disk_watch.close()
     for capture in captures:
         capture.join(timeout=5)
     if poller:
@@ -316,7 +329,9 @@ def _execute(record, plan: Plan, chain: launch.Chain, runner_peak: int, limits, 
     waited = outcome.maxrss_bytes if outcome.maxrss_bytes > runner_peak else 0
     peaks = [waited, outcome.polled_peak_rss, cgroups.memory_peak_bytes() or 0]
     record.peak_rss_mb = round(max(peaks) / 2**20, 1)
-    classify(record, outcome, proc.returncode, plan.backend, cgroups, logs["stderr"], gpu)
+    classify(record, outcome, proc.returncode, plan.backend, cgroups,
+             "".join(c.tail() for c in captures if c.stream_name == "stderr"), gpu)
+    record.detail = _joined(record.detail, disk_watch.note if disk_watch else "")
     if record.limit_hit is None and workspace.full():
         # The lab may catch ENOSPC and go on (or exit 0): the filled scratch still says which limit hit.
         record.limit_hit = "disk"
@@ -324,32 +339,41 @@ def _execute(record, plan: Plan, chain: launch.Chain, runner_peak: int, limits, 
                                                 "(or its inode limit) filled up"]))
 
 
-def _finish(record: RunRecord, run_dir: Path, started: float, inner_run_dir: Path) -> RunRecord:
-    if inner_run_dir.resolve() != run_dir.resolve():
-        _, left = copy_outputs(inner_run_dir, run_dir)
-        if left:
-            record.detail = "; ".join(filter(None, [record.detail, left]))
-    record.metrics = _read_metrics(run_dir)
+def _finish(record: RunRecord, run_fd: int, started: float, outputs=None) -> RunRecord:
+    """Copy the lab's outputs back (``outputs()``: a descriptor of its run folder; None: nothing
+    to copy), read metrics.json, write run.json: all of it through the run folder's descriptor."""
+    if outputs is not None:
+        record.detail = _joined(record.detail, _copy_back(outputs, run_fd))
+    record.metrics = _read_metrics(run_fd)
     record.ended_at = _now()
     record.duration_s = round(time.monotonic() - started, 4)
-    record.write(run_dir / "run.json")
+    record.write(Path(record.run_dir) / "run.json", dir_fd=run_fd)
     return record
 
 
-def _read_metrics(run_dir: Path) -> dict | None:
+def _copy_back(outputs, run_fd: int) -> str:
+    try:
+        source = outputs()
+    except OSError as exc:
+        return f"no output copied back: {_first_line(exc)}"
+    try:
+        return copy_outputs(source, run_fd)[1]
+    finally:
+        os.close(source)
+
+
+def _joined(*notes: str) -> str:
+    return "; ".join(filter(None, notes))
+
+
+def _read_metrics(run_fd: int) -> dict | None:
     """metrics.json as the lab left it: never through a link, bounded in size and depth."""
     try:
-        dir_fd = safe_files.open_dir(run_dir)
-    except OSError:
-        return None
-    try:
-        data, too_big = safe_files.read_capped(dir_fd, "metrics.json", METRICS_MAX_BYTES)
+        data, too_big = safe_files.read_capped(run_fd, "metrics.json", METRICS_MAX_BYTES)
     except FileNotFoundError:
         return None
     except OSError as exc:
         return {"_error": f"metrics.json not read: {_first_line(exc)}"}
-    finally:
-        os.close(dir_fd)
     if too_big:
         return {"_error": f"metrics.json is larger than {METRICS_MAX_BYTES} bytes; not read"}
     value, problem = safe_files.load_json(data)

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import os
-import shutil
-import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sandbox import locked_dirs, tmpfs
+from sandbox import fdtree, locked_dirs, safe_files, tmpfs
 from sandbox.bwrap_args import LAB_MOUNT
 
 # Never copied into the sandbox: earlier runs, version control, environments, caches.
-SKIP_TOP = {"runs", ".git", ".venv", "venv", ".mypy_cache", ".pytest_cache"}
-SKIP_ANY = {"__pycache__"}
+SKIP_TOP = frozenset({"runs", ".git", ".venv", "venv", ".mypy_cache", ".pytest_cache"})
+SKIP_ANY = frozenset({"__pycache__"})
 # What one run may copy back from its scratch copy to the host's runs/<id>/.
 COPY_BACK_MAX_BYTES = 256 * 2**20
 COPY_BACK_MAX_FILES = 2000
@@ -103,19 +101,57 @@ class Workspace:
         self.lab_fd = fd
         self.disk_mechanism = f"tmpfs size and {SCRATCH_MAX_INODES} inodes, in the sandbox's own mount namespace"
 
-    @property
-    def lab_access(self) -> Path:
-        """The runner's way to the lab copy: through its descriptor of the tmpfs when there is one
-        (this works after the sandbox's namespace has gone, until cleanup closes it)."""
-        return Path(f"/proc/{os.getpid()}/fd/{self.lab_fd}") if self.lab_fd is not None else self.lab
+    def open_lab(self) -> int:
+        """A descriptor of the lab copy: the tmpfs's own when there is one (it works after the
+        sandbox's namespace has gone, until cleanup closes it), else root/lab on the host disk.
+        Never a path below /proc/self/fd/N: what follows N would be resolved in the host's
+        namespace, through any link the lab put there."""
+        return os.dup(self.lab_fd) if self.lab_fd is not None else safe_files.open_dir(self.lab)
 
-    def copy_lab(self, source: Path, uid: int | None) -> None:
-        copy_lab_tree(source, self.lab_access)
-        # copytree gave /lab the source's mode; a learner's 0700 folder would then stop bubblewrap
-        # (root without capabilities) from entering it. The runner's root stays 0711.
-        os.chmod(self.lab_access, 0o755)
-        if uid is not None:
-            chown_tree(self.lab_access, uid)
+    def copy_lab(self, source: Path, uid: int | None, max_bytes: int | None = None) -> None:
+        src = safe_files.open_dir(source)
+        try:
+            dst = self.open_lab()
+            try:
+                copy_lab_fds(src, dst, max_bytes, uid)
+                # /lab stays 0755 whatever the source's mode: a learner's 0700 folder would stop
+                # bubblewrap (root without capabilities) from entering it. The runner's root stays 0711.
+                os.fchmod(dst, 0o755)
+                if uid is not None:
+                    os.fchown(dst, uid, uid)
+            finally:
+                os.close(dst)
+        finally:
+            os.close(src)
+
+    def make_run_dir(self, run_id: str, uid: int | None) -> None:
+        """runs/<run_id> in the lab copy, the lab uid's (runs/ too: the lab owns its copy)."""
+        lab = self.open_lab()
+        try:
+            runs = safe_files.open_subdir(lab, "runs", create=True)
+            try:
+                run = safe_files.make_subdir(runs, run_id)
+                for fd in (runs, run) if uid is not None else ():
+                    os.fchown(fd, uid, uid)
+                os.close(run)
+            finally:
+                os.close(runs)
+        finally:
+            os.close(lab)
+
+    def open_run_dir(self, run_id: str) -> int:
+        """The lab's runs/<run_id> as it is now, for the copy back: the lab owns both levels and may
+        have put a link at either; UnsafeFile then (a link there would be resolved in the host's
+        namespace, not the sandbox's)."""
+        lab = self.open_lab()
+        try:
+            runs = safe_files.open_subdir(lab, "runs")
+            try:
+                return safe_files.open_subdir(runs, run_id)
+            finally:
+                os.close(runs)
+        finally:
+            os.close(lab)
 
     def full(self) -> str | None:
         """'disk' when the scratch tmpfs has no blocks or no inodes left, else None."""
@@ -128,7 +164,11 @@ class Workspace:
         return "disk" if fs.f_bavail * fs.f_frsize < 64 * 1024 or fs.f_favail < 16 else None
 
     def used_bytes(self) -> int:
-        return tree_bytes(self.lab_access)
+        fd = self.open_lab()
+        try:
+            return fdtree.usage(fd)[0]
+        finally:
+            os.close(fd)
 
     def cleanup(self) -> None:
         if self.lab_fd is not None:  # the last reference to the tmpfs once the sandbox has gone
@@ -139,87 +179,105 @@ class Workspace:
         self.lock_fd = None
 
 
+def make_run_folder(runs_root: Path, run_id: str, parents: bool = False) -> int:
+    """A new folder runs_root/run_id and its descriptor, which the runner keeps for the whole
+    run: runs/ may be the learner's (they may rename what is in it, or plant links there), so
+    nothing of the run is ever written by path; runs_root itself may not be a link.
+    ``parents``: a runs folder the caller named is made with its parents."""
+    if parents:
+        runs_root.mkdir(parents=True, exist_ok=True)
+    runs_fd = safe_files.open_dir(runs_root, create=True)
+    try:
+        return safe_files.make_subdir(runs_fd, run_id)
+    finally:
+        os.close(runs_fd)
+
+
 def sweep_abandoned(parent, limit: int = SWEEP_MAX) -> list[str]:
     """Remove up to `limit` abandoned scratch folders under `parent` (see locked_dirs): never one
     with the scratch tmpfs mounted on it, which only ever lives in the runner's own namespace."""
     return locked_dirs.sweep_abandoned(parent, PREFIX, limit, mounts=SWEEP_MOUNTS)
 
 
-def copy_lab_tree(source: Path, dest: Path) -> None:
+def copy_lab_tree(source: Path, dest: Path, max_bytes: int | None = None, uid: int | None = None) -> None:
+    """copy_lab_fds for folders given by path (dest is made if need be; neither may be a link)."""
+    src = safe_files.open_dir(source)
+    try:
+        dst = safe_files.open_dir(dest, create=True)
+        try:
+            copy_lab_fds(src, dst, max_bytes, uid)
+        finally:
+            os.close(dst)
+    finally:
+        os.close(src)
+
+
+def copy_lab_fds(src: int, dst: int, max_bytes: int | None = None, uid: int | None = None) -> None:
     """The lab without earlier runs, version control, environments and caches. Symlinks stay
-    symlinks: inside the sandbox they resolve against the sandbox's root."""
-    def ignore(directory: str, names: list[str]) -> set[str]:
-        skip = {n for n in names if n in SKIP_ANY}
-        if Path(directory) == source:
-            skip |= {n for n in names if n in SKIP_TOP}
-        return skip
-
-    shutil.copytree(source, dest, symlinks=True, ignore=ignore, dirs_exist_ok=True)
-
-
-def chown_tree(path: Path, uid: int, gid: int | None = None) -> None:
-    gid = uid if gid is None else gid
-    os.lchown(path, uid, gid)
-    for directory, dirs, files in os.walk(path):
-        for name in dirs + files:
-            os.lchown(os.path.join(directory, name), uid, gid)  # lchown: never follow a link out
-
-
-def drop_links(path: Path) -> int:
-    """Remove every entry under `path` that is neither a regular file nor a directory (symlinks,
-    fifos, sockets, devices), never following one. An in-place run folder is the learner's once
-    handed back: a link the lab planted there (say to /etc/shadow) must not stay. How many went."""
-    dropped = 0
-    for directory, dirs, files in os.walk(path):
-        for name in dirs + files:
-            entry = os.path.join(directory, name)
-            mode = os.lstat(entry).st_mode
-            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-                os.unlink(entry)
-                dropped += 1
-    return dropped
+    symlinks: inside the sandbox they resolve against the sandbox's root. Through descriptors
+    (sandbox/fdtree.py): a learner swapping a file for a link as it is copied gets the link,
+    never what it points to; FIFOs and devices are left out. TooBig (an OSError) when its files,
+    counted at their full size (sparse or not) before each is copied, pass max_bytes."""
+    fdtree.copy_tree(src, dst, max_bytes=max_bytes, links=True, preserve=True, uid=uid,
+                     skip_top=SKIP_TOP, skip_any=SKIP_ANY, strict=True)
 
 
 def tree_bytes(path: Path) -> int:
-    total = 0
-    for directory, _, files in os.walk(path):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(directory, name)).st_blocks * 512
-            except OSError:
-                pass
-    return total
+    """Bytes on disk under ``path`` (not following links), MAX_DEPTH levels down at most."""
+    return tree_usage(path)[0]
 
 
-def copy_outputs(source: Path, dest: Path, max_bytes: int | None = None,
+def tree_usage(path: Path) -> tuple[int, int]:
+    fd = safe_files.open_dir(path)
+    try:
+        return fdtree.usage(fd)
+    finally:
+        os.close(fd)
+
+
+class DiskWatch:
+    """The disk watchdog's measure: bytes the lab added under ``path`` since the start, through a
+    descriptor taken now (whatever becomes of the path). Folders nested deeper than a walk looks
+    (fdtree.MAX_DEPTH) that were not there at the start count as over any limit: what is in them
+    cannot be measured."""
+
+    def __init__(self, path: Path):
+        self.fd = safe_files.open_dir(path)
+        self.baseline, self.deep = fdtree.usage(self.fd)
+        self.note = ""
+
+    def __call__(self) -> float:
+        used, deep = fdtree.usage(self.fd)
+        if deep > self.deep:
+            self.note = f"folders nested deeper than {fdtree.MAX_DEPTH} levels cannot be measured: over the disk limit"
+            return float("inf")
+        return used - self.baseline
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def hand_back(run_fd: int, owner: os.stat_result | None) -> str:
+    """An in-place run folder becomes the learner's (fdtree.hand_back, on the descriptor the
+    runner made it with: never a link the lab put at its name), chowned to ``owner``'s uid and
+    gid (None: left as they are); a note when folders too deep to walk were removed."""
+    _, deep = fdtree.hand_back(run_fd, owner.st_uid if owner else None, owner.st_gid if owner else None)
+    return f"{deep} folder(s) nested deeper than {fdtree.MAX_DEPTH} levels removed from the run folder" if deep else ""
+
+
+def copy_outputs(src_fd: int, dst_fd: int, max_bytes: int | None = None,
                  max_files: int | None = None) -> tuple[list[str], str]:
-    """Copy the lab's run outputs back: regular files and directories only, never a symlink,
-    and at most max_bytes / max_files in all (the host disk is not the lab's to fill).
+    """Copy the lab's run outputs back, folder src_fd into dst_fd: regular files and folders
+    only, never a symlink, never over a name already there (the runner's own logs and record
+    win), and at most max_bytes / max_files in all (the host disk is not the lab's to fill).
     (copied, "" or a one-line note of what was left behind)."""
-    copied: list[str] = []
     max_bytes = COPY_BACK_MAX_BYTES if max_bytes is None else max_bytes
     max_files = COPY_BACK_MAX_FILES if max_files is None else max_files
-    budget, left = max_bytes, 0
-    if not source.is_dir():
-        return copied, ""
-    for directory, dirs, files in os.walk(source):
-        rel = Path(directory).relative_to(source)
-        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(directory, d))]
-        (dest / rel).mkdir(parents=True, exist_ok=True)
-        for name in files:
-            src = Path(directory) / name
-            if src.is_symlink() or not src.is_file():
-                continue
-            target = dest / rel / name
-            if target.exists():
-                continue  # the runner's own logs and record win
-            size = src.lstat().st_size
-            if size > budget or len(copied) >= max_files:
-                left += 1
-                continue
-            shutil.copyfile(src, target)
-            budget -= size
-            copied.append(str(rel / name))
-    note = (f"{left} output file(s) not copied back: over the {max_bytes // 2**20} MiB / {max_files} file "
-            "copy-back limit") if left else ""
-    return copied, note
+    done = fdtree.copy_tree(src_fd, dst_fd, max_bytes=max_bytes, max_files=max_files)
+    notes = []
+    if done.left:
+        notes.append(f"{done.left} output file(s) not copied back: over the {max_bytes // 2**20} MiB / "
+                     f"{max_files} file copy-back limit")
+    if done.too_deep:
+        notes.append(f"{done.too_deep} output folder(s) nested deeper than {fdtree.MAX_DEPTH} levels not copied back")
+    return done.files, "; ".join(notes)

@@ -12,25 +12,27 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shlex
-import shutil
 import signal
 import sys
 import threading
 import time
 from pathlib import Path
 
-from sandbox import host
+from sandbox import fdtree, host, safe_files
 from sandbox.capture import OnOutput
 from sandbox.limits import Limits
 from sandbox.record import RunRecord
-from sandbox.runner import SandboxError, _now, checked_input, choose_backend, new_run_id
+from sandbox.runner import SandboxError, _now, checked_input, choose_backend, new_run_id, open_run_dir
 from sandbox.slurm import commands
 from sandbox.slurm.commands import JobInfo, SlurmError
 from sandbox.slurm.options import HEARTBEAT, STARTED, SlurmOptions
-from sandbox.workspace import copy_lab_tree, copy_outputs, tree_bytes
+from sandbox.workspace import copy_lab_tree, copy_outputs
 
 NOT_SHARED_EXIT = 86        # job.sh's exit status when the node does not see JOB_DIR
+RECORD_MAX_BYTES = 32 * 2**20   # the node's run.json (metrics.json is at most 4 MiB of it)
+RUN_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,99}")   # a run id that is one plain folder name
 CANCEL_WAIT_S = 60.0        # after scancel, how long to wait for the job to end
 
 
@@ -122,7 +124,19 @@ def run_job(lab_dir, command: list[str], limits: Limits | None = None, gpu: bool
         return _run(job_dir, lab, list(command), limits, gpu, network, seed, runs_dir, on_output, backend,
                     model_url, model_name, stop, options)
     finally:
-        shutil.rmtree(job_dir, ignore_errors=True)
+        _remove(job_dir)
+
+
+def _remove(job_dir: Path) -> None:
+    """JOB_DIR and all in it, at any depth (shutil.rmtree recurses), never following a link."""
+    try:
+        parent = safe_files.open_dir(job_dir.parent)
+    except OSError:
+        return
+    try:
+        fdtree.remove_tree(parent, job_dir.name)
+    finally:
+        os.close(parent)
 
 
 def _run(job_dir, lab, command, limits, gpu, network, seed, runs_dir, on_output, backend, model_url, model_name,
@@ -131,12 +145,12 @@ def _run(job_dir, lab, command, limits, gpu, network, seed, runs_dir, on_output,
     model_url = model_url or os.environ.get("SANDBOX_MODEL_URL") or os.environ.get("OPENAI_BASE_URL")
     model_name = model_name or os.environ.get("SANDBOX_MODEL_NAME") or os.environ.get("LAB_MODEL")
     local_runs = Path(runs_dir).resolve() if runs_dir else lab / "runs"
-    try:
-        copy_lab_tree(lab, job_dir / "lab")
-    except (OSError, shutil.Error) as exc:
+    try:  # counted at the files' full sizes before each is copied: a sparse file is no way round it
+        copy_lab_tree(lab, job_dir / "lab", max_bytes=limits.disk_mb * 2**20)
+    except fdtree.TooBig as exc:
+        raise SandboxError(f"the lab folder is larger than the {limits.disk_mb} MiB disk limit ({exc})") from exc
+    except OSError as exc:
         raise SandboxError(f"the lab could not be copied into the shared directory ({exc})") from exc
-    if tree_bytes(job_dir / "lab") > limits.disk_mb * 2**20:
-        raise SandboxError(f"the lab folder is larger than the {limits.disk_mb} MiB disk limit")
     spec = {"command": command, "limits": dataclasses.asdict(limits), "gpu": gpu, "network": network,
             "seed": seed, "backend": backend, "model_url": model_url, "model_name": model_name,
             "heartbeat_s": options.heartbeat_s}
@@ -152,7 +166,16 @@ def _run(job_dir, lab, command, limits, gpu, network, seed, runs_dir, on_output,
     except SlurmError as exc:
         raise SandboxError(str(exc)) from exc
     info, note, interrupted = _follow(job_id, job_dir, on_output, stop, options)
-    record = _collect(job_dir, lab, command, limits, network, seed, backend, local_runs, info)
+    record, dest_fd = _collect(job_dir, lab, command, limits, network, seed, backend, local_runs, bool(runs_dir))
+    try:
+        _describe(record, job_id, info, note, interrupted, job_dir, args, submitted_at, started_mono, options)
+        record.write(Path(record.run_dir) / "run.json", dir_fd=dest_fd)
+    finally:
+        os.close(dest_fd)
+    return record
+
+
+def _describe(record, job_id, info, note, interrupted, job_dir, args, submitted_at, started_mono, options) -> None:
     started = _started(job_dir)
     record.scheduler = {
         "kind": "slurm", "job_id": job_id, "node": (info.node if info else "") or started.get("node", ""),
@@ -164,8 +187,6 @@ def _run(job_dir, lab, command, limits, gpu, network, seed, runs_dir, on_output,
         "sbatch": [a for a in args if not a.startswith(("--output", "--error", "--chdir"))]}
     _apply_slurm_end(record, info, started, interrupted, job_dir)
     record.duration_s = round(time.monotonic() - started_mono, 4) if not record.duration_s else record.duration_s
-    record.write(Path(record.run_dir) / "run.json")
-    return record
 
 
 def _follow(job_id: str, job_dir: Path, on_output, stop, options) -> tuple[JobInfo | None, str, bool]:
@@ -211,31 +232,67 @@ def _started(job_dir: Path) -> dict:
         return {}
 
 
-def _collect(job_dir, lab, command, limits, network, seed, backend, local_runs, info) -> RunRecord:
+def _collect(job_dir, lab, command, limits, network, seed, backend, local_runs, parents) -> tuple[RunRecord, int]:
     """The runner's record from the node, its run directory copied back; or, when the job never
-    got that far, a record made here."""
-    inner = sorted(p for p in (job_dir / "runs").glob("*/run.json") if not p.is_symlink()) \
-        if (job_dir / "runs").is_dir() else []
-    record = None
-    if inner:
-        try:
-            record = RunRecord.from_dict(json.loads(inner[0].read_text()))
-        except (OSError, ValueError, TypeError):
-            record = None
+    got that far, a record made here. Everything through descriptors: the local runs dir may be
+    the learner's. (record, descriptor of its new local run folder)."""
+    inner, record = _node_run(job_dir)
     if record is None:
         record = RunRecord(run_id=new_run_id(), command=command, lab_dir=str(lab), cwd="", run_dir="", seed=seed,
                            limits=limits.to_dict(), backend=backend, mechanisms={}, isolation={}, network=network,
                            versions=host.versions(), gpu=None, started_at=_now(), ended_at=_now())
         record.detail = "the job ended without a run record"
-    dest = local_runs / record.run_id
-    dest.mkdir(parents=True, exist_ok=True)
-    if inner:
-        _, left = copy_outputs(inner[0].parent, dest)
-        if left:
+    if not isinstance(record.run_id, str) or not RUN_ID.fullmatch(record.run_id):
+        record.run_id = new_run_id()   # it names a folder here: one plain name, never a path
+    try:
+        dest_fd = open_run_dir(local_runs, record.run_id, parents)
+        if inner is not None:
+            _, left = copy_outputs(inner, dest_fd)
             record.detail = "; ".join(filter(None, [record.detail, left]))
+    finally:
+        if inner is not None:
+            os.close(inner)
+    dest = local_runs / record.run_id
     record.lab_dir, record.run_dir = str(lab), str(dest)
-    record.logs = {name: str(dest / f"{name}.log") for name in ("stdout", "stderr") if (dest / f"{name}.log").exists()}
-    return record
+    record.logs = {name: str(dest / f"{name}.log") for name in ("stdout", "stderr") if _is_file(dest_fd, f"{name}.log")}
+    return record, dest_fd
+
+
+def _node_run(job_dir: Path) -> tuple[int | None, RunRecord | None]:
+    """The node runner's run folder in JOB_DIR/runs (a descriptor; None: there is none) and its
+    record (None: unreadable)."""
+    try:
+        runs = safe_files.open_dir(job_dir / "runs")
+    except OSError:
+        return None, None
+    try:
+        for name in sorted(e.name for e in os.scandir(runs) if e.is_dir(follow_symlinks=False)):
+            try:
+                folder = safe_files.open_subdir(runs, name)
+            except OSError:
+                continue
+            try:
+                data, too_big = safe_files.read_capped(folder, "run.json", RECORD_MAX_BYTES)
+            except OSError:
+                os.close(folder)
+                continue
+            value, problem = safe_files.load_json(data, max_depth=safe_files.JSON_MAX_DEPTH + 2)
+            try:
+                record = RunRecord.from_dict(value) if not (too_big or problem) and isinstance(value, dict) else None
+            except TypeError:
+                record = None
+            return folder, record
+    finally:
+        os.close(runs)
+    return None, None
+
+
+def _is_file(dir_fd: int, name: str) -> bool:
+    try:
+        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except OSError:
+        return False
+    return True
 
 
 def _apply_slurm_end(record: RunRecord, info: JobInfo | None, started: dict, interrupted: bool, job_dir) -> None:
