@@ -33,31 +33,22 @@ import threading
 import time
 import types
 
-TEXT_CHARS = 400
 LINE_MAX_BYTES = 32 * 2**20     # one event from the worker
 TOTAL_MAX_BYTES = 96 * 2**20    # all of them
 PR_SET_DUMPABLE = 4
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-class CheckTimeout(BaseException):
-    """Raised by the alarm while judging one result."""
+def load_values():
+    """check_values.py, loaded by path before any learner code runs (not from sys.path)."""
+    spec = importlib.util.spec_from_file_location("tutor_check_values", os.path.join(HERE, "check_values.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def _alarm(signum, frame):
-    raise CheckTimeout()
-
-
-def short(text: str, limit: int = TEXT_CHARS) -> str:
-    text = str(text)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def show(value) -> str:
-    try:
-        return short(repr(value))
-    except BaseException as exc:
-        return f"<unprintable {type(value).__name__}: {type(exc).__name__}>"
+VALUES = load_values()
+CheckTimeout, short, show = VALUES.CheckTimeout, VALUES.short, VALUES.show
 
 
 def plain(value):
@@ -109,14 +100,6 @@ def not_dumpable() -> bool:
         return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0
     except (OSError, AttributeError, ImportError):
         return False
-
-
-def load_values():
-    """check_values.py, loaded by path before any learner code runs (not from sys.path)."""
-    spec = importlib.util.spec_from_file_location("tutor_check_values", os.path.join(HERE, "check_values.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def course_namespace(source: str | None, starter: str) -> dict:
@@ -260,8 +243,8 @@ def main(spec_path: str) -> int:
     os.unlink(spec_path)
     nonce = spec.pop("nonce")
     protected = not_dumpable()
-    values = load_values()
-    signal.signal(signal.SIGALRM, _alarm)
+    values = VALUES
+    signal.signal(signal.SIGALRM, VALUES.alarm)
     worker, read_end = start_worker(spec)
     names = course_namespace(spec.get("judge_starter"), spec.get("starter", "starter.py"))
     events = collect(worker, read_end)

@@ -24,6 +24,29 @@ MAX_ATTRS = 64
 NUMERIC_KINDS = "biufc"
 
 
+TEXT_CHARS = 400
+
+
+class CheckTimeout(BaseException):
+    """Raised by the alarm; a BaseException so `except Exception` in learner code does not eat it."""
+
+
+def alarm(signum, frame):
+    raise CheckTimeout()
+
+
+def short(text: str, limit: int = TEXT_CHARS) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def show(value) -> str:
+    try:
+        return short(repr(value))
+    except BaseException as exc:  # a hostile __repr__
+        return f"<unprintable {type(value).__name__}: {type(exc).__name__}>"
+
+
 class TooLarge(ValueError):
     """The value is over a bound; the check reports it rather than judging part of it."""
 

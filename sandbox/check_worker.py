@@ -22,31 +22,10 @@ import time
 import traceback
 import types
 
-from check_values import Budget, encode
+from check_values import Budget, CheckTimeout, alarm, encode, short, show
 
-TEXT_CHARS = 400
 TRACE_FRAMES = 6
 PASTED = "<pasted>"
-
-
-class CheckTimeout(BaseException):
-    """Raised by the alarm; a BaseException so `except Exception` in learner code does not eat it."""
-
-
-def _alarm(signum, frame):
-    raise CheckTimeout()
-
-
-def short(text: str, limit: int = TEXT_CHARS) -> str:
-    text = str(text)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def show(value) -> str:
-    try:
-        return short(repr(value))
-    except BaseException as exc:  # a hostile __repr__
-        return f"<unprintable {type(value).__name__}: {type(exc).__name__}>"
 
 
 def trimmed_trace(exc: BaseException, own_files: set[str]) -> str:
@@ -113,7 +92,7 @@ def main(result_fd: int) -> int:
             view = view[os.write(result_fd, view):]
 
     sys.stdout = io.StringIO()  # the learner's prints stay out of everything (stdout is /dev/null)
-    signal.signal(signal.SIGALRM, _alarm)
+    signal.signal(signal.SIGALRM, alarm)
     starter = spec.get("starter", "starter.py")
     own_files = {os.path.abspath(starter), PASTED}
     started = time.perf_counter()

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox import fdtree
 from tutor.checks import results
 from tutor.checks.spec import ChecksFile
 
@@ -118,19 +119,13 @@ def _stage_file(dir_fd: int, name: str, target: Path, budget: dict) -> None:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
     except OSError:
         return  # replaced by a link since the scan, or unreadable: left out
-    with os.fdopen(fd, "rb") as source:
+    with os.fdopen(fd, "rb"):  # closes fd whatever happens
         info = os.fstat(fd)
         size = info.st_size
         if not stat.S_ISREG(info.st_mode) or size > FILE_MAX_BYTES or budget["bytes"] + size > TOTAL_MAX_BYTES:
             return
         with open(target, "wb") as out:
-            left = size
-            while left > 0:
-                chunk = source.read(min(left, 1 << 20))
-                if not chunk:
-                    break
-                out.write(chunk)
-                left -= len(chunk)
+            fdtree.copy_bytes(fd, out.fileno(), size)
     budget["bytes"] += size
     budget["files"] += 1
 
