@@ -64,11 +64,11 @@ async def test_quitting_during_a_lab_run_stops_the_run_and_stores_its_record(pla
 
 
 async def test_quitting_during_a_self_check_waits_for_it_with_a_bound(plain_settings, tmp_path, monkeypatch):
-    calls = []
+    calls, release = [], threading.Event()
 
     def slow_self_check(lesson, settings, learner="default"):
         calls.append(lesson)
-        time.sleep(1.5)
+        release.wait(10)  # still running until the test has seen it run (a fixed sleep raced a loaded machine)
         return "graded"
 
     monkeypatch.setattr("tutor.tui.labs.self_check", slow_self_check)
@@ -78,6 +78,7 @@ async def test_quitting_during_a_self_check_waits_for_it_with_a_bound(plain_sett
         await wait_until(pilot, lambda: app.ready)
         await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: calls and "tutor-self-check" in app.work.running())
+        threading.Timer(0.5, release.set).start()  # it ends while the quit waits for it
         await pilot.press("ctrl+q")
         await wait_until(pilot, lambda: backend.ended == 1)
     assert app.work.running() == []
