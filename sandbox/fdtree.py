@@ -82,9 +82,11 @@ class Walk:
 
 
 def _entries(fd: int) -> tuple[list[str], list[os.DirEntry]]:
+    """Subfolder names and the other entries, in name order (so that which files a budget
+    leaves out does not depend on the filesystem's listing order)."""
     dirs, others = [], []
     with os.scandir(fd) as listing:
-        for entry in listing:
+        for entry in sorted(listing, key=lambda e: e.name):
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
@@ -107,12 +109,14 @@ class Copied:
 def copy_tree(src_fd: int, dst_fd: int, *, max_bytes: int | None = None, max_files: int | None = None,
               links: bool = False, preserve: bool = False, uid: int | None = None,
               skip_top: frozenset[str] = frozenset(), skip_any: frozenset[str] = frozenset(),
+              skip_hidden: bool = False, max_file_bytes: int | None = None,
               strict: bool = False, max_depth: int = MAX_DEPTH) -> Copied:
     """Copy the folder src_fd into dst_fd: folders and regular files, and (``links``) symlinks as
     symlinks; never FIFOs, sockets or devices; never over a name already in dst (O_EXCL).
     ``preserve``: the source's permission bits (never set-id) and times, else 0644 / 0755.
-    ``uid``: everything made belongs to it. ``strict``: TooBig on the first file over
-    max_bytes and on any folder too deep, else those are counted in the result."""
+    ``uid``: everything made belongs to it. ``skip_hidden``: no name starting with a dot.
+    ``max_file_bytes``: a larger file counts as over the budget. ``strict``: TooBig on the first
+    file over the budget and on any folder too deep, else those are counted in the result."""
     done = Copied()
     dst_fds: dict[tuple[str, ...], int] = {(): os.dup(dst_fd)}
 
@@ -139,14 +143,18 @@ def copy_tree(src_fd: int, dst_fd: int, *, max_bytes: int | None = None, max_fil
                     continue
                 dst_fds[rel] = target
             skip = skip_any | (skip_top if not rel else frozenset())
-            dirs[:] = [name for name in dirs if name not in skip]
+            dirs[:] = [name for name in dirs if name not in skip and not (skip_hidden and name.startswith("."))]
             for entry in others:
-                if entry.name in skip or not (entry.is_file(follow_symlinks=False) or entry.is_symlink()):
+                if entry.name in skip or skip_hidden and entry.name.startswith("."):
+                    continue
+                if not (entry.is_file(follow_symlinks=False) or entry.is_symlink()):
                     continue   # FIFOs, sockets, devices: never opened (an open may block or act)
                 if max_files is not None and len(done.files) >= max_files:
                     done.left += 1
                     continue
                 room = None if max_bytes is None else max_bytes - done.bytes
+                if max_file_bytes is not None:
+                    room = max_file_bytes if room is None else min(room, max_file_bytes)
                 size = _copy_entry(fd, entry.name, dst_fds[rel], room, links, preserve, uid)
                 if size is None:
                     continue

@@ -87,11 +87,12 @@ def test_data_subfolders_are_staged_without_following_links(tiny_lab, tiny_check
 
 
 def test_staging_never_waits_on_a_fifo_nor_follows_a_link_swapped_in_after_the_listing(tmp_path):
-    """The listing said 'regular file'; by the time it is opened the name is a FIFO or a link."""
+    """The listing said 'regular file'; by the time it is opened the name is a FIFO or a link
+    (staging copies each listed file with fdtree's _copy_entry: this calls it as staging does)."""
     import os
     import threading
 
-    from tutor.checks.evaluate import _stage_file
+    from sandbox import fdtree
 
     lab = tmp_path / "lab"
     lab.mkdir()
@@ -101,14 +102,16 @@ def test_staging_never_waits_on_a_fifo_nor_follows_a_link_swapped_in_after_the_l
     (lab / "notes.txt").symlink_to(secret)
     out = tmp_path / "out"
     out.mkdir()
-    budget = {"bytes": 0, "files": 0}
-    fd = os.open(lab, os.O_RDONLY | os.O_DIRECTORY)
+    copied = []
+    fd, out_fd = os.open(lab, os.O_RDONLY | os.O_DIRECTORY), os.open(out, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        worker = threading.Thread(target=lambda: [_stage_file(fd, n, out / n, budget) for n in ("data.txt", "notes.txt")],
-                                  daemon=True)
+        worker = threading.Thread(target=lambda: copied.extend(
+            fdtree._copy_entry(fd, n, out_fd, None, False, False, None) for n in ("data.txt", "notes.txt")),
+            daemon=True)
         worker.start()
         worker.join(10)
         assert not worker.is_alive(), "staging blocked on a FIFO"
     finally:
         os.close(fd)
-    assert list(out.iterdir()) == [] and budget == {"bytes": 0, "files": 0}
+        os.close(out_fd)
+    assert list(out.iterdir()) == [] and copied == [None, None]

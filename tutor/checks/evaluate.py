@@ -71,63 +71,29 @@ def _harness_dir() -> Path:
 
 def _stage(lab_dir: Path, into: Path) -> None:
     """Copy the lab's regular files and subfolders (data/, say) into ``into``: no links followed,
-    no dotfiles, runs/ and caches skipped, depth, file count and sizes bounded. Every folder and
-    file below the lab folder is opened relative to its parent's descriptor, so a name swapped
-    for a link (or a FIFO) after the listing is refused, never followed or waited on."""
+    no dotfiles, runs/ and caches skipped, depth, file count and sizes bounded (an oversized file
+    is left out). fdtree opens every folder and file below the lab folder relative to its
+    parent's descriptor, so a name swapped for a link (or a FIFO) after the listing is refused,
+    never followed or waited on."""
     try:
         top = os.open(lab_dir, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:
         raise CheckInputError(f"cannot read {lab_dir} ({exc.strerror})") from exc
     try:
-        _stage_dir(top, into, 0, {"bytes": 0, "files": 0}, top=True)
+        target = os.open(into, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fdtree.copy_tree(top, target, max_bytes=TOTAL_MAX_BYTES, max_files=MAX_FILES,
+                             max_file_bytes=FILE_MAX_BYTES, skip_top=frozenset({STAGE_DIR}),
+                             skip_any=frozenset(SKIP_DIRS), skip_hidden=True, max_depth=MAX_DEPTH)
+        finally:
+            os.close(target)
+    except OSError as exc:
+        raise CheckInputError(f"cannot read the lab folder ({exc.strerror or exc})") from exc
     finally:
         os.close(top)
     starter = into / "starter.py"
     if not starter.is_file():
         raise CheckInputError(f"{lab_dir} has no starter.py (a regular file) to check")
-
-
-def _stage_dir(fd: int, into: Path, depth: int, budget: dict, *, top: bool = False) -> None:
-    try:
-        entries = sorted(os.scandir(fd), key=lambda e: e.name)
-    except OSError as exc:
-        if top:
-            raise CheckInputError(f"cannot read the lab folder ({exc.strerror})") from exc
-        return  # an unreadable subfolder is left out, as an oversized file is
-    for entry in entries:
-        if entry.name.startswith(".") or entry.name in SKIP_DIRS or (top and entry.name == STAGE_DIR):
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            if depth + 1 <= MAX_DEPTH:
-                try:
-                    sub = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-                except OSError:
-                    continue  # swapped for a link since the listing: left out
-                try:
-                    (into / entry.name).mkdir()
-                    _stage_dir(sub, into / entry.name, depth + 1, budget)
-                finally:
-                    os.close(sub)
-            continue
-        if not entry.is_file(follow_symlinks=False) or budget["files"] >= MAX_FILES:
-            continue
-        _stage_file(fd, entry.name, into / entry.name, budget)
-
-
-def _stage_file(dir_fd: int, name: str, target: Path, budget: dict) -> None:
-    try:
-        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
-    except OSError:
-        return  # replaced by a link since the scan, or unreadable: left out
-    with os.fdopen(fd, "rb"):  # closes fd whatever happens
-        info = os.fstat(fd)
-        size = info.st_size
-        if not stat.S_ISREG(info.st_mode) or size > FILE_MAX_BYTES or budget["bytes"] + size > TOTAL_MAX_BYTES:
-            return
-        with open(target, "wb") as out:
-            fdtree.copy_bytes(fd, out.fileno(), size)
-    budget["bytes"] += size
-    budget["files"] += 1
 
 
 def _spec(checks: ChecksFile, names: list[str], code: str | None, nonce: str) -> dict:
