@@ -34,7 +34,7 @@ def _todo_line(t) -> str:
 
 
 def text(evaluation: Evaluation) -> str:
-    lines = [todo_line(t) for t in evaluation.todos]
+    lines = [_todo_line(t) for t in evaluation.todos]  # escaped once, with the rest, below
     if evaluation.import_error:
         lines.insert(0, "starter.py could not be imported:\n" + evaluation.import_error)
     box = evaluation.sandbox
