@@ -32,7 +32,7 @@ MAX_FILES = 5000               # files walked in one submission
 MAX_DEPTH = 6
 MAX_LISTED = 50_000            # directory entries one walk lists, all its folders together
 
-DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | safe_files.NOFOLLOW
+DIR_FLAGS = safe_files.DIR_FLAGS
 FILE_FLAGS = os.O_RDONLY | safe_files.NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
 
 
