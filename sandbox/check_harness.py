@@ -169,8 +169,7 @@ def collect(worker, read_end: int) -> list[dict]:
                 events.append(event)
                 done = done or event.get("kind") == "done"
         if len(buffer) > LINE_MAX_BYTES:
-            buffer, skipping = b"", True
-            events.append({"kind": "oversized"})
+            buffer, skipping = b"", True  # that check then reports that no result came back
         if total > TOTAL_MAX_BYTES:
             break
     os.close(read_end)
@@ -180,12 +179,12 @@ def collect(worker, read_end: int) -> list[dict]:
     return events
 
 
-def judge(check: dict, event: dict | None, names: dict, shared_setup: str, values) -> dict:
+def judge(check: dict, event: dict | None, names: dict, shared_setup: str) -> dict:
     out: dict = {"id": check["id"]}
     if event is None:
         out["outcome"], out["error"] = "error", "no result came back for this check"
         return out
-    out["seconds"] = event.get("seconds") if isinstance(event.get("seconds"), (int, float)) else 0.0
+    out["seconds"] = _seconds(event)
     outcome = event.get("outcome")
     if outcome in ("not_implemented", "error", "timeout"):
         out["outcome"] = outcome
@@ -200,7 +199,7 @@ def judge(check: dict, event: dict | None, names: dict, shared_setup: str, value
     signal.setitimer(signal.ITIMER_REAL, float(check.get("timeout_s") or 5))
     try:
         try:
-            result = values.decode(event.get("value"))
+            result = VALUES.decode(event.get("value"))
         except CheckTimeout:
             raise
         except Exception as exc:
@@ -237,13 +236,16 @@ def judge(check: dict, event: dict | None, names: dict, shared_setup: str, value
     return out
 
 
+def _seconds(event: dict) -> float:
+    return event["seconds"] if isinstance(event.get("seconds"), (int, float)) else 0.0
+
+
 def main(spec_path: str) -> int:
     with open(spec_path, encoding="utf-8") as handle:
         spec = json.load(handle)
     os.unlink(spec_path)
     nonce = spec.pop("nonce")
     protected = not_dumpable()
-    values = VALUES
     signal.signal(signal.SIGALRM, VALUES.alarm)
     worker, read_end = start_worker(spec)
     names = course_namespace(spec.get("judge_starter"), spec.get("starter", "starter.py"))
@@ -253,7 +255,7 @@ def main(spec_path: str) -> int:
     report: dict = {"import": {"ok": True}, "checks": {}, "judge_protected": protected}
     if imported is None or not finished:
         return 0  # no result line: the host reports the run's reason (a limit, an early exit)
-    report["import_s"] = imported.get("seconds") if isinstance(imported.get("seconds"), (int, float)) else 0.0
+    report["import_s"] = _seconds(imported)
     started = time.perf_counter()
     if imported.get("ok") is not True:
         report["import"] = {"ok": False, "error": short(imported.get("error") or "import failed")}
@@ -264,7 +266,7 @@ def main(spec_path: str) -> int:
                 by_check.setdefault((str(event.get("todo")), str(event.get("id"))), event)
         for todo in spec["todos"]:
             report["checks"][todo["name"]] = [
-                judge(c, by_check.get((todo["name"], c["id"])), names, spec.get("setup") or "", values)
+                judge(c, by_check.get((todo["name"], c["id"])), names, spec.get("setup") or "")
                 for c in todo["checks"]]
     report["checks_s"] = round(time.perf_counter() - started, 4)
     sys.stdout.write(nonce + json.dumps(report) + "\n")
