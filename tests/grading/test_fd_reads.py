@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.races import Listing
 from tutor.grading import safe_io, submission
 from tutor.grading.judge_prompt import build_materials
 from tutor.grading.submission import open_submission
@@ -86,19 +87,9 @@ def test_walk_never_lists_a_folder_swapped_for_a_link_after_its_parent_was_liste
     (lab / "sub" / "mine.txt").write_text("mine")
     real, swapped = os.scandir, []
 
-    class Listed(list):
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def close(self):
-            pass
-
     def racing(path="."):
         with real(path) as entries:
-            listed = Listed(entries)
+            listed = Listing(entries)
         if not swapped:  # after the root is listed, before sub/ is entered
             _swap_for_link(lab / "sub", secret, tmp_path / "sub_moved")
             swapped.append(path)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.races import Listing
 from tutor.grading import safe_io, slurm_batch
 
 
@@ -30,17 +31,6 @@ def secret(tmp_path) -> Path:
     return path
 
 
-class _Listed(list):
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def close(self):
-        pass
-
-
 def _all_bytes(folder: Path) -> bytes:
     return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
 
@@ -50,7 +40,7 @@ def test_f5_a_file_swapped_for_a_link_after_the_listing_is_not_copied_through_it
 
     def racing(path="."):
         with real(path) as entries:
-            listed = _Listed(entries)
+            listed = Listing(entries)
         if not swapped:  # the learner's swap lands after the listing, before the file is opened
             os.rename(lab / "notes.md", tmp_path / "notes_moved")
             os.symlink(secret, lab / "notes.md")

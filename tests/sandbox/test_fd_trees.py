@@ -11,6 +11,7 @@ import pytest
 
 from sandbox import Limits, fdtree, locked_dirs, workspace
 from sandbox.record import RunRecord
+from tests.races import Listing
 
 SECRET = "TOP-SECRET root-only"
 
@@ -42,14 +43,6 @@ def secret(tmp_path) -> Path:
     return path
 
 
-class _Listing(list):
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
 def test_a_file_swapped_for_a_link_while_the_lab_is_copied_in_is_copied_as_the_link(lab, secret, tmp_path,
                                                                                     monkeypatch):
     """F5: the copy decided 'file' from the listing, then opened the *path*: a learner exchanging
@@ -60,7 +53,7 @@ def test_a_file_swapped_for_a_link_while_the_lab_is_copied_in_is_copied_as_the_l
 
     def scandir(where):
         with real_scandir(where) as listing:
-            entries = _Listing(listing)
+            entries = Listing(listing)
         if os.stat(where).st_ino == lab_ino and os.path.lexists(tmp_path / "swap"):
             os.replace(tmp_path / "swap", lab / "notes.txt")   # the learner's rename(2), atomic
         return entries
